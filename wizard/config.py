@@ -1,0 +1,528 @@
+"""The project file `.codedeploy-wizard.yml`: load, validate, resolve defaults, save.
+
+Only `application` is required. Every other value has a default derived from it; `resolve()` fills
+the ones that need the account or region (the bucket name). Validation names the key and the rule,
+using the limits AWS itself enforces, so that a bad name fails here rather than halfway through an
+apply. No secrets are ever stored here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wizard import PROJECT_FILE, TAG_KEY
+from wizard.errors import ConfigError
+
+HOOK_EVENTS = (
+    "ApplicationStop",
+    "BeforeInstall",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeBlockTraffic",
+    "AfterBlockTraffic",
+    "BeforeAllowTraffic",
+    "AfterAllowTraffic",
+)
+AMI_ALIASES = ("al2023", "ubuntu-24.04")
+CI_PROVIDERS = ("travis", "github", "none")
+FILE_EXISTS = ("DISALLOW", "OVERWRITE", "RETAIN")
+
+_IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_CD_NAME = re.compile(r"^[A-Za-z0-9._+=,@-]{1,100}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+_AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
+_TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+
+
+# --------------------------------------------------------------------------- rules (reusable)
+def check_iam_name(value: str) -> str | None:
+    """IAM role / instance profile / user names: 1-64 of letters, digits and +=,.@_-."""
+    if not _IAM_NAME.match(value or ""):
+        return "must be 1-64 characters of letters, digits and +=,.@_-"
+    return None
+
+
+def check_codedeploy_name(value: str) -> str | None:
+    """CodeDeploy application and deployment group names (1-100 characters)."""
+    if not _CD_NAME.match(value or ""):
+        return "must be 1-100 characters of letters, digits and ._+=,@-"
+    return None
+
+
+def check_bucket_name(value: str) -> str | None:
+    """S3 general purpose bucket naming rules."""
+    if not 3 <= len(value or "") <= 63:
+        return "must be 3-63 characters long"
+    if not _BUCKET.match(value):
+        return "must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    if ".." in value or ".-" in value or "-." in value:
+        return "must not contain two adjacent periods or a period next to a hyphen"
+    if _IPV4.match(value):
+        return "must not be formatted as an IP address"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if value.startswith(prefix):
+            return f"must not start with {prefix!r}"
+    for suffix in ("-s3alias", "--ol-s3", "--x-s3", ".mrap", "--table-s3"):
+        if value.endswith(suffix):
+            return f"must not end with {suffix!r}"
+    return None
+
+
+def check_tag(key: str, value: str) -> str | None:
+    """EC2 tag rules: key 1-128, value 0-256, no `aws:` prefix."""
+    if not key or len(key) > 128:
+        return "tag key must be 1-128 characters"
+    if len(value) > 256:
+        return "tag value must be at most 256 characters"
+    if key.lower().startswith("aws:"):
+        return "tag key must not start with 'aws:' (reserved by AWS)"
+    if not _TAG_CHARS.match(key) or not _TAG_CHARS.match(value):
+        return "tags may hold letters, digits, spaces and _.:/=+-@ only"
+    return None
+
+
+def known_regions() -> set[str]:
+    """Regions botocore knows for CodeDeploy, in every partition."""
+    import botocore.session
+
+    sess = botocore.session.get_session()
+    regions: set[str] = set()
+    for partition in sess.get_available_partitions():
+        regions.update(sess.get_available_regions("codedeploy", partition_name=partition))
+    return regions
+
+
+def check_region(value: str) -> str | None:
+    if value not in known_regions():
+        return "is not a region botocore knows for CodeDeploy"
+    return None
+
+
+# --------------------------------------------------------------------------- the model
+@dataclass
+class TagFilter:
+    key: str = TAG_KEY
+    value: str = ""
+
+
+@dataclass
+class Instances:
+    tag: TagFilter = field(default_factory=TagFilter)
+    launch: int = 0
+    instance_type: str = "t3.micro"
+    ami: str = "al2023"
+    subnet: str | None = None
+
+
+@dataclass
+class Roles:
+    instance_role: str = ""
+    service_role: str = ""
+    ssm: bool = True
+
+
+@dataclass
+class Bucket:
+    name: str | None = None
+    prefix: str = "releases/"
+
+
+@dataclass
+class Bundle:
+    source: str = "."
+    destination: str = ""
+    os: str = "linux"
+    hooks: list[str] = field(default_factory=lambda: ["ApplicationStart"])
+    file_exists_behavior: str = "DISALLOW"
+
+
+@dataclass
+class CI:
+    provider: str = "travis"
+    branch: str = "master"
+    repository: str | None = None
+    slack: bool = False
+
+
+@dataclass
+class Project:
+    """Every answer setup needs. Defaults are filled from `application` by `load`/`from_dict`."""
+
+    application: str
+    region: str | None = None
+    deployment_group: str = ""
+    deployment_config: str = "CodeDeployDefault.AllAtOnce"
+    instances: Instances = field(default_factory=Instances)
+    roles: Roles = field(default_factory=Roles)
+    bucket: Bucket = field(default_factory=Bucket)
+    bundle: Bundle = field(default_factory=Bundle)
+    ci: CI = field(default_factory=CI)
+
+    # ---------------------------------------------------------------- derived names
+    def bucket_name(self, account: str, region: str) -> str:
+        """The configured bucket, or `<application>-codedeploy-<account>-<region>` made valid."""
+        if self.bucket.name:
+            return self.bucket.name
+        base = re.sub(r"[^a-z0-9-]+", "-", self.application.lower()).strip("-") or "app"
+        suffix = f"-codedeploy-{account}-{region}"
+        return (base[: 63 - len(suffix)].rstrip("-") or "app") + suffix
+
+    def effective_region(self, session_region: str | None) -> str:
+        return self.region or session_region or ""
+
+    def tags(self) -> dict[str, str]:
+        """The ownership tag every created resource carries."""
+        return {TAG_KEY: self.application}
+
+    def to_dict(self, *, minimal: bool = False) -> dict[str, Any]:
+        """Plain data for YAML. `minimal` drops values equal to their derived defaults."""
+        data = dataclasses.asdict(self)
+        if not minimal:
+            return data
+        default = from_dict({"application": self.application}).to_dict()
+        return _strip_defaults(data, default) | {"application": self.application}
+
+
+def _strip_defaults(data: dict, default: dict) -> dict:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dval = default.get(key)
+        if isinstance(value, dict) and isinstance(dval, dict):
+            sub = _strip_defaults(value, dval)
+            if sub:
+                out[key] = sub
+        elif value != dval:
+            out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+class _Validator:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+
+    def err(self, key: str, rule: str) -> None:
+        self.errors.append(f"{key}: {rule}")
+
+    def section(self, data: Any, key: str, allowed: set[str]) -> dict:
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            self.err(key, f"must be a mapping, not {_typename(data)}")
+            return {}
+        for unknown in sorted(set(map(str, data)) - allowed):
+            near = _nearest(unknown, allowed)
+            self.err(
+                f"{key}.{unknown}" if key else unknown,
+                "unknown key" + (f" (did you mean {near!r}?)" if near else ""),
+            )
+        return data
+
+    def typed(self, data: dict, key: str, path: str, types: tuple, default: Any) -> Any:
+        if key not in data or (data[key] is None and type(None) in types):
+            return default if key not in data else None
+        value = data[key]
+        # bool is an int in Python; never accept it where a number is wanted
+        if isinstance(value, bool) and bool not in types:
+            self.err(path, f"must be {_names(types)}, not a boolean")
+            return default
+        if not isinstance(value, types):
+            self.err(path, f"must be {_names(types)}, not {_typename(value)}")
+            return default
+        return value
+
+
+def _typename(v: Any) -> str:
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        int: "a number",
+        float: "a number",
+        bool: "a boolean",
+    }.get(type(v), type(v).__name__ if v is not None else "empty")
+
+
+def _names(types: tuple) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
+    return " or ".join(names.get(t, "empty") for t in types if t is not type(None)) + (
+        " or empty" if type(None) in types else ""
+    )
+
+
+def _nearest(word: str, options: set[str]) -> str | None:
+    import difflib
+
+    hits = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.75)
+    return hits[0] if hits else None
+
+
+_TOP = {
+    "application",
+    "region",
+    "deployment_group",
+    "deployment_config",
+    "instances",
+    "roles",
+    "bucket",
+    "bundle",
+    "ci",
+}
+
+
+def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
+    """Build and validate a Project; raise ConfigError listing every problem (key: rule)."""
+    v = _Validator()
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "the project file must be a YAML mapping", errors=["(top): must be a mapping"]
+        )
+    v.section(data, "", _TOP)
+    app = data.get("application")
+    if app is None:
+        v.err("application", "is required")
+        app = ""
+    elif not isinstance(app, str):
+        v.err("application", f"must be a string, not {_typename(app)}")
+        app = ""
+    elif rule := check_codedeploy_name(app):
+        v.err("application", rule)
+
+    slug = re.sub(r"[^\w+=,.@-]+", "-", app)[:40] or "app"
+    p = Project(application=app)
+
+    region = v.typed(data, "region", "region", (str, type(None)), None)
+    if region and check_region_known and (rule := check_region(region)):
+        v.err("region", rule)
+    p.region = region
+
+    p.deployment_group = v.typed(data, "deployment_group", "deployment_group", (str,), "") or (
+        f"{app}-group"
+    )
+    if rule := check_codedeploy_name(p.deployment_group):
+        v.err("deployment_group", rule)
+    p.deployment_config = v.typed(
+        data, "deployment_config", "deployment_config", (str,), p.deployment_config
+    )
+    if rule := check_codedeploy_name(p.deployment_config):
+        v.err("deployment_config", rule)
+
+    # instances
+    inst = v.section(
+        data.get("instances"), "instances", {"tag", "launch", "instance_type", "ami", "subnet"}
+    )
+    tag = v.section(inst.get("tag"), "instances.tag", {"key", "value"})
+    p.instances.tag.key = v.typed(tag, "key", "instances.tag.key", (str,), TAG_KEY)
+    p.instances.tag.value = v.typed(tag, "value", "instances.tag.value", (str,), app)
+    if rule := check_tag(p.instances.tag.key, p.instances.tag.value):
+        v.err("instances.tag", rule)
+    launch = v.typed(inst, "launch", "instances.launch", (int,), 0)
+    if not 0 <= launch <= 100:
+        v.err("instances.launch", "must be between 0 and 100 (0 adopts running tagged instances)")
+    p.instances.launch = launch
+    p.instances.instance_type = v.typed(
+        inst, "instance_type", "instances.instance_type", (str,), "t3.micro"
+    )
+    if not _INSTANCE_TYPE.match(p.instances.instance_type):
+        v.err("instances.instance_type", "must look like an EC2 instance type, e.g. t3.micro")
+    p.instances.ami = v.typed(inst, "ami", "instances.ami", (str,), "al2023")
+    if p.instances.ami not in AMI_ALIASES and not _AMI_ID.match(p.instances.ami):
+        v.err("instances.ami", f"must be one of {', '.join(AMI_ALIASES)} or an AMI id (ami-…)")
+    p.instances.subnet = v.typed(inst, "subnet", "instances.subnet", (str, type(None)), None)
+    if p.instances.subnet and not _SUBNET_ID.match(p.instances.subnet):
+        v.err("instances.subnet", "must be a subnet id (subnet-…) or empty for the default VPC")
+
+    # roles
+    roles = v.section(data.get("roles"), "roles", {"instance_role", "service_role", "ssm"})
+    p.roles.instance_role = v.typed(
+        roles, "instance_role", "roles.instance_role", (str,), ""
+    ) or (f"{slug}-codedeploy-ec2")
+    p.roles.service_role = v.typed(roles, "service_role", "roles.service_role", (str,), "") or (
+        f"{slug}-codedeploy-service"
+    )
+    p.roles.ssm = v.typed(roles, "ssm", "roles.ssm", (bool,), True)
+    for key in ("instance_role", "service_role"):
+        if rule := check_iam_name(getattr(p.roles, key)):
+            v.err(f"roles.{key}", rule)
+    if p.roles.instance_role == p.roles.service_role:
+        v.err(
+            "roles.service_role",
+            "must differ from roles.instance_role (one role per principal: EC2 and CodeDeploy)",
+        )
+
+    # bucket
+    bucket = v.section(data.get("bucket"), "bucket", {"name", "prefix"})
+    p.bucket.name = v.typed(bucket, "name", "bucket.name", (str, type(None)), None)
+    if p.bucket.name and (rule := check_bucket_name(p.bucket.name)):
+        v.err("bucket.name", rule)
+    prefix = v.typed(bucket, "prefix", "bucket.prefix", (str, type(None)), "releases/") or ""
+    if prefix.startswith("/"):
+        v.err("bucket.prefix", "must be relative (no leading '/')")
+    if len(prefix) > 512:
+        v.err("bucket.prefix", "must be at most 512 characters")
+    p.bucket.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+
+    # bundle
+    bundle = v.section(
+        data.get("bundle"),
+        "bundle",
+        {"source", "destination", "os", "hooks", "file_exists_behavior"},
+    )
+    p.bundle.source = v.typed(bundle, "source", "bundle.source", (str,), ".")
+    p.bundle.os = v.typed(bundle, "os", "bundle.os", (str,), "linux")
+    if p.bundle.os not in ("linux", "windows"):
+        v.err("bundle.os", "must be linux or windows")
+    default_dest = f"/var/www/{slug}" if p.bundle.os == "linux" else f"C:\\{slug}"
+    p.bundle.destination = (
+        v.typed(bundle, "destination", "bundle.destination", (str,), "") or default_dest
+    )
+    if p.bundle.os == "linux" and not p.bundle.destination.startswith("/"):
+        v.err("bundle.destination", "must be an absolute path (starting with /) on linux")
+    if p.bundle.os == "windows" and not re.match(r"^[A-Za-z]:[\\/]", p.bundle.destination):
+        v.err("bundle.destination", "must be an absolute Windows path such as C:\\app")
+    hooks = v.typed(bundle, "hooks", "bundle.hooks", (list, type(None)), ["ApplicationStart"])
+    hooks = hooks or []
+    for i, hook in enumerate(hooks):
+        if hook not in HOOK_EVENTS:
+            near = _nearest(str(hook), set(HOOK_EVENTS))
+            v.err(
+                f"bundle.hooks[{i}]",
+                f"{hook!r} is not a lifecycle event that takes scripts"
+                + (f" (did you mean {near!r}?)" if near else ""),
+            )
+    if len(set(hooks)) != len(hooks):
+        v.err("bundle.hooks", "lists an event twice")
+    p.bundle.hooks = list(hooks)
+    p.bundle.file_exists_behavior = v.typed(
+        bundle, "file_exists_behavior", "bundle.file_exists_behavior", (str,), "DISALLOW"
+    )
+    if p.bundle.file_exists_behavior not in FILE_EXISTS:
+        v.err("bundle.file_exists_behavior", f"must be one of {', '.join(FILE_EXISTS)}")
+
+    # ci
+    ci = v.section(data.get("ci"), "ci", {"provider", "branch", "repository", "slack"})
+    p.ci.provider = v.typed(ci, "provider", "ci.provider", (str,), "travis")
+    if p.ci.provider not in CI_PROVIDERS:
+        v.err("ci.provider", f"must be one of {', '.join(CI_PROVIDERS)}")
+    p.ci.branch = v.typed(ci, "branch", "ci.branch", (str,), "master")
+    if not p.ci.branch or p.ci.branch.startswith("-") or " " in p.ci.branch:
+        v.err("ci.branch", "must be a git branch name")
+    p.ci.repository = v.typed(ci, "repository", "ci.repository", (str, type(None)), None)
+    if p.ci.repository and not _REPO.match(p.ci.repository):
+        v.err("ci.repository", "must be OWNER/NAME as on GitHub")
+    if p.ci.provider == "github" and not p.ci.repository:
+        v.err("ci.repository", "is required for ci.provider github (the OIDC trust names it)")
+    p.ci.slack = v.typed(ci, "slack", "ci.slack", (bool,), False)
+
+    if v.errors:
+        raise ConfigError(
+            f"invalid project file: {v.errors[0]}"
+            + (f" (and {len(v.errors) - 1} more)" if len(v.errors) > 1 else ""),
+            errors=v.errors,
+        )
+    return p
+
+
+# --------------------------------------------------------------------------- files
+def project_path(project_dir: str | os.PathLike[str] | None = None) -> Path:
+    return Path(project_dir or ".") / PROJECT_FILE
+
+
+def load(project_dir: str | os.PathLike[str] | None = None, path: str | None = None) -> Project:
+    """Load the project file; ConfigError (exit 2) when missing or invalid."""
+    import yaml
+
+    file = Path(path) if path else project_path(project_dir)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"no project file at {file}",
+            hint="Run `wizard` to create one, or write `application: NAME` into it.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{file}:{where.strip()}: not valid YAML: {problem}") from None
+    if data is None:
+        data = {}
+    try:
+        return from_dict(data)
+    except ConfigError as exc:
+        exc.message = f"{file}: {exc.message}"
+        raise
+
+
+def exists(project_dir: str | os.PathLike[str] | None = None) -> bool:
+    return project_path(project_dir).is_file()
+
+
+def save(project: Project, project_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Write the project file atomically, keeping the user's comments and key order.
+
+    Only values that differ from their derived defaults are written, so the file stays short and
+    a changed application name still moves the derived names with it.
+    """
+    from wizard.fileio import atomic_write
+
+    file = project_path(project_dir)
+    data = project.to_dict(minimal=True)
+    if file.exists():
+        text = _merge_yaml(file.read_text(encoding="utf-8"), data)
+    else:
+        text = _dump_yaml(data)
+    atomic_write(file, text, backup=False)
+    return file
+
+
+def _dump_yaml(data: dict) -> str:
+    import yaml
+
+    header = "# codedeploy-wizard project file: every answer setup needs. No secrets here.\n"
+    return header + yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+
+
+def _merge_yaml(old_text: str, data: dict) -> str:
+    """Round-trip merge with ruamel.yaml so comments and order survive."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    yml = YAML()
+    yml.preserve_quotes = True
+    try:
+        doc = yml.load(old_text)
+    except Exception:
+        return _dump_yaml(data)
+    if not isinstance(doc, dict):
+        return _dump_yaml(data)
+    _merge_into(doc, data)
+    buf = io.StringIO()
+    yml.dump(doc, buf)
+    return buf.getvalue()
+
+
+def _merge_into(doc: Any, data: dict) -> None:
+    for key in list(doc.keys()):
+        if key not in data:
+            del doc[key]
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(doc.get(key), dict):
+            _merge_into(doc[key], value)
+        elif doc.get(key) != value:
+            doc[key] = value

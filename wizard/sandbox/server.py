@@ -1,0 +1,112 @@
+"""Run moto's server on loopback for the life of a command (or in the foreground).
+
+Every response carries the header `x-codedeploy-wizard-sandbox: 1`, so a client that reached the
+sandbox through `--endpoint-url` can tell, without an extra call, that it is not talking to AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from wizard.errors import UsageError
+
+SANDBOX_HEADER = "x-codedeploy-wizard-sandbox"
+SANDBOX_ACCOUNT = "123456789012"
+
+
+def _import_moto() -> Any:
+    try:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+    except ImportError:
+        raise UsageError(
+            "the sandbox needs the emulator: pip install 'codedeploy-wizard[sandbox]'"
+        ) from None
+    return DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+
+class SandboxServer:
+    """moto's WSGI app, extended in-process, served by werkzeug on 127.0.0.1."""
+
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", scenario: str | None = None):
+        self.host = host
+        self.port = port
+        self.scenario = scenario
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> SandboxServer:
+        import logging
+
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+        dispatcher_cls, handler_cls, create_backend_app = _import_moto()
+        from wizard.sandbox import extensions
+
+        extensions.install()
+        app = dispatcher_cls(create_backend_app)
+
+        def wsgi(environ: dict, start_response: Any) -> Any:
+            def start(status: str, headers: list, exc_info: Any = None) -> Any:
+                headers = [*list(headers), (SANDBOX_HEADER, "1")]
+                return start_response(status, headers, exc_info)
+
+            return app(environ, start)
+
+        try:
+            self._server = make_server(
+                self.host, self.port, wsgi, threaded=True, request_handler=handler_cls
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot start the sandbox on {self.host}:{self.port}: {exc}") from None
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox-server", daemon=True
+        )
+        self._thread.start()
+        if self.scenario:
+            self.seed(self.scenario)
+        return self
+
+    def seed(self, scenario: str) -> Any:
+        """Build a ready-made world (see `wizard sandbox --list-scenarios`)."""
+        try:
+            from wizard.sandbox import scenarios
+        except ImportError:
+            raise UsageError("sandbox scenarios are not available yet") from None
+        return scenarios.seed(scenario, self.url)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def env(self, region: str = "us-east-1") -> dict[str, str]:
+        """Environment for the aws CLI or boto3 to use this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }

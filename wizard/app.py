@@ -41,13 +41,15 @@ class WizardApp(App[int]):
 
         try:
             desc = self.ctx.describe()
-        except Exception as exc:  # noqa: BLE001 - shown to the user, not raised
+        except Exception as exc:
             mapped = explain(exc)
             self.call_from_thread(self._show, f"[b]Credentials problem:[/b] {mapped or exc}")
             return
-        badge = "[reverse] SANDBOX [/reverse] emulated AWS, nothing real is touched\n\n" if (
-            desc["sandbox"]
-        ) else ""
+        badge = (
+            "[reverse] SANDBOX [/reverse] emulated AWS, nothing real is touched\n\n"
+            if (desc["sandbox"])
+            else ""
+        )
         self.call_from_thread(
             self._show,
             f"{badge}Account  {desc['account']}\nCaller   {desc['arn']}\n"

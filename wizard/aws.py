@@ -1,8 +1,9 @@
 """AwsContext: the one place that talks to boto3.
 
 One `boto3.Session` per run; clients are created once, cached and shared by every thread (botocore
-clients are thread-safe, sessions are not, so client creation is serialised under a lock). Retries use
-botocore's standard mode. Every client carries a user-agent suffix naming the tool and version.
+clients are thread-safe, sessions are not, so client creation is serialised under a lock).
+Retries use botocore's standard mode. Every client carries a user-agent suffix naming the
+tool and version.
 """
 
 from __future__ import annotations
@@ -192,9 +193,7 @@ def explain(exc: BaseException, action: str | None = None) -> WizardError | None
     if isinstance(exc, bx.ProfileNotFound):
         return CredentialsError(f"unknown AWS profile: {exc.kwargs.get('profile')!r}")
     if isinstance(exc, bx.NoRegionError):
-        return CredentialsError(
-            "no AWS region configured", hint="Pass --region or set AWS_REGION."
-        )
+        return CredentialsError("no AWS region configured", hint="Pass --region or set AWS_REGION.")
     if isinstance(exc, (bx.TokenRetrievalError, bx.SSOTokenLoadError)):
         return CredentialsError(
             "the SSO session has expired or was never started",
@@ -230,7 +229,7 @@ def explain(exc: BaseException, action: str | None = None) -> WizardError | None
     return None
 
 
-class translate_aws_errors:  # noqa: N801 - used like a function: `with translate_aws_errors(...)`
+class translate_aws_errors:
     """Context manager: re-raise known AWS failures as WizardError, leave the rest alone."""
 
     def __init__(self, action: str | None = None) -> None:

@@ -46,14 +46,18 @@ def _add_globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         **d,
     )
     g.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="with --sandbox: seed a ready-made world (see `wizard sandbox --list-scenarios`)",
+        **d,
+    )
+    g.add_argument(
         "--project-dir",
         metavar="DIR",
         help="project directory (default: current directory)",
         **d,
     )
-    g.add_argument(
-        "-v", "--verbose", action="count", help="show details and tracebacks", **d
-    )
+    g.add_argument("-v", "--verbose", action="count", help="show details and tracebacks", **d)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,9 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only these checks (repeatable, globs allowed)",
     )
     p.add_argument("--list-checks", action="store_true", help="list the checks and exit")
-    p.add_argument(
-        "--preflight", action="store_true", help="check a group before any deployment"
-    )
+    p.add_argument("--preflight", action="store_true", help="check a group before any deployment")
     p.add_argument("--local", action="store_true", help="also inspect this machine")
     p.add_argument("--application", metavar="NAME", help="application (default: project file)")
     p.add_argument(
@@ -144,7 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("sandbox")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-    p.add_argument("--scenario", metavar="NAME", help="seed a ready-made world")
     p.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")
 
     p = cmd("whoami")
@@ -158,6 +159,7 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
         ("region", None),
         ("endpoint_url", None),
         ("sandbox", False),
+        ("scenario", None),
         ("project_dir", None),
         ("verbose", 0),
     ):
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes
+    except Exception as exc:
         from wizard.errors import WizardError
 
         if not isinstance(exc, WizardError):
@@ -207,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.verbose:
                     raise
                 print(
-                    f"wizard: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)",
+                    f"wizard: unexpected error: {type(exc).__name__}: {exc} "
+                    "(run with -v for details)",
                     file=sys.stderr,
                 )
                 return EXIT_PROBLEM

@@ -64,7 +64,10 @@ def check_bucket_name(value: str) -> str | None:
     if not 3 <= len(value or "") <= 63:
         return "must be 3-63 characters long"
     if not _BUCKET.match(value):
-        return "must be lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+        return (
+            "must be lowercase letters, digits, dots and hyphens, "
+            "starting and ending with a letter or digit"
+        )
     if ".." in value or ".-" in value or "-." in value:
         return "must not contain two adjacent periods or a period next to a hyphen"
     if _IPV4.match(value):
@@ -344,9 +347,9 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
 
     # roles
     roles = v.section(data.get("roles"), "roles", {"instance_role", "service_role", "ssm"})
-    p.roles.instance_role = v.typed(
-        roles, "instance_role", "roles.instance_role", (str,), ""
-    ) or (f"{slug}-codedeploy-ec2")
+    p.roles.instance_role = v.typed(roles, "instance_role", "roles.instance_role", (str,), "") or (
+        f"{slug}-codedeploy-ec2"
+    )
     p.roles.service_role = v.typed(roles, "service_role", "roles.service_role", (str,), "") or (
         f"{slug}-codedeploy-service"
     )

@@ -8,18 +8,24 @@ import sys
 from collections.abc import Iterator
 
 from wizard.aws import SANDBOX_DEFAULT_REGION, AwsContext
+from wizard.errors import UsageError
 from wizard.output import info, sandbox_banner
 
 
 @contextlib.contextmanager
-def aws_context(
-    args: argparse.Namespace, *, banner: bool = True, scenario: str | None = None
-) -> Iterator[AwsContext]:
-    """Yield the run's AwsContext; with --sandbox the emulator lives exactly as long as this."""
+def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[AwsContext]:
+    """Yield the run's AwsContext; with --sandbox the emulator lives exactly as long as this.
+
+    With --scenario the sandbox is seeded first; the seed's result (application, group,
+    deployment id …) is available as `ctx.scenario`.
+    """
+    scenario = getattr(args, "scenario", None)
+    if scenario and not getattr(args, "sandbox", False):
+        raise UsageError("--scenario needs --sandbox")
     if getattr(args, "sandbox", False):
         from wizard.sandbox.server import SandboxServer
 
-        server = SandboxServer(scenario=scenario)
+        server = SandboxServer()
         server.start()
         try:
             region = args.region or SANDBOX_DEFAULT_REGION
@@ -31,15 +37,15 @@ def aws_context(
                 secret_key="sandbox",
             )
             ctx.sandbox_server = server  # type: ignore[attr-defined]
+            ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
             if banner:
                 info(sandbox_banner(server.url, ctx.account, region))
             yield ctx
         finally:
             server.stop()
     else:
-        ctx = AwsContext(
-            profile=args.profile, region=args.region, endpoint_url=args.endpoint_url
-        )
+        ctx = AwsContext(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
+        ctx.scenario = None  # type: ignore[attr-defined]
         yield ctx
 
 

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    server = SandboxServer(port=args.port or 0, scenario=args.scenario)
+    server = SandboxServer(port=args.port or 0, scenario=args.scenario, region=region)
     server.start()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

@@ -32,8 +32,15 @@ def _import_moto() -> Any:
 class SandboxServer:
     """moto's WSGI app, extended in-process, served by werkzeug on 127.0.0.1."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", scenario: str | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        scenario: str | None = None,
+        region: str = "us-east-1",
+    ):
         self.host = host
+        self.region = region
         self.port = port
         self.scenario = scenario
         self._server: Any = None
@@ -68,23 +75,24 @@ class SandboxServer:
                 self.host, self.port, wsgi, threaded=True, request_handler=handler_cls
             )
         except OSError as exc:
-            raise UsageError(f"cannot start the sandbox on {self.host}:{self.port}: {exc}") from None
+            where = f"{self.host}:{self.port}"
+            raise UsageError(f"cannot start the sandbox on {where}: {exc}") from None
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sandbox-server", daemon=True
         )
         self._thread.start()
         if self.scenario:
-            self.seed(self.scenario)
+            self.seed(self.scenario, region=self.region)
         return self
 
-    def seed(self, scenario: str) -> Any:
+    def seed(self, scenario: str, region: str = "us-east-1") -> Any:
         """Build a ready-made world (see `wizard sandbox --list-scenarios`)."""
         try:
             from wizard.sandbox import scenarios
         except ImportError:
             raise UsageError("sandbox scenarios are not available yet") from None
-        return scenarios.seed(scenario, self.url)
+        return scenarios.seed(scenario, self.url, region=region)
 
     def stop(self) -> None:
         if self._server is not None:

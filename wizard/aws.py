@@ -65,6 +65,10 @@ class AwsContext:
         if endpoint_url:
             validate_endpoint_url(endpoint_url)
         self.sandbox = sandbox
+        import os
+
+        # like the AWS CLI v2: --region, then AWS_REGION, then AWS_DEFAULT_REGION / the profile
+        region = region or os.environ.get("AWS_REGION") or None
         kwargs: dict[str, Any] = {}
         if access_key:
             kwargs = {"aws_access_key_id": access_key, "aws_secret_access_key": secret_key}

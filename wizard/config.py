@@ -310,7 +310,7 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.region = region
 
     p.deployment_group = v.typed(data, "deployment_group", "deployment_group", (str,), "") or (
-        f"{app}-group"
+        f"{app[:94]}-group"
     )
     if rule := check_codedeploy_name(p.deployment_group):
         v.err("deployment_group", rule)

@@ -70,6 +70,8 @@ class SandboxServer:
 
             return app(environ, start)
 
+        if self.port:
+            self._check_port_free()
         try:
             self._server = make_server(
                 self.host, self.port, wsgi, threaded=True, request_handler=handler_cls
@@ -85,6 +87,18 @@ class SandboxServer:
         if self.scenario:
             self.seed(self.scenario, region=self.region)
         return self
+
+    def _check_port_free(self) -> None:
+        """werkzeug exits the process on a busy port; find out first and say it in one line."""
+        import socket
+
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self.port))
+            except OSError as exc:
+                where = f"{self.host}:{self.port}"
+                raise UsageError(f"cannot start the sandbox on {where}: {exc.strerror}") from None
 
     def seed(self, scenario: str, region: str = "us-east-1") -> Any:
         """Build a ready-made world (see `wizard sandbox --list-scenarios`)."""

@@ -1,0 +1,123 @@
+"""The CLI contract: commands, global flags, exit codes, fast --help, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from wizard import cli
+from wizard.cli import COMMANDS, build_parser
+
+DESIGN_COMMANDS = {
+    "setup", "plan", "apply", "files", "validate", "deploy", "diagnose", "destroy", "sandbox",
+    "whoami",
+}  # fmt: skip
+
+
+def test_every_design_command_is_listed_in_help(capsys):
+    assert set(COMMANDS) == DESIGN_COMMANDS
+    with pytest.raises(SystemExit) as info:
+        cli.main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for name in DESIGN_COMMANDS:
+        assert name in out
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.startswith("wizard 0.")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--region", "eu-west-1", "whoami", "--json"],
+        ["whoami", "--json", "--region", "eu-west-1"],
+    ],
+)
+def test_global_flags_before_or_after_the_command(argv):
+    args = cli._normalise(build_parser().parse_args(argv))
+    assert args.region == "eu-west-1" and args.json is True and args.command == "whoami"
+
+
+def test_no_command_means_setup():
+    args = cli._normalise(build_parser().parse_args(["--sandbox"]))
+    assert args.command == "setup" and args.sandbox is True
+
+
+def test_diagnose_flags():
+    args = build_parser().parse_args(
+        ["diagnose", "d-ABC", "--json", "--check", "s3.*", "--check", "agent.running", "--fix"]
+    )
+    assert args.deployment_id == "d-ABC" and args.check == ["s3.*", "agent.running"] and args.fix
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["no-such-command"])
+    assert info.value.code == 2
+
+
+def test_help_imports_neither_boto3_nor_textual():
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "wizard", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()}
+    heavy = {m for m in imported if m.split(".")[0] in {"boto3", "botocore", "textual", "moto"}}
+    assert not heavy, heavy
+
+
+def test_expected_failure_is_one_line_without_traceback(run_wizard, tmp_path):
+    proc = run_wizard("whoami", "--profile", "nope")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "error: unknown AWS profile 'nope' List profiles with `aws configure list-profiles`."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        ((), {"AWS_REGION": "us-east-1"}, "no AWS credentials"),
+        ((), {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}, "no AWS region"),
+        (
+            (
+                "--endpoint-url",
+                "localhost:1",
+            ),
+            {"AWS_REGION": "us-east-1"},
+            "malformed endpoint",
+        ),
+        (
+            ("--endpoint-url", "http://127.0.0.1:9"),
+            {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"},
+            "cannot reach",
+        ),
+    ],
+)
+def test_credential_and_endpoint_failures(run_wizard, args, env, fragment):
+    from tests.conftest import clean_env
+
+    # IMDS lookups would slow the no-credentials case; disable them as a user without EC2 would
+    proc = run_wizard("whoami", *args, env=clean_env(AWS_EC2_METADATA_DISABLED="true", **env))
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_verbose_shows_the_traceback(run_wizard):
+    from tests.conftest import clean_env
+
+    proc = run_wizard(
+        "-v", "whoami", env=clean_env(AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+    )
+    assert proc.returncode == 2
+    assert "Traceback" in proc.stderr and "no AWS credentials" in proc.stderr

@@ -1,4 +1,4 @@
-"""The sandbox as a user meets it: `--sandbox` for one command, `wizard sandbox` in the foreground."""
+"""The sandbox as a user meets it: `--sandbox` for one command, `wizard sandbox` in front."""
 
 from __future__ import annotations
 

@@ -1,0 +1,139 @@
+"""What every step pane shares: title and one-sentence explanation, fields, inline validation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from wizard.widgets.field import Field
+
+if TYPE_CHECKING:
+    from wizard.app import WizardApp
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested dicts, creating the sections on the way."""
+    *parents, last = dotted.split(".")
+    node = data
+    for key in parents:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[last] = value
+
+
+def split_error(line: str) -> tuple[str, str]:
+    """`"roles.service_role: must differ…"` → (key, rule)."""
+    key, _, rule = line.partition(": ")
+    return key.strip(), rule.strip() or line
+
+
+class StepPane(VerticalScroll):
+    """A step's body. Subclasses set STEP_ID/TITLE/INTRO and compose their own widgets.
+
+    Fields (`wizard.widgets.field.Field`) inside the pane are collected and validated with the
+    project file's own rules (`wizard.config.from_dict`) when the user presses Next.
+    """
+
+    STEP_ID: ClassVar[str] = ""
+    TITLE: ClassVar[str] = ""
+    INTRO: ClassVar[str] = ""
+    OWNS: ClassVar[tuple[str, ...]] = ()  # project-file key prefixes this step edits
+    NEXT_LABEL: ClassVar[str] = "Next ▶"
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(id=f"pane-{self.STEP_ID}", classes="step-pane", **kw)
+
+    @property
+    def wizard(self) -> WizardApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.TITLE, classes="step-title")
+        if self.INTRO:
+            yield Static(self.INTRO, classes="step-intro")
+        yield from self.compose_body()
+        yield Static("", id="pane-error", classes="pane-error")
+
+    def compose_body(self) -> ComposeResult:
+        return
+        yield
+
+    # -------------------------------------------------------------- hooks for the screen
+    def context_changed(self) -> None:
+        """The AWS context or identity changed (another profile / region)."""
+
+    def blocked(self) -> str | None:
+        """Why Next is not possible yet (shown to the user), or None."""
+        return None
+
+    def fields(self) -> list[Field]:
+        return list(self.query(Field))
+
+    def collect(self) -> dict[str, Any]:
+        """The project data with this pane's answers applied."""
+        data = self.wizard.project.to_dict(minimal=True)
+        for field in self.fields():
+            set_path(data, field.key, field.value)
+        return data
+
+    def validate(self) -> Any | None:
+        """The new Project if this pane's answers are valid, else None (errors shown inline)."""
+        from wizard.config import from_dict
+        from wizard.errors import ConfigError
+
+        for field in self.fields():
+            field.set_error(None)
+        self.set_pane_error(None)
+        try:
+            return from_dict(self.collect())
+        except ConfigError as exc:
+            errors = [split_error(e) for e in exc.errors] or [("", exc.message)]
+        fields = self.fields()
+        mine: list[str] = []
+        shown = False
+        for key, rule in errors:
+            target = next(
+                (
+                    f
+                    for f in fields
+                    if key == f.key or key.startswith((f.key + ".", f.key + "["))
+                    or f.key.startswith(key + ".")
+                ),
+                None,
+            )
+            if target is not None:
+                target.set_error(rule)
+                shown = True
+            elif any(key == p or key.startswith(p) for p in self.OWNS):
+                mine.append(f"{key}: {rule}")
+            else:
+                mine.append(f"{key}: {rule} (fix it on another step or in the project file)")
+        if mine:
+            self.set_pane_error("\n".join(mine))
+        if not shown and not mine:  # pragma: no cover - defensive
+            self.set_pane_error("invalid answers")
+        return None
+
+    def set_pane_error(self, message: str | None) -> None:
+        err = self.query_one("#pane-error", Static)
+        err.update(f"✗ {message}" if message else "")
+        err.display = bool(message)
+
+    def leave(self) -> bool:
+        """Called on Next: validate, save, return True to move on."""
+        if not self.fields():
+            return True
+        project = self.validate()
+        if project is None:
+            return False
+        self.wizard.save_project(project)
+        return True
+
+    def shown(self) -> None:
+        """Called after mounting: start workers, focus the first control."""

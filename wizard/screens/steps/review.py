@@ -1,0 +1,10 @@
+"""Step: review (placeholder)."""
+
+from __future__ import annotations
+
+from wizard.screens.steps.base import StepPane
+
+
+class Pane(StepPane):
+    STEP_ID = "review"
+    TITLE = "review"

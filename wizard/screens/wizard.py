@@ -1,0 +1,158 @@
+"""The main screen: context bar, the step list beside the current step, Back / Next, footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, OptionList, Static
+
+from wizard.screens.steps import STEP_IDS, STEPS, TITLES, pane_class
+from wizard.widgets.context_bar import ContextBar
+from wizard.widgets.step_list import StepList
+
+if TYPE_CHECKING:
+    from wizard.app import WizardApp
+    from wizard.screens.steps.base import StepPane
+
+
+class WizardScreen(Screen):
+    """Shows one step pane at a time; panes are mounted on demand and read the app's state."""
+
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next", priority=True),
+        Binding("ctrl+b", "back", "Back", priority=True),
+    ]
+
+    def __init__(self, start: str = "credentials") -> None:
+        super().__init__()
+        self.current = start if start in STEP_IDS else "credentials"
+        self.pane: StepPane | None = None
+
+    @property
+    def wizard(self) -> WizardApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield ContextBar(id="context-bar")
+        with Horizontal(id="body"):
+            yield StepList(STEPS, id="step-list")
+            with Vertical(id="main"):
+                yield Container(id="pane-host")
+                with Horizontal(id="nav"):
+                    yield Button("◀ Back", id="back", compact=True)
+                    yield Static("", id="nav-hint")
+                    yield Button("Next ▶", id="next", variant="primary", compact=True)
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.context_changed()
+        await self._show(self.current)
+        self.wizard.load_identity()
+
+    # ------------------------------------------------------------------ navigation
+    async def _show(self, step: str) -> None:
+        host = self.query_one("#pane-host", Container)
+        await host.remove_children()
+        self.current = step
+        self.pane = pane_class(step)()
+        await host.mount(self.pane)
+        self._refresh_nav()
+        self.wizard.remember_step(step)
+        self.pane.shown()
+        self.call_after_refresh(self._focus_pane)
+
+    def _focus_pane(self) -> None:
+        if self.pane is None or not self.pane.is_attached:
+            return
+        for widget in self.pane.query("*"):
+            if widget.focusable:
+                widget.focus()
+                return
+        self.query_one("#next", Button).focus()
+
+    def _refresh_nav(self) -> None:
+        index = STEP_IDS.index(self.current)
+        back = self.query_one("#back", Button)
+        nxt = self.query_one("#next", Button)
+        back.disabled = index == 0 or self.wizard.applying
+        nxt.label = self.pane.NEXT_LABEL if self.pane else "Next ▶"
+        nxt.display = index < len(STEP_IDS) - 1
+        reason = self.pane.blocked() if self.pane else None
+        nxt.disabled = bool(reason)
+        self.query_one("#nav-hint", Static).update(reason or f"step {index + 1} of {len(STEPS)}")
+        self.query_one(StepList).set_marks(
+            self.current, self.wizard.done_steps, self.wizard.problem_steps
+        )
+
+    def refresh_nav(self) -> None:
+        """Panes call this when what blocks Next changes (a worker finished, …)."""
+        if self.is_attached:
+            self._refresh_nav()
+
+    def context_changed(self) -> None:
+        app = self.wizard
+        ident = app.identity
+        self.query_one(ContextBar).update_context(
+            account=ident["account"] if ident else None,
+            region=app.ctx.region,
+            profile=app.ctx.profile,
+            sandbox=bool(app.ctx.sandbox),
+        )
+        if self.pane is not None and self.pane.is_attached:
+            self.pane.context_changed()
+            self._refresh_nav()
+
+    def goto(self, step: str, *, force: bool = False) -> None:
+        """Jump to a step: any step already reached, or (force: palette) any step at all."""
+        if step not in STEP_IDS or step == self.current:
+            return
+        if self.wizard.applying:
+            self.notify("Wait for apply to finish first.", severity="warning")
+            return
+        target = STEP_IDS.index(step)
+        reachable = {STEP_IDS[0], *self.wizard.done_steps}
+        if not force and step not in reachable and target > STEP_IDS.index(self.current):
+            self.notify(f"Finish {TITLES[self.current]!r} first.", severity="warning")
+            self.query_one(StepList).highlighted = STEP_IDS.index(self.current)
+            return
+        self.run_worker(self._show(step), exclusive=True, group="nav")
+
+    async def action_next(self) -> None:
+        if self.pane is None or self.wizard.applying:
+            return
+        index = STEP_IDS.index(self.current)
+        if index >= len(STEP_IDS) - 1:
+            return
+        reason = self.pane.blocked()
+        if reason:
+            self.notify(reason, severity="warning")
+            return
+        if not self.pane.leave():
+            self.notify("Fix the marked answers first.", severity="error")
+            return
+        self.wizard.done_steps.add(self.current)
+        self.wizard.problem_steps.discard(self.current)
+        await self._show(STEP_IDS[index + 1])
+
+    async def action_back(self) -> None:
+        index = STEP_IDS.index(self.current)
+        if index == 0 or self.wizard.applying:
+            return
+        await self._show(STEP_IDS[index - 1])
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "next":
+            event.stop()
+            await self.action_next()
+        elif event.button.id == "back":
+            event.stop()
+            await self.action_back()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if isinstance(event.option_list, StepList) and event.option.id:
+            event.stop()
+            self.goto(event.option.id)

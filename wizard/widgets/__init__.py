@@ -1,0 +1,1 @@
+"""Reusable widgets of the wizard UI, grouped by feature (one module each)."""

@@ -1,0 +1,43 @@
+"""Command palette entries: one per wizard step, plus deploy, diagnose and the theme switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+class WizardCommands(Provider):
+    """Go to any step, open deploy / diagnose, toggle the theme."""
+
+    def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+        from wizard.screens.steps import STEPS
+
+        app = self.app
+        out: list[tuple[str, str, Callable[[], object]]] = []
+        for step_id, title in STEPS:
+            out.append(
+                (
+                    f"Go to step: {title}",
+                    "Jump to this step of the setup",
+                    partial(app.action_goto, step_id),  # type: ignore[attr-defined]
+                )
+            )
+        out.append(("Deploy", "Bundle, upload and deploy now", app.action_open_deploy))  # type: ignore[attr-defined]
+        out.append(  # type: ignore[attr-defined]
+            ("Diagnose", "Find why the last deployment failed", app.action_open_diagnose)  # type: ignore[attr-defined]
+        )
+        out.append(("Toggle light/dark theme", "Switch colours", app.action_toggle_theme))  # type: ignore[attr-defined]
+        return out
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._entries():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._entries():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -833,6 +833,14 @@ class _Checker:
                 f"location {loc!r} must be relative to the bundle root (e.g. "
                 f"{loc.lstrip(chr(92) + '/')!r}), not absolute",
             )
+        elif " " in loc.strip() and re.search(r"\s-|^[^\s/\\.]+\s+\S", loc.strip()):
+            self.add(
+                node,
+                WARNING,
+                "appspec.hook-location",
+                f"location {loc!r} looks like a command; it must be the path of a script "
+                "(put the command inside the script)",
+            )
         elif ".." in re.split(r"[\\/]+", loc):
             self.add(
                 node,

@@ -184,3 +184,16 @@ def test_source_date_epoch_sets_the_entry_times(tmp_path: Path, monkeypatch) -> 
     info = build_bundle(src, tmp_path / "b.zip")
     with zipfile.ZipFile(info.path) as zf:
         assert zf.getinfo("index.html").date_time == (2025, 11, 26, 5, 20, 0)
+
+
+def test_an_ecs_appspec_is_refused_for_an_ec2_deployment(tmp_path: Path) -> None:
+    pytest.importorskip("wizard.validate.appspec", reason="appspec validator not in this tree")
+    src = tmp_path / "app"
+    src.mkdir()
+    (src / "appspec.yml").write_text(
+        "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::ECS::Service\n"
+        "      Properties:\n        TaskDefinition: arn:aws:ecs:us-east-1:1:task-definition/t:1\n"
+        "        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 80\n"
+    )
+    with pytest.raises(BundleError, match="ECS appspec"):
+        build_bundle(src, tmp_path / "out.zip")

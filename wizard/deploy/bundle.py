@@ -216,7 +216,24 @@ def validate(source: Path, appspec_name: str) -> tuple[list[str], list[str]]:
         rule = getattr(finding, "rule", "")
         msg = f"{where}: {rule + ': ' if rule else ''}{getattr(finding, 'message', finding)}"
         (errors if sev == "error" else warnings).append(msg)
+    errors.extend(_platform_errors(source, appspec_name))
     return errors, warnings
+
+
+def _platform_errors(source: Path, appspec_name: str) -> list[str]:
+    """An ECS or Lambda appspec is valid, but not for an EC2 deployment group."""
+    try:
+        from wizard.validate.appspec import validate_appspec_text
+    except ImportError:
+        return []
+    text = (source / appspec_name).read_text(encoding="utf-8", errors="replace")
+    platform = validate_appspec_text(text, path=appspec_name).platform
+    if platform in ("ecs", "lambda"):
+        return [
+            f"{appspec_name}: this is an {platform.upper()} appspec (Resources:); "
+            "wizard deploy deploys to EC2 instances, which need version, os, files and hooks"
+        ]
+    return []
 
 
 def _findings(reports: Any, default_path: str) -> Iterator[tuple[str, Any]]:

@@ -1,0 +1,148 @@
+"""`wizard deploy [--wait] [--json]`: bundle, upload, create the deployment, follow it, diagnose.
+
+When it follows (the choice, since "follow it live" and `--wait` must both mean something):
+- on a terminal, `wizard deploy` follows the deployment live until it ends, then exits 0 on
+  Succeeded and 1 on Failed/Stopped (after printing the diagnosis);
+- `--wait` follows even without a terminal (CI, scripts), with the same exit status;
+- without a terminal and without `--wait`, it prints the deployment id and console URL and exits 0
+  once the deployment is created, like `aws deploy create-deployment`.
+Each state change is one line on stdout (the deployment, each instance, each lifecycle event of
+each instance); a failed hook's log tail is printed under its line. Progress of the bundle and
+upload goes to stderr. Ctrl-C stops following; on a terminal it then asks whether to stop the
+deployment too (default no). With `--json`, stdout holds only the document
+`{"deployment_id", "status", "bundle": {"bucket", "key", "etag"}, "diagnosis"}` and every line goes
+to stderr; `diagnosis` is the `wizard diagnose --json` document of a failed deployment, else null.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from wizard import config
+from wizard.commands._context import aws_context, is_tty
+from wizard.deploy.bundle import make_bundle
+from wizard.deploy.follow import FollowEvent, follow
+from wizard.deploy.run import DeploymentHandle, start_deployment
+from wizard.output import info, print_json, style
+
+_COLOURS = {"Succeeded": "green", "Failed": "red", "Stopped": "yellow", "Skipped": "dim"}
+
+
+def run(args: argparse.Namespace) -> int:
+    project = config.load(args.project_dir)
+    if not args.region and project.region:
+        args.region = project.region
+    as_json = bool(args.json)
+    tty = is_tty()
+    follow_it = bool(args.wait) or (tty and not as_json)
+    out = sys.stderr if as_json else sys.stdout
+
+    def emit(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    # offline first: a bundle that cannot work is refused before any AWS call or upload
+    bundle = make_bundle(project, args.project_dir)
+    try:
+        with aws_context(args, banner=not as_json) as ctx:
+            handle = start_deployment(
+                ctx,
+                project,
+                args.project_dir,
+                file_exists_behavior=args.file_exists_behavior,
+                description=args.description,
+                progress=lambda stage, msg: info(f"{stage:<8} {msg}"),
+                bundle=bundle,
+            )
+            emit(f"deployment {handle.deployment_id}")
+            emit(f"console    {handle.console_url or 'sandbox (no AWS console)'}")
+            if not follow_it:
+                status = _status(ctx, handle)
+                if as_json:
+                    print_json(_doc(handle, status, None))
+                else:
+                    emit(f"follow it with: wizard deploy --wait, or {handle.console_url or ''}")
+                return 0
+            try:
+                status = follow(
+                    ctx, handle.deployment_id, _printer(emit, out), region=handle.region
+                )
+            except KeyboardInterrupt:
+                return _interrupted(ctx, handle, tty and not as_json)
+            diagnosis = None
+            if status != "Succeeded":
+                diagnosis = _diagnose(ctx, handle, emit, as_json)
+            else:
+                emit(style("deployment succeeded", "green", "bold", stream=out))
+            if as_json:
+                print_json(_doc(handle, status, diagnosis))
+            return 0 if status == "Succeeded" else 1
+    finally:
+        bundle.cleanup()
+
+
+def _doc(handle: DeploymentHandle, status: str, diagnosis: Any) -> dict[str, Any]:
+    return {
+        "deployment_id": handle.deployment_id,
+        "status": status,
+        "bundle": handle.bundle_doc(),
+        "diagnosis": diagnosis,
+    }
+
+
+def _status(ctx: Any, handle: DeploymentHandle) -> str:
+    cd = ctx.client("codedeploy", handle.region)
+    return cd.get_deployment(deploymentId=handle.deployment_id)["deploymentInfo"]["status"]
+
+
+def _printer(emit: Any, stream: Any) -> Any:
+
+    def on_event(ev: FollowEvent) -> None:
+        line = ev.line()
+        colour = _COLOURS.get(ev.status)
+        if colour:
+            line = line.replace(f" {ev.status}", " " + style(ev.status, colour, stream=stream), 1)
+        emit(line)
+        for tail in ev.log_lines():
+            emit(f"          | {tail}")
+
+    return on_event
+
+
+def _diagnose(ctx: Any, handle: DeploymentHandle, emit: Any, as_json: bool) -> Any:
+    """Run diagnose on the failed deployment; print it (plain) and return its document."""
+    try:
+        from checks.reporters.text import render
+        from checks.runner import diagnose
+    except ImportError:
+        info("diagnose is not available in this build; run `wizard diagnose` later")
+        return None
+    info(f"diagnosing {handle.deployment_id} …")
+    try:
+        report = diagnose(ctx, deployment_id=handle.deployment_id)
+    except Exception as exc:  # the deploy result must survive a broken diagnosis
+        from wizard.aws import explain
+
+        info(f"diagnose failed: {explain(exc) or exc}")
+        return None
+    if not as_json:
+        from wizard.output import use_color
+
+        emit("")
+        emit(render(report, verbose=False, color=use_color()))
+    return report.to_json()
+
+
+def _interrupted(ctx: Any, handle: DeploymentHandle, ask: bool) -> int:
+    info(f"\nstopped following {handle.deployment_id}; the deployment goes on")
+    if ask:
+        try:
+            answer = input(f"Stop deployment {handle.deployment_id} too? [y/N] ").strip().lower()
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
+        if answer in ("y", "yes"):
+            cd = ctx.client("codedeploy", handle.region)
+            resp = cd.stop_deployment(deploymentId=handle.deployment_id)
+            info(f"stop requested: {resp.get('status', '')} {resp.get('statusMessage', '')}")
+    return 130

@@ -1,0 +1,116 @@
+"""Following a deployment: one event per state change, failures carry the agent's diagnostics.
+
+The snapshots are shaped like BatchGetDeploymentTargets / GetDeployment responses in the
+CodeDeploy API reference; the polling itself runs against the sandbox in tests/e2e.
+"""
+
+from __future__ import annotations
+
+from wizard.deploy.follow import FollowEvent, Tracker, overview_text
+
+EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "ApplicationStart"]
+
+
+def target(tid: str, status: str, states: dict[str, str], diag: dict | None = None) -> dict:
+    events = []
+    for name in EVENTS:
+        ev = {"lifecycleEventName": name, "status": states.get(name, "Pending")}
+        if diag and ev["status"] == "Failed":
+            ev["diagnostics"] = diag
+        events.append(ev)
+    return {
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": "d-TEST00001",
+            "targetId": tid,
+            "targetArn": f"arn:aws:ec2:us-east-1:123456789012:instance/{tid}",
+            "status": status,
+            "lifecycleEvents": events,
+        },
+    }
+
+
+def test_pending_start_is_quiet_and_each_change_is_reported_once() -> None:
+    t = Tracker("d-TEST00001")
+    assert t.update_targets([target("i-1", "Pending", {})]) == []
+    evs = t.update_targets(
+        [
+            target(
+                "i-1",
+                "InProgress",
+                {"ApplicationStop": "Succeeded", "DownloadBundle": "InProgress"},
+            )
+        ]
+    )
+    assert [(e.kind, e.lifecycle_event, e.status) for e in evs] == [
+        ("lifecycle", "ApplicationStop", "Succeeded"),
+        ("lifecycle", "DownloadBundle", "InProgress"),
+        ("target", None, "InProgress"),
+    ]
+    # the same snapshot again: nothing new
+    again = t.update_targets(
+        [
+            target(
+                "i-1",
+                "InProgress",
+                {"ApplicationStop": "Succeeded", "DownloadBundle": "InProgress"},
+            )
+        ]
+    )
+    assert again == []
+    assert t.targets["i-1"].current.name == "DownloadBundle"
+    assert t.pending_ids() == ["i-1"]
+
+
+def test_a_failed_hook_carries_script_message_and_log_tail() -> None:
+    t = Tracker("d-TEST00001")
+    diag = {
+        "errorCode": "ScriptFailed",
+        "scriptName": "scripts/start.sh",
+        "message": "Script at specified location: scripts/start.sh failed with exit code 3",
+        "logTail": "[stdout]starting\n[stderr]boom\n",
+    }
+    states = {n: "Succeeded" for n in EVENTS[:4]} | {"ApplicationStart": "Failed"}
+    evs = t.update_targets([target("i-2", "Failed", states, diag)])
+    failed = [e for e in evs if e.status == "Failed" and e.kind == "lifecycle"]
+    assert len(failed) == 1
+    ev = failed[0]
+    assert ev.lifecycle_event == "ApplicationStart" and ev.error_code == "ScriptFailed"
+    assert "exit code 3" in ev.line() and "i-2" in ev.line()
+    assert ev.log_lines() == ["[stdout]starting", "[stderr]boom"]
+    assert evs[-1].kind == "target" and evs[-1].status == "Failed"
+    assert t.targets["i-2"].failure.script_name == "scripts/start.sh"
+    assert t.pending_ids() == []  # finished targets are not asked for again
+
+
+def test_deployment_status_changes_and_error_information() -> None:
+    t = Tracker("d-TEST00001")
+    first = t.update_deployment({"status": "Created"})
+    assert [e.status for e in first] == ["Created"]
+    assert t.update_deployment({"status": "Created"}) == []
+    end = t.update_deployment(
+        {
+            "status": "Failed",
+            "errorInformation": {
+                "code": "HEALTH_CONSTRAINTS",
+                "message": "The overall deployment failed because too many individual "
+                "instances failed deployment",
+            },
+            "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 1, "Failed": 2},
+        }
+    )
+    assert len(end) == 1
+    line = end[0].line()
+    assert "d-TEST00001" in line and "Failed" in line and "HEALTH_CONSTRAINTS" in line
+    assert "2 failed" in line and "of 3" in line
+
+
+def test_overview_text() -> None:
+    assert overview_text({"Pending": 0, "Succeeded": 3}) == "3 succeeded of 3"
+    assert overview_text({}) == "no instances yet of 0"
+
+
+def test_event_line_without_colour_is_plain_text() -> None:
+    ev = FollowEvent("target", "d-1", "Succeeded", target_id="i-0abc")
+    assert "\x1b" not in ev.line()
+    assert ev.line().endswith("i-0abc  instance          Succeeded")

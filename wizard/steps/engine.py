@@ -1,0 +1,277 @@
+"""The setup engine: discover → plan → apply → verify over every step, and destroy.
+
+No UI here: the CLI (`wizard plan/apply/destroy`) and the TUI both drive these four functions and
+show the same change descriptions. `apply_plan` and `apply_destroy` never raise for an AWS
+failure: they stop at the failing change and return an ApplyResult naming it, the error and what was
+already done, so a worker thread can report it. Every apply is idempotent, so running it again after
+an interruption finishes the job without duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from wizard.errors import AccessDeniedError, WizardError
+from wizard.steps import application, bucket, ci, instances, roles
+from wizard.steps.base import (
+    ApplyResult,
+    Change,
+    ConflictError,
+    Plan,
+    Progress,
+    StepContext,
+    error_code,
+    error_message,
+)
+
+# apply order: roles before what uses them; the instances need the profile, the group the role
+STEPS = (roles, bucket, instances, application, ci)
+# destroy order: users of a resource before the resource
+DESTROY_STEPS = (instances, application, bucket, ci, roles)
+MODULES = {m.NAME: m for m in STEPS}
+
+
+def step_context(
+    ctx: Any, project: Any, *, sleep: Callable[[float], None] | None = None
+) -> StepContext:
+    """Resolve region, account and partition once for a run."""
+    import time
+
+    from wizard.aws import translate_aws_errors
+
+    region = project.effective_region(ctx.region)
+    with translate_aws_errors("sts:GetCallerIdentity"):
+        account = ctx.account
+    partition = ctx.session.get_partition_for_region(region)
+    return StepContext(
+        ctx=ctx,
+        project=project,
+        region=region,
+        account=account,
+        partition=partition,
+        sleep=sleep or time.sleep,
+    )
+
+
+def resolved(ctx: Any, project: Any) -> dict[str, Any]:
+    """The resolved names a plan will use (what `wizard plan` prints above the changes)."""
+    sc = step_context(ctx, project)
+    p = project
+    out = {
+        "application": p.application,
+        "region": sc.region,
+        "account": sc.account,
+        "deployment_group": p.deployment_group,
+        "deployment_config": p.deployment_config,
+        "instance_tag": f"{p.instances.tag.key}={p.instances.tag.value}",
+        "instances": f"launch {p.instances.launch}" if p.instances.launch else "adopt tagged",
+        "instance_role": p.roles.instance_role,
+        "service_role": p.roles.service_role,
+        "bucket": f"s3://{sc.bucket}/{p.bucket.prefix}",
+        "ci": p.ci.provider,
+    }
+    if p.ci.provider == "github":
+        out["ci_role"] = ci.deploy_role_name(p)
+    elif p.ci.provider == "travis":
+        out["ci_user"] = ci.ci_user_name(p)
+    return out
+
+
+def _principal(sc: StepContext) -> str:
+    try:
+        return sc.ctx.identity().arn
+    except Exception:  # pragma: no cover - identity was read before; defensive
+        return "the current principal"
+
+
+def explain_failure(sc: StepContext, exc: BaseException, change: Change | None = None) -> Exception:
+    """One line for a failed AWS call: AccessDenied names the action and the principal."""
+    from wizard.aws import explain
+
+    if isinstance(exc, WizardError):
+        return exc
+    code = error_code(exc)
+    msg = error_message(exc)
+    mapped = explain(exc)
+    if isinstance(mapped, AccessDeniedError) or code in (
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+    ):
+        m = re.search(r"perform:\s*([\w-]+:\w+)", msg)
+        action = m.group(1) if m else getattr(exc, "operation_name", "") or "an action"
+        return AccessDeniedError(
+            f"access denied: {_principal(sc)} may not call {action}",
+            hint="Grant it, or run with a principal that may.",
+            detail=msg,
+        )
+    if mapped is not None:
+        return mapped
+    if code:
+        what = f"{change.resource} {change.name}: " if change else ""
+        op = getattr(exc, "operation_name", "")
+        return WizardError(f"{what}{op} failed with {code}: {msg}", detail=str(exc))
+    return exc if isinstance(exc, Exception) else WizardError(str(exc))
+
+
+def _collect(sc: StepContext, changes_fn: Callable[[Any], list[Change]]) -> list[Change]:
+    try:
+        return changes_fn(sc)
+    except ConflictError:
+        raise
+    except Exception as exc:
+        raise explain_failure(sc, exc) from exc
+
+
+def build_plan(
+    ctx: Any,
+    project: Any,
+    *,
+    create_access_key: bool = False,
+    sleep: Callable[[float], None] | None = None,
+) -> Plan:
+    """Discover every resource (read-only calls only) and say what apply would do."""
+    sc = step_context(ctx, project, sleep=sleep)
+    changes: list[Change] = []
+    for mod in STEPS:
+        changes.extend(_collect(sc, mod.plan))
+    if create_access_key and project.ci.provider == "travis":
+        changes.append(ci.access_key_change(sc))
+    return Plan(region=sc.region, account=sc.account, changes=changes)
+
+
+def verify_checks(plan: Plan) -> list[str]:
+    """The diagnose check ids that prove the planned setup works, in a stable order."""
+    seen: list[str] = []
+    for change in plan.changes:
+        for cid in change.checks:
+            if cid not in seen:
+                seen.append(cid)
+    return seen
+
+
+def _run(
+    sc: StepContext,
+    plan: Plan,
+    changes: list[Change],
+    run_one: Callable[[Change], None],
+    progress: Progress | None,
+) -> ApplyResult:
+    result = ApplyResult(plan=plan, checks=verify_checks(plan))
+    for change in changes:
+        if change.action == "noop":
+            if progress:
+                progress(change, "done", "unchanged")
+            continue
+        if progress:
+            progress(change, "start", change.description)
+        try:
+            run_one(change)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            err = explain_failure(sc, exc, change)
+            result.failed = change
+            result.error = err
+            if progress:
+                progress(change, "failed", str(getattr(err, "message", err)))
+            break
+        result.done.append(change)
+        if progress:
+            progress(change, "done", "done")
+    result.outputs.update(sc.outputs)
+    return result
+
+
+def apply_plan(
+    ctx: Any,
+    project: Any,
+    plan: Plan,
+    progress: Progress | None = None,
+    *,
+    create_access_key: bool = False,
+    sleep: Callable[[float], None] | None = None,
+) -> ApplyResult:
+    """Carry out a plan built by `build_plan`. Refuses (changes nothing) when it has conflicts.
+
+    `progress(change, state, message)` is called with state "start", "done" or "failed", from the
+    thread this runs on. With `create_access_key` (Travis) the result's outputs hold
+    `access_key` = {AccessKeyId, SecretAccessKey}: print it once, never store it.
+    """
+    sc = step_context(ctx, project, sleep=sleep)
+    if plan.conflicts:
+        first = plan.conflicts[0]
+        more = len(plan.conflicts) - 1
+        result = ApplyResult(plan=plan, checks=verify_checks(plan))
+        result.failed = first
+        result.error = ConflictError(
+            f"{first.description}"
+            + (f" (and {more} more conflict{'s' * (more > 1)})" if more else ""),
+            fix=first.fix,
+        )
+        return result
+    changes = list(plan.changes)
+    if (
+        create_access_key
+        and project.ci.provider == "travis"
+        and not any(c.resource == "iam:access-key" for c in changes)
+    ):
+        changes.append(ci.access_key_change(sc))
+
+    def run_one(change: Change) -> None:
+        MODULES[change.step].apply(sc, change)
+
+    result = _run(sc, plan, changes, run_one, progress)
+    result.outputs.setdefault("application", project.application)
+    result.outputs.setdefault("deployment_group", project.deployment_group)
+    result.outputs.setdefault("bucket", sc.bucket)
+    result.outputs.setdefault("region", sc.region)
+    if project.ci.provider == "github":
+        result.outputs.setdefault(
+            "deploy_role_arn", ci.deploy_role_arn(project, sc.account, sc.partition)
+        )
+    return result
+
+
+def build_destroy_plan(ctx: Any, project: Any) -> Plan:
+    """Find what the wizard created for this application (by its tag), in deletion order."""
+    sc = step_context(ctx, project)
+    changes: list[Change] = []
+    for mod in DESTROY_STEPS:
+        changes.extend(_collect(sc, mod.destroy_plan))
+    return Plan(region=sc.region, account=sc.account, changes=changes)
+
+
+def apply_destroy(
+    ctx: Any,
+    project: Any,
+    plan: Plan,
+    progress: Progress | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> ApplyResult:
+    """Delete what a destroy plan lists; idempotent (gone already is fine)."""
+    sc = step_context(ctx, project, sleep=sleep)
+
+    def run_one(change: Change) -> None:
+        MODULES[change.step].destroy(sc, change)
+
+    result = _run(sc, plan, list(plan.changes), run_one, progress)
+    result.checks = []
+    return result
+
+
+__all__ = [
+    "ApplyResult",
+    "Change",
+    "Plan",
+    "apply_destroy",
+    "apply_plan",
+    "build_destroy_plan",
+    "build_plan",
+    "resolved",
+    "step_context",
+    "verify_checks",
+]

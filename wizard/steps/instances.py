@@ -1,0 +1,504 @@
+"""EC2 instances: launch N with the agent installed by user data, or adopt the running tagged ones.
+
+Instances the wizard launches carry the group's filter tag, the ownership tag and
+`codedeploy-wizard:launched=true`; only those are ever terminated by `wizard destroy`. Running
+instances that merely carry the filter tag are adopted: they get the instance profile when they
+have none (AssociateIamInstanceProfile) and are reported as a conflict when they have another one.
+
+A resumed apply never launches a second set: it counts the instances it already launched and
+launches only the difference, with a ClientToken derived from the project and that count, so even
+a RunInstances retried after a lost response is idempotent on AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from wizard import TAG_KEY, policies
+from wizard.steps.base import (
+    Change,
+    ConflictError,
+    StepContext,
+    error_code,
+    error_message,
+    retry_fresh_iam,
+    tag_dict,
+)
+
+NAME = "instances"
+CHECKS = ["group.instances-matched", "iam.instance-profile", "agent.running"]
+LAUNCHED_TAG = "codedeploy-wizard:launched"
+LIVE_STATES = ["pending", "running"]
+SSM_AMI = {
+    "al2023": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}",
+    "ubuntu-24.04": (
+        "/aws/service/canonical/ubuntu/server/24.04/stable/current/{arch}/hvm/ebs-gp3/ami-id"
+    ),
+}
+_ARCH_NAMES = {
+    "al2023": {"x86_64": "x86_64", "arm64": "arm64"},
+    "ubuntu-24.04": {"x86_64": "amd64", "arm64": "arm64"},
+}
+MAX_IDS_SHOWN = 5
+
+
+# --------------------------------------------------------------------------- user data
+def agent_installer_url(region: str, partition: str = "aws") -> str:
+    """The regional CodeDeploy agent installer (reference §5); China regions use .com.cn."""
+    suffix = policies.dns_suffix(partition)
+    if region.startswith("cn-"):
+        suffix = "amazonaws.com.cn"
+    return f"https://aws-codedeploy-{region}.s3.{region}.{suffix}/latest/install"
+
+
+def user_data(ami: str, region: str, partition: str = "aws") -> str:
+    """A boot script that installs and starts the CodeDeploy agent for the region.
+
+    dnf (falling back to yum) on Amazon Linux 2023, apt on Ubuntu; for a custom AMI id the script
+    finds the package manager itself.
+    """
+    if ami == "al2023":
+        packages = (
+            "if command -v dnf >/dev/null; then dnf install -y ruby wget\n"
+            "else yum install -y ruby wget\n"
+            "fi"
+        )
+    elif ami.startswith("ubuntu"):
+        packages = (
+            "export DEBIAN_FRONTEND=noninteractive\n"
+            "apt-get update -y\n"
+            "apt-get install -y ruby-full wget"
+        )
+    else:
+        packages = (
+            "if command -v dnf >/dev/null; then dnf install -y ruby wget\n"
+            "elif command -v yum >/dev/null; then yum install -y ruby wget\n"
+            "elif command -v apt-get >/dev/null; then\n"
+            "  export DEBIAN_FRONTEND=noninteractive\n"
+            "  apt-get update -y && apt-get install -y ruby-full wget\n"
+            "fi"
+        )
+    url = agent_installer_url(region, partition)
+    return (
+        "#!/bin/bash\n"
+        f"# codedeploy-wizard: install and start the CodeDeploy agent for {region}\n"
+        "set -euxo pipefail\n"
+        f"{packages}\n"
+        "cd /tmp\n"
+        f"wget -q -O install {url}\n"
+        "chmod +x ./install\n"
+        "./install auto\n"
+        "systemctl enable --now codedeploy-agent\n"
+    )
+
+
+# --------------------------------------------------------------------------- discover
+def _profile_name(inst: dict) -> str | None:
+    arn = (inst.get("IamInstanceProfile") or {}).get("Arn")
+    return arn.rsplit("/", 1)[-1] if arn else None
+
+
+def tagged_instances(sc: StepContext, states: list[str] | None = None) -> list[dict]:
+    """Instances carrying the group's filter tag (live ones unless `states` says otherwise)."""
+    tag = sc.project.instances.tag
+    ec2 = sc.client("ec2")
+    filters = [
+        {"Name": f"tag:{tag.key}", "Values": [tag.value]},
+        {"Name": "instance-state-name", "Values": states or LIVE_STATES},
+    ]
+    out = []
+    for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
+        for res in page["Reservations"]:
+            out.extend(res["Instances"])
+    return out
+
+
+def launched_by_us(sc: StepContext, inst: dict) -> bool:
+    tags = tag_dict(inst.get("Tags"))
+    return tags.get(TAG_KEY) == sc.application and tags.get(LAUNCHED_TAG) == "true"
+
+
+def our_launched(sc: StepContext, states: list[str] | None = None) -> list[dict]:
+    """Instances this application's apply launched (found by the ownership + launched tags)."""
+    ec2 = sc.client("ec2")
+    filters = [
+        {"Name": f"tag:{TAG_KEY}", "Values": [sc.application]},
+        {"Name": f"tag:{LAUNCHED_TAG}", "Values": ["true"]},
+        {"Name": "instance-state-name", "Values": states or LIVE_STATES},
+    ]
+    out = []
+    for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
+        for res in page["Reservations"]:
+            out.extend(res["Instances"])
+    return out
+
+
+def _arch(sc: StepContext) -> str:
+    itype = sc.project.instances.instance_type
+    try:
+        info = sc.client("ec2").describe_instance_types(InstanceTypes=[itype])["InstanceTypes"]
+        archs = info[0]["ProcessorInfo"]["SupportedArchitectures"] if info else []
+        if archs:
+            return "arm64" if "x86_64" not in archs and "arm64" in archs else "x86_64"
+    except Exception as exc:
+        if error_code(exc) not in ("InvalidInstanceType", "InvalidParameterValue"):
+            raise
+    m = re.match(r"^([a-z]+)(\d+)([a-z-]*)\.", itype)
+    return "arm64" if m and ("g" in m.group(3) or m.group(1) == "a") else "x86_64"
+
+
+def resolve_ami(sc: StepContext) -> tuple[str, str]:
+    """(AMI id, how it was found). ConflictError when the public parameter cannot be read."""
+    ami = sc.project.instances.ami
+    if ami not in SSM_AMI:
+        return ami, f"AMI {ami}"
+    if "ami" in sc.cache:
+        return sc.cache["ami"]
+    arch = _ARCH_NAMES[ami][_arch(sc)]
+    param = SSM_AMI[ami].format(arch=arch)
+    try:
+        value = sc.client("ssm").get_parameter(Name=param)["Parameter"]["Value"]
+    except Exception as exc:
+        if error_code(exc) != "ParameterNotFound":
+            raise
+        raise ConflictError(
+            f"cannot find the {ami} AMI for {arch} in {sc.region}: public parameter "
+            f"{param} does not exist there",
+            fix="Set instances.ami to an AMI id available in the region.",
+        ) from None
+    sc.cache["ami"] = (value, f"{ami} ({value}, from {param})")
+    return sc.cache["ami"]
+
+
+def resolve_subnet(sc: StepContext) -> tuple[str, str]:
+    """(subnet id, description): the configured one or the default VPC's default subnet."""
+    if sc.project.instances.subnet:
+        return sc.project.instances.subnet, f"subnet {sc.project.instances.subnet}"
+    if "subnet" in sc.cache:
+        return sc.cache["subnet"]
+    ec2 = sc.client("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        raise ConflictError(
+            f"there is no default VPC in {sc.region} to launch instances into",
+            fix="Set instances.subnet to a subnet id with a route to the internet.",
+        )
+    vpc = vpcs[0]["VpcId"]
+    subnets = ec2.describe_subnets(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "default-for-az", "Values": ["true"]},
+        ]
+    )["Subnets"]
+    if not subnets:
+        raise ConflictError(
+            f"the default VPC {vpc} has no default subnet",
+            fix="Set instances.subnet to a subnet id with a route to the internet.",
+        )
+    subnet = sorted(subnets, key=lambda s: s["AvailabilityZone"])[0]
+    sc.cache["subnet"] = (
+        subnet["SubnetId"],
+        f"default subnet {subnet['SubnetId']} ({subnet['AvailabilityZone']}) of the default VPC",
+    )
+    return sc.cache["subnet"]
+
+
+def client_token(sc: StepContext, ami_id: str, subnet: str, existing: int, count: int) -> str:
+    """Idempotency token: same project, same state, same request => same token (max 64 chars)."""
+    p = sc.project
+    raw = "|".join(
+        [
+            sc.account,
+            sc.region,
+            p.application,
+            p.roles.instance_role,
+            ami_id,
+            p.instances.instance_type,
+            subnet,
+            str(existing),
+            str(count),
+        ]
+    )
+    return "cdw-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _ids(insts: list[dict]) -> str:
+    ids = [i["InstanceId"] for i in insts]
+    shown = ", ".join(ids[:MAX_IDS_SHOWN])
+    return shown + (f" and {len(ids) - MAX_IDS_SHOWN} more" if len(ids) > MAX_IDS_SHOWN else "")
+
+
+# --------------------------------------------------------------------------- plan
+def plan(sc: StepContext) -> list[Change]:
+    p = sc.project
+    tag = p.instances.tag
+    profile = p.roles.instance_role
+    label = f"{tag.key}={tag.value}"
+    base = {"step": NAME, "resource": "ec2:instance", "name": label, "checks": list(CHECKS)}
+    out: list[Change] = []
+    tagged = tagged_instances(sc)
+    launched = [i for i in tagged if launched_by_us(sc, i)]
+    others = [i for i in tagged if not launched_by_us(sc, i)]
+
+    if p.instances.launch > 0:
+        need = p.instances.launch - len(launched)
+        if need > 0:
+            try:
+                _, ami_desc = resolve_ami(sc)
+                _, subnet_desc = resolve_subnet(sc)
+            except ConflictError as exc:
+                out.append(Change(**base, action="conflict", description=exc.message, fix=exc.fix))
+            else:
+                have = f" ({len(launched)} already running)" if launched else ""
+                out.append(
+                    Change(
+                        **base,
+                        action="create",
+                        description=(
+                            f"launch {need} {p.instances.instance_type} instance"
+                            f"{'s' * (need != 1)}{have} from {ami_desc} in {subnet_desc}, "
+                            f"with the instance profile {profile}, tagged {label}, and user data "
+                            f"that installs the CodeDeploy agent for {sc.region}"
+                        ),
+                        calls=["ssm:GetParameter", "ec2:RunInstances"],
+                        data={"count": need},
+                    )
+                )
+        else:
+            extra = len(launched) - p.instances.launch
+            out.append(
+                Change(
+                    **base,
+                    action="noop",
+                    description=(
+                        f"{len(launched)} instance{'s' * (len(launched) != 1)} launched by the "
+                        f"wizard running ({_ids(launched)})"
+                    ),
+                    warning=(
+                        f"{extra} more than instances.launch ({p.instances.launch}); the wizard "
+                        "never terminates running instances on apply"
+                    )
+                    if extra > 0
+                    else None,
+                )
+            )
+
+    bare = [i for i in others if not _profile_name(i)]
+    same = [i for i in others if _profile_name(i) == profile]
+    foreign = [i for i in others if _profile_name(i) not in (None, profile)]
+    if bare:
+        out.append(
+            Change(
+                **base,
+                action="adopt",
+                description=(
+                    f"attach the instance profile {profile} to {len(bare)} running instance"
+                    f"{'s' * (len(bare) != 1)} tagged {label} that have none ({_ids(bare)})"
+                ),
+                calls=["ec2:AssociateIamInstanceProfile"],
+                data={"instance_ids": [i["InstanceId"] for i in bare]},
+            )
+        )
+    if same:
+        out.append(
+            Change(
+                **base,
+                action="noop",
+                description=(
+                    f"{len(same)} running instance{'s' * (len(same) != 1)} tagged {label} "
+                    f"already use the instance profile {profile} ({_ids(same)})"
+                ),
+            )
+        )
+    if foreign:
+        first = foreign[0]
+        out.append(
+            Change(
+                **base,
+                action="conflict",
+                description=(
+                    f"{len(foreign)} running instance{'s' * (len(foreign) != 1)} tagged {label} "
+                    f"have another instance profile ({first['InstanceId']} has "
+                    f"{_profile_name(first)}); the wizard does not replace it"
+                ),
+                fix=(
+                    "Either give that profile's role read access to the revision bucket, or "
+                    "replace the profile: aws ec2 describe-iam-instance-profile-associations "
+                    f"--filters Name=instance-id,Values={first['InstanceId']} then aws ec2 "
+                    "replace-iam-instance-profile-association --association-id ASSOC "
+                    f"--iam-instance-profile Name={profile}"
+                ),
+                data={"instance_ids": [i["InstanceId"] for i in foreign]},
+            )
+        )
+    if p.instances.launch == 0 and not others:
+        out.append(
+            Change(
+                **base,
+                action="noop",
+                description=f"no running instances carry the tag {label}",
+                warning=(
+                    f"the deployment group will have no targets: tag running instances with "
+                    f"{label} (aws ec2 create-tags --resources i-… --tags "
+                    f"Key={tag.key},Value={tag.value}) or set instances.launch"
+                ),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- apply
+def _invalid_profile(exc: BaseException) -> bool:
+    msg = error_message(exc).lower()
+    return error_code(exc) in ("InvalidParameterValue", "InvalidParameterCombination") and (
+        "instance profile" in msg or "iaminstanceprofile" in msg
+    )
+
+
+def launch(sc: StepContext) -> list[str]:
+    """Launch the instances still missing; returns the new instance ids."""
+    p = sc.project
+    existing = our_launched(sc)
+    need = p.instances.launch - len(existing)
+    if need <= 0:
+        sc.outputs["instance_ids"] = [i["InstanceId"] for i in existing]
+        return []
+    ami_id, _ = resolve_ami(sc)
+    subnet, _ = resolve_subnet(sc)
+    tags = [
+        {"Key": p.instances.tag.key, "Value": p.instances.tag.value},
+        *sc.tag_list(),
+        {"Key": LAUNCHED_TAG, "Value": "true"},
+    ]
+    if not any(t["Key"] == "Name" for t in tags):
+        tags.append({"Key": "Name", "Value": p.application})
+    dedup: dict[str, str] = {}
+    for t in tags:
+        dedup.setdefault(t["Key"], t["Value"])
+    tag_list = [{"Key": k, "Value": v} for k, v in dedup.items()]
+    ec2 = sc.client("ec2")
+    kwargs = {
+        "ImageId": ami_id,
+        "InstanceType": p.instances.instance_type,
+        "MinCount": need,
+        "MaxCount": need,
+        "SubnetId": subnet,
+        "IamInstanceProfile": {"Name": p.roles.instance_role},
+        "UserData": user_data(p.instances.ami, sc.region, sc.partition),
+        "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+        "TagSpecifications": [
+            {"ResourceType": "instance", "Tags": tag_list},
+            {"ResourceType": "volume", "Tags": sc.tag_list()},
+        ],
+        "ClientToken": client_token(sc, ami_id, subnet, len(existing), need),
+    }
+    resp = retry_fresh_iam(sc, lambda: ec2.run_instances(**kwargs), retry_if=_invalid_profile)
+    new_ids = [i["InstanceId"] for i in resp["Instances"]]
+    ec2.get_waiter("instance_running").wait(
+        InstanceIds=new_ids, WaiterConfig={"Delay": 5, "MaxAttempts": 60}
+    )
+    sc.outputs["instance_ids"] = [i["InstanceId"] for i in existing] + new_ids
+    return new_ids
+
+
+def associate(sc: StepContext, instance_ids: list[str]) -> None:
+    """Attach our profile to tagged instances that still have none (re-checked, idempotent)."""
+    ec2 = sc.client("ec2")
+    profile = sc.project.roles.instance_role
+    current = {i["InstanceId"]: i for i in tagged_instances(sc) if i["InstanceId"] in instance_ids}
+    for iid in instance_ids:
+        inst = current.get(iid)
+        if inst is None or _profile_name(inst) == profile:
+            continue
+        if _profile_name(inst):
+            raise ConflictError(
+                f"instance {iid} has another instance profile ({_profile_name(inst)})"
+            )
+
+        def call(iid: str = iid) -> Any:
+            return ec2.associate_iam_instance_profile(
+                IamInstanceProfile={"Name": profile}, InstanceId=iid
+            )
+
+        try:
+            retry_fresh_iam(sc, call, retry_if=_invalid_profile)
+        except Exception as exc:
+            if error_code(exc) != "IncorrectState":
+                raise
+
+
+def apply(sc: StepContext, change: Change) -> None:
+    if change.action == "create":
+        launch(sc)
+    elif change.action == "adopt":
+        associate(sc, change.data["instance_ids"])
+
+
+# --------------------------------------------------------------------------- destroy
+def destroy_plan(sc: StepContext) -> list[Change]:
+    out: list[Change] = []
+    states = ["pending", "running", "stopping", "stopped"]
+    ours = our_launched(sc, states)
+    if ours:
+        out.append(
+            Change(
+                step=NAME,
+                resource="ec2:instance",
+                name=f"{TAG_KEY}={sc.application}",
+                action="delete",
+                description=(
+                    f"terminate the {len(ours)} instance{'s' * (len(ours) != 1)} the wizard "
+                    f"launched ({_ids(ours)}) and wait until they are gone"
+                ),
+                calls=["ec2:TerminateInstances"],
+                data={"instance_ids": [i["InstanceId"] for i in ours]},
+            )
+        )
+    profile = sc.project.roles.instance_role
+    adopted = [
+        i
+        for i in tagged_instances(sc, states)
+        if not launched_by_us(sc, i) and _profile_name(i) == profile
+    ]
+    if adopted:
+        out.append(
+            Change(
+                step=NAME,
+                resource="ec2:instance-profile-association",
+                name=profile,
+                action="delete",
+                description=(
+                    f"detach the instance profile {profile} from {len(adopted)} instance"
+                    f"{'s' * (len(adopted) != 1)} the wizard did not launch ({_ids(adopted)}); "
+                    "they keep running"
+                ),
+                calls=[
+                    "ec2:DescribeIamInstanceProfileAssociations",
+                    "ec2:DisassociateIamInstanceProfile",
+                ],
+                data={"instance_ids": [i["InstanceId"] for i in adopted]},
+            )
+        )
+    return out
+
+
+def destroy(sc: StepContext, change: Change) -> None:
+    ec2 = sc.client("ec2")
+    ids = change.data["instance_ids"]
+    if change.resource == "ec2:instance":
+        ec2.terminate_instances(InstanceIds=ids)
+        ec2.get_waiter("instance_terminated").wait(
+            InstanceIds=ids, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
+        )
+        return
+    resp = ec2.describe_iam_instance_profile_associations(
+        Filters=[
+            {"Name": "instance-id", "Values": ids},
+            {"Name": "state", "Values": ["associated"]},
+        ]
+    )
+    for assoc in resp.get("IamInstanceProfileAssociations", []):
+        if assoc["IamInstanceProfile"]["Arn"].rsplit("/", 1)[-1] == change.name:
+            ec2.disassociate_iam_instance_profile(AssociationId=assoc["AssociationId"])

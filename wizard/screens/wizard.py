@@ -70,7 +70,7 @@ class WizardScreen(Screen):
             return
         for widget in self.pane.query("*"):
             if widget.focusable:
-                widget.focus()
+                widget.focus(scroll_visible=False)
                 return
         self.query_one("#next", Button).focus()
 

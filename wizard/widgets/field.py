@@ -37,6 +37,8 @@ class Field(Vertical):
         self.convert = convert
         self.empty = empty
         self.add_class("field")
+        if hasattr(control, "compact"):
+            control.compact = True  # one line per control: readable at 80x24
 
     def compose(self) -> ComposeResult:
         yield Label(self.label, classes="field-label")

@@ -1,10 +1,153 @@
-"""Step: apply (placeholder)."""
+"""Step 8: carry out the reviewed plan with live progress per change and a log.
+
+`wizard.steps.engine.apply_plan` runs in a thread worker; its progress callback is marshalled to
+the UI with `call_from_thread`. The files are written last (`wizard.render.files.write_files`),
+re-rendered with the outputs of the apply (e.g. the CI role ARN the workflow needs).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Log, Static
+
 from wizard.screens.steps.base import StepPane
+from wizard.screens.steps.review import plan_rows
+from wizard.widgets.plan_table import PlanTable
+
+
+def deploy_role_arn(outputs: dict[str, Any]) -> str | None:
+    for key in ("deploy_role_arn", "ci_role_arn", "github_role_arn"):
+        if outputs.get(key):
+            return str(outputs[key])
+    return None
 
 
 class Pane(StepPane):
     STEP_ID = "apply"
-    TITLE = "apply"
+    TITLE = "Apply"
+    INTRO = (
+        "Makes the reviewed changes, one by one. Safe to re-run: what exists with the "
+        "wizard's tag is adopted, not created twice."
+    )
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(classes="buttons"):
+            yield Button("Apply now", id="apply-start", variant="success")
+            yield Static("", id="apply-status", classes="note")
+        yield PlanTable(progress=True, id="apply-table")
+        yield Log(id="apply-log", highlight=False)
+
+    def shown(self) -> None:
+        app = self.wizard
+        self.rows = plan_rows(app) if app.plan is not None else []
+        status = self.query_one("#apply-status", Static)
+        if app.applied:
+            status.update("[green]Applied.[/] Continue to see the next steps.")
+            self.query_one("#apply-start", Button).label = "Apply again"
+        elif app.plan is None:
+            status.update("Go back to Review to build the plan first.")
+            self.query_one("#apply-start", Button).disabled = True
+        else:
+            n = sum(1 for r in self.rows if r.action in ("create", "update", "adopt"))
+            status.update(f"{n} change(s) to make. Press Apply now to start.")
+        self.query_one("#apply-table", PlanTable).set_changes(self.rows)
+
+    def blocked(self) -> str | None:
+        app = self.wizard
+        if app.applying:
+            return "applying…"
+        if not app.applied:
+            return "apply the plan first"
+        return None
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "apply-start":
+            event.stop()
+            self.start_apply()
+
+    def log_line(self, text: str) -> None:
+        self.query_one("#apply-log", Log).write_line(text)
+
+    def start_apply(self) -> None:
+        app = self.wizard
+        if app.applying or app.plan is None:
+            return
+        app.applying = True
+        app.applied = False
+        self.query_one("#apply-start", Button).disabled = True
+        self.query_one("#apply-status", Static).update("Applying…")
+        self.screen.refresh_nav()  # type: ignore[attr-defined]
+        table = self.query_one("#apply-table", PlanTable)
+        table.set_changes(self.rows)
+        index = {id(c): i for i, c in enumerate(self.rows)}
+        plan = app.plan
+        project = app.project
+        ctx = app.ctx
+        file_rows = [i for i, r in enumerate(self.rows) if r.step == "files"]
+
+        def progress_ui(i: int | None, name: str, state: str, message: str) -> None:
+            if i is not None:
+                table.set_state(i, state)
+            mark = {"start": "…", "done": "✓", "failed": "✗"}.get(state, "·")
+            self.log_line(f"{mark} {name}: {message}" if message else f"{mark} {name}")
+
+        def progress(change: Any, state: str, message: str) -> None:
+            app.call_from_thread(
+                progress_ui,
+                index.get(id(change)),
+                f"{change.resource} {change.name}",
+                state,
+                message or "",
+            )
+
+        def run() -> Any:
+            from wizard.steps.engine import apply_plan
+
+            result = apply_plan(ctx, project, plan, progress=progress)
+            if getattr(result, "error", None) is not None:
+                raise result.error
+            for i in file_rows:
+                app.call_from_thread(progress_ui, i, self.rows[i].name, "start", "")
+            if file_rows:
+                from wizard.render.files import plan_files, write_files
+
+                changes = plan_files(
+                    project,
+                    app.project_dir,
+                    account=ctx.account,
+                    region=project.effective_region(ctx.region),
+                    deploy_role_arn=deploy_role_arn(getattr(result, "outputs", {}) or {}),
+                )
+                written = write_files([c for c in changes if c.changed or c.old_text is None])
+                for path in written:
+                    app.call_from_thread(self.log_line, f"  backup kept: {path}")
+            for i in file_rows:
+                app.call_from_thread(progress_ui, i, self.rows[i].name, "done", "written")
+            return result
+
+        def done(result: Any) -> None:
+            app.applying = False
+            app.applied = True
+            app.apply_result = result
+            app.problem_steps.discard("apply")
+            self.query_one("#apply-status", Static).update(
+                "[green]✓ Applied.[/] Continue to see the next steps."
+            )
+            button = self.query_one("#apply-start", Button)
+            button.label = "Apply again"
+            button.disabled = False
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
+            self.screen.query_one("#next", Button).focus()
+
+        def failed(reason: str) -> None:
+            app.applying = False
+            app.problem_steps.add("apply")
+            self.log_line(f"✗ {reason}")
+            self.query_one("#apply-status", Static).update(f"[red]✗ {reason}[/]")
+            self.query_one("#apply-start", Button).disabled = False
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
+
+        app.aws_call(self, run, done, what="Apply", on_error=failed, group="apply")

@@ -102,7 +102,8 @@ class StepPane(VerticalScroll):
                 (
                     f
                     for f in fields
-                    if key == f.key or key.startswith((f.key + ".", f.key + "["))
+                    if key == f.key
+                    or key.startswith((f.key + ".", f.key + "["))
                     or f.key.startswith(key + ".")
                 ),
                 None,
@@ -137,3 +138,63 @@ class StepPane(VerticalScroll):
 
     def shown(self) -> None:
         """Called after mounting: start workers, focus the first control."""
+
+
+def step_context(app: WizardApp, project: Any) -> Any:
+    """The engine's StepContext for previews (call from a worker: it may hit STS)."""
+    from wizard.steps.engine import step_context as engine_step_context
+
+    return engine_step_context(app.ctx, project)
+
+
+class PreviewMixin:
+    """Show what apply would do for one step: `wizard.steps.<STEP_MODULE>.plan(sc)` in a worker.
+
+    The pane composes a `PlanTable(id="step-plan")` and a `Static(id="step-plan-note")`.
+    """
+
+    STEP_MODULE: ClassVar[str] = ""
+
+    def preview_plan(self, project: Any = None) -> None:
+        from wizard.widgets.plan_table import PlanTable
+
+        pane: StepPane = self  # type: ignore[assignment]
+        app = pane.wizard
+        project = project or app.project
+        note = pane.query_one("#step-plan-note", Static)
+        note.update("Working out what apply would do…")
+
+        def call() -> list[Any] | None:
+            import importlib
+
+            try:
+                module = importlib.import_module(f"wizard.steps.{self.STEP_MODULE}")
+            except ImportError:
+                return None
+            return module.plan(step_context(app, project))
+
+        def done(changes: list[Any] | None) -> None:
+            if changes is None:
+                note.update("(the plan for this step is not available yet)")
+                return
+            pane.query_one("#step-plan", PlanTable).set_changes(changes)
+            conflicts = [c for c in changes if c.action == "conflict"]
+            warnings = [c.warning for c in changes if getattr(c, "warning", None)]
+            lines = [f"[red]✗ {c.name}: {c.description}[/]" for c in conflicts]
+            lines += [f"[red]  fix: {c.fix}[/]" for c in conflicts if c.fix]
+            lines += [f"[yellow]! {w}[/]" for w in warnings]
+            note.update("\n".join(lines) or "What apply will do for this step:")
+
+        def failed(reason: str) -> None:
+            note.update(f"[red]Could not work out the plan: {reason}[/]")
+
+        app.aws_call(pane, call, done, what="Planning this step", on_error=failed, group="plan")
+
+    def on_input_submitted(self, event: Any) -> None:
+        """Enter in a field re-plans the step with the answers as typed (nothing is saved)."""
+        pane: StepPane = self  # type: ignore[assignment]
+        if pane.wizard.identity is None:
+            return
+        project = pane.validate()
+        if project is not None:
+            self.preview_plan(project)

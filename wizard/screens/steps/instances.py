@@ -1,10 +1,164 @@
-"""Step: instances (placeholder)."""
+"""Step 3: which EC2 instances receive deployments: adopt tagged ones or launch new ones."""
 
 from __future__ import annotations
 
-from wizard.screens.steps.base import StepPane
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
+
+from wizard.screens.steps.base import PreviewMixin, StepPane, step_context
+from wizard.widgets.field import Field
+from wizard.widgets.plan_table import PlanTable
 
 
-class Pane(StepPane):
+def _count(value: Any) -> Any:
+    return int(value) if value not in (None, "") else 0
+
+
+class Pane(PreviewMixin, StepPane):
     STEP_ID = "instances"
-    TITLE = "instances"
+    STEP_MODULE = "instances"
+    TITLE = "Instances"
+    INTRO = (
+        "A deployment group finds its instances by tag. Adopt running instances that carry "
+        "the tag, or let the wizard launch new ones (Amazon Linux 2023, agent installed at boot)."
+    )
+    OWNS = ("instances",)
+
+    def compose_body(self) -> ComposeResult:
+        inst = self.wizard.project.instances
+        with RadioSet(id="mode"):
+            yield RadioButton("Adopt running instances with the tag", value=inst.launch == 0)
+            yield RadioButton("Launch new instances", value=inst.launch > 0, id="mode-launch")
+        with Horizontal(classes="row"):
+            yield Field("Tag key", "instances.tag.key", Input(inst.tag.key, id="tag-key"))
+            yield Field("Tag value", "instances.tag.value", Input(inst.tag.value, id="tag-value"))
+        with Horizontal(classes="row", id="launch-row"):
+            yield Field(
+                "How many",
+                "instances.launch",
+                Input(str(inst.launch or 1), id="launch", type="integer"),
+                convert=_count,
+            )
+            yield Field(
+                "Instance type",
+                "instances.instance_type",
+                Input(inst.instance_type, id="instance-type"),
+            )
+            yield Field("AMI", "instances.ami", Input(inst.ami, id="ami"))
+        with Horizontal(classes="buttons"):
+            yield Button("Refresh", id="refresh-instances", compact=True)
+            yield Static("", id="instances-status", classes="note")
+        table: DataTable = DataTable(id="instances-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="step-plan-note", classes="note")
+        yield PlanTable(id="step-plan")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#instances-table", DataTable)
+        for label, key in (
+            ("Instance", "id"),
+            ("State", "state"),
+            ("Type", "type"),
+            ("Profile", "profile"),
+            ("SSM", "ssm"),
+            ("Agent", "agent"),
+        ):
+            table.add_column(label, key=key)
+        self._sync_mode()
+
+    def _launching(self) -> bool:
+        return self.query_one("#mode-launch", RadioButton).value
+
+    def _sync_mode(self) -> None:
+        self.query_one("#launch-row").display = self._launching()
+
+    def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
+        self._sync_mode()
+
+    def collect(self) -> dict[str, Any]:
+        data = super().collect()
+        if not self._launching():
+            inst = data.setdefault("instances", {})
+            inst["launch"] = 0
+            for key in ("instance_type", "ami"):
+                inst[key] = getattr(self.wizard.project.instances, key)
+        return data
+
+    def shown(self) -> None:
+        self.context_changed()
+
+    def context_changed(self) -> None:
+        if self.wizard.identity:
+            self.refresh_instances()
+            self.preview_plan()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "refresh-instances":
+            event.stop()
+            project = self.validate()
+            if project is not None:
+                self.refresh_instances(project)
+                self.preview_plan(project)
+
+    def refresh_instances(self, project: Any = None) -> None:
+        """DescribeInstances by tag, then SSM DescribeInstanceInformation, in a worker."""
+        app = self.wizard
+        project = project or app.project
+        status = self.query_one("#instances-status", Static)
+        tag = project.instances.tag
+        status.update(f"Looking for instances tagged {tag.key}={tag.value}…")
+
+        def call() -> list[dict[str, Any]]:
+            from wizard.steps.instances import tagged_instances
+
+            sc = step_context(app, project)
+            found = tagged_instances(sc)
+            ssm_status: dict[str, str] = {}
+            ids = [i["InstanceId"] for i in found]
+            if ids:
+                try:
+                    ssm = sc.client("ssm")
+                    for start in range(0, len(ids), 40):
+                        pages = ssm.get_paginator("describe_instance_information").paginate(
+                            Filters=[{"Key": "InstanceIds", "Values": ids[start : start + 40]}]
+                        )
+                        for page in pages:
+                            for info in page.get("InstanceInformationList", []):
+                                ssm_status[info["InstanceId"]] = info.get("PingStatus", "?")
+                except Exception:
+                    ssm_status = {i: "unknown" for i in ids}
+            rows = []
+            for inst in found:
+                arn = (inst.get("IamInstanceProfile") or {}).get("Arn")
+                ping = ssm_status.get(inst["InstanceId"], "not registered")
+                rows.append(
+                    {
+                        "id": inst["InstanceId"],
+                        "state": inst.get("State", {}).get("Name", "?"),
+                        "type": inst.get("InstanceType", "?"),
+                        "profile": arn.rsplit("/", 1)[-1] if arn else "none (apply attaches one)",
+                        "ssm": ping,
+                        "agent": "diagnose checks" if ping == "Online" else "unknown (no SSM)",
+                    }
+                )
+            return sorted(rows, key=lambda r: r["id"])
+
+        def done(rows: list[dict[str, Any]]) -> None:
+            table = self.query_one("#instances-table", DataTable)
+            table.clear()
+            for r in rows:
+                table.add_row(r["id"], r["state"], r["type"], r["profile"], r["ssm"], r["agent"])
+            if rows:
+                status.update(f"{len(rows)} instance(s) tagged {tag.key}={tag.value}")
+            elif self._launching():
+                status.update("No tagged instances yet: apply launches them.")
+            else:
+                status.update(
+                    f"No running instances tagged {tag.key}={tag.value}. Tag some, or "
+                    "choose “Launch new instances”."
+                )
+
+        app.aws_call(self, call, done, what="Listing instances", group="instances")

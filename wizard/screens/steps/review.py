@@ -1,10 +1,154 @@
-"""Step: review (placeholder)."""
+"""Step 7: the whole plan, from the setup engine: what apply will create, update, adopt or leave."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
 from wizard.screens.steps.base import StepPane
+from wizard.widgets.plan_table import PlanTable
+
+
+def build_full_plan(app: Any) -> tuple[Any, list[Any] | None]:
+    """The engine's plan and the file changes, in one worker call."""
+    from wizard.steps.engine import build_plan
+
+    plan = build_plan(app.ctx, app.project)
+    try:
+        from wizard.render.files import plan_files
+    except ImportError:
+        return plan, None
+    project = app.project
+    files = plan_files(
+        project,
+        app.project_dir,
+        account=app.ctx.account,
+        region=project.effective_region(app.ctx.region),
+    )
+    return plan, files
 
 
 class Pane(StepPane):
     STEP_ID = "review"
-    TITLE = "review"
+    TITLE = "Review"
+    INTRO = (
+        "Everything apply will do, worked out from what already exists. Nothing has been "
+        "changed yet. Anything the wizard did not create is never overwritten: it shows up "
+        "as a conflict with a fix."
+    )
+    NEXT_LABEL = "Continue ▶"
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Working out the plan…", id="plan-summary")
+        yield PlanTable(id="plan-table")
+        yield Static("", id="plan-detail", classes="box")
+
+    def shown(self) -> None:
+        self.wizard.plan = None
+        self.query_one("#plan-detail").display = False
+        self.load_plan()
+
+    def context_changed(self) -> None:
+        if self.wizard.identity and self.wizard.plan is None:
+            self.load_plan()
+
+    def load_plan(self) -> None:
+        app = self.wizard
+        if app.identity is None:
+            return
+
+        def done(result: tuple[Any, list[Any] | None]) -> None:
+            plan, files = result
+            app.plan = plan
+            app.file_changes = files
+            self.show_plan()
+
+        def failed(reason: str) -> None:
+            app.problem_steps.add("review")
+            self.query_one("#plan-summary", Static).update(f"[red]✗ {reason}[/]")
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
+
+        self.query_one("#plan-summary", Static).update("Working out the plan…")
+        app.aws_call(
+            self, lambda: build_full_plan(app), done, what="Building the plan", on_error=failed
+        )
+
+    def rows(self) -> list[Any]:
+        """Plan changes plus one row per file that apply will write."""
+        return plan_rows(self.wizard)
+
+    def show_plan(self) -> None:
+        app = self.wizard
+        plan = app.plan
+        rows = self.rows()
+        self.query_one("#plan-table", PlanTable).set_changes(rows)
+        counts = plan.counts()
+        parts = [f"{counts.get(a, 0)} {a}" for a in ("create", "update", "adopt", "noop")]
+        files = [r for r in rows if r.resource == "file" and r.action != "noop"]
+        summary = " · ".join(parts) + f" · {len(files)} file(s) to write"
+        if plan.conflicts:
+            summary += f" · [b red]{len(plan.conflicts)} conflict(s)[/]"
+            app.problem_steps.add("review")
+        else:
+            app.problem_steps.discard("review")
+        self.query_one("#plan-summary", Static).update(
+            f"Plan for account {plan.account} in {plan.region}: {summary}"
+        )
+        if rows:
+            self._detail(0)
+        self.screen.refresh_nav()  # type: ignore[attr-defined]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "plan-table" and event.row_key.value is not None:
+            self._detail(int(event.row_key.value))
+
+    def _detail(self, index: int) -> None:
+        rows = self.rows()
+        if not 0 <= index < len(rows):
+            return
+        c = rows[index]
+        lines = [f"[b]{c.action}[/b] {c.resource} [b]{c.name}[/b]", c.description]
+        if c.calls:
+            lines.append("calls: " + ", ".join(c.calls))
+        if getattr(c, "warning", None):
+            lines.append(f"[yellow]! {c.warning}[/]")
+        if c.fix:
+            lines.append(f"[red]fix: {c.fix}[/]")
+        detail = self.query_one("#plan-detail", Static)
+        detail.update("\n".join(lines))
+        detail.display = True
+
+    def blocked(self) -> str | None:
+        plan = self.wizard.plan
+        if plan is None:
+            return "waiting for the plan"
+        if plan.conflicts:
+            return f"resolve {len(plan.conflicts)} conflict(s) first"
+        return None
+
+
+def plan_rows(app: Any) -> list[Any]:
+    """The plan's changes followed by file writes, as Change objects (files: step "files")."""
+    from wizard.steps.base import Change
+
+    rows: list[Any] = list(app.plan.changes) if app.plan is not None else []
+    for fc in app.file_changes or []:
+        path = str(fc.path)
+        try:
+            from pathlib import Path
+
+            path = str(Path(fc.path).relative_to(app.project_dir))
+        except ValueError:
+            pass
+        if fc.old_text is None:
+            action, what = "create", "write a new file"
+        elif fc.changed:
+            action, what = "update", "merge into the existing file (a backup is kept)"
+        else:
+            action, what = "noop", "already up to date"
+        rows.append(
+            Change(step="files", resource="file", name=path, action=action, description=what)
+        )
+    return rows

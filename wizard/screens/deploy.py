@@ -1,0 +1,253 @@
+"""DeployScreen: bundle, upload and deploy, then a live table of every instance's progress.
+
+All AWS work runs in one thread worker (`wizard.deploy.run` then `wizard.deploy.follow`); results
+come back to the UI thread with `call_from_thread`. Leaving the screen stops following (the
+deployment itself goes on); `s` stops the deployment after a confirmation. On failure diagnose runs
+at once and its text report is shown under the table; `d` runs it again.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, RichLog, Static
+
+if TYPE_CHECKING:
+    from wizard.aws import AwsContext
+    from wizard.config import Project
+    from wizard.deploy.follow import FollowEvent, TargetState
+    from wizard.deploy.run import DeploymentHandle
+
+_STATUS_STYLE = {
+    "Succeeded": "green",
+    "Failed": "bold red",
+    "Stopped": "yellow",
+    "InProgress": "cyan",
+    "Skipped": "dim",
+    "Pending": "dim",
+}
+
+
+def _styled(status: str) -> Any:
+    from rich.text import Text
+
+    return Text(status or "…", style=_STATUS_STYLE.get(status, ""))
+
+
+class DeployScreen(Screen[str]):
+    """Deploy the project's bundle and follow it live; dismisses with the final status."""
+
+    DEFAULT_CSS = """
+    DeployScreen #deploy-title { padding: 0 1; text-style: bold; }
+    DeployScreen #deploy-stage { padding: 0 1; color: $text-muted; }
+    DeployScreen #deploy-targets { height: auto; max-height: 50%; margin: 1 0 0 0; }
+    DeployScreen #deploy-log { height: 10; border: round $panel; }
+    DeployScreen #deploy-result { padding: 0 1; }
+    DeployScreen #deploy-result.-ok { color: $success; }
+    DeployScreen #deploy-result.-failed { color: $error; }
+    DeployScreen #deploy-diagnosis { padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("s", "stop_deployment", "Stop deployment"),
+        Binding("d", "diagnose", "Diagnose"),
+    ]
+
+    def __init__(
+        self,
+        ctx: AwsContext,
+        project: Project,
+        project_dir: str | Path = ".",
+        *,
+        file_exists_behavior: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.project = project
+        self.project_dir = Path(project_dir)
+        self.file_exists_behavior = file_exists_behavior
+        self.description = description
+        self.handle: DeploymentHandle | None = None
+        self.status: str = ""
+        self.diagnosis: dict[str, Any] | None = None
+        self.finished = False
+        self._stop = threading.Event()
+        self._rows: set[str] = set()
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        badge = "[reverse] SANDBOX [/reverse] " if self.ctx.sandbox else ""
+        yield Static(
+            f"{badge}Deploy {self.project.application} → {self.project.deployment_group}",
+            id="deploy-title",
+        )
+        yield Static("Preparing the bundle…", id="deploy-stage", markup=False)
+        table: DataTable = DataTable(id="deploy-targets", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield RichLog(id="deploy-log", wrap=True, markup=False, max_lines=2000)
+        with VerticalScroll():
+            yield Static("", id="deploy-result", markup=False)
+            yield Static("", id="deploy-diagnosis", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#deploy-targets", DataTable)
+        table.add_column("Instance", key="instance")
+        table.add_column("Status", key="status")
+        table.add_column("Lifecycle event", key="event")
+        table.add_column("Detail", key="detail")
+        self.run_worker(self._work, thread=True, exclusive=True, group="deploy")
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # ------------------------------------------------------------------ worker (thread)
+    def _work(self) -> None:
+        from wizard.deploy.follow import TERMINAL, follow
+        from wizard.deploy.run import start_deployment
+
+        ui = self.app.call_from_thread
+        try:
+            handle = start_deployment(
+                self.ctx,
+                self.project,
+                self.project_dir,
+                file_exists_behavior=self.file_exists_behavior,
+                description=self.description,
+                progress=lambda stage, msg: ui(self._stage, stage, msg),
+            )
+            ui(self._created, handle)
+            status = follow(
+                self.ctx,
+                handle.deployment_id,
+                lambda ev: ui(self._event, ev),
+                region=handle.region,
+                on_targets=lambda ts: ui(self._targets, ts),
+                stop=self._stop,
+            )
+        except Exception as exc:
+            from wizard.app import one_line_reason
+
+            reason, hint = one_line_reason(exc, "deploy")
+            if not self._stop.is_set():
+                ui(self._failed, reason, hint)
+            return
+        if self._stop.is_set() and status not in TERMINAL:
+            return
+        ui(self._finished, status)
+        if status != "Succeeded":
+            self._run_diagnose()
+
+    def _run_diagnose(self) -> None:
+        from wizard.deploy.diagnosis import diagnose_deployment
+
+        if self.handle is None:
+            return
+        ui = self.app.call_from_thread
+        ui(self._show_diagnosis, "Diagnosing…", None)
+        result = diagnose_deployment(self.ctx, self.handle.deployment_id)
+        ui(self._show_diagnosis, result.text, result.doc)
+
+    # ------------------------------------------------------------------ UI thread
+    def _stage(self, stage: str, message: str) -> None:
+        self.query_one("#deploy-stage", Static).update(f"{stage}: {message}")
+
+    def _created(self, handle: DeploymentHandle) -> None:
+        self.handle = handle
+        where = handle.console_url or "sandbox (no AWS console)"
+        self.query_one("#deploy-stage", Static).update(
+            f"deployment {handle.deployment_id}  ·  s3://{handle.bucket}/{handle.key}\n{where}"
+        )
+
+    def _event(self, ev: FollowEvent) -> None:
+        log = self.query_one("#deploy-log", RichLog)
+        log.write(ev.line())
+        for tail in ev.log_lines():
+            log.write(f"          | {tail}")
+        if ev.kind == "deployment":
+            self.status = ev.status
+
+    def _targets(self, targets: list[TargetState]) -> None:
+        table = self.query_one("#deploy-targets", DataTable)
+        for t in sorted(targets, key=lambda t: t.target_id):
+            cur = t.current
+            failure = t.failure
+            detail = ""
+            if failure is not None:
+                detail = f"{failure.error_code}: {failure.message}".strip(": ")
+            cells = (
+                t.target_id,
+                _styled(t.status or "Pending"),
+                cur.name if cur else "",
+                detail,
+            )
+            if t.target_id in self._rows:
+                for col, value in zip(("status", "event", "detail"), cells[1:], strict=True):
+                    table.update_cell(t.target_id, col, value)
+            else:
+                table.add_row(*cells, key=t.target_id)
+                self._rows.add(t.target_id)
+
+    def _finished(self, status: str) -> None:
+        self.status = status
+        self.finished = True
+        result = self.query_one("#deploy-result", Static)
+        ok = status == "Succeeded"
+        result.set_class(ok, "-ok")
+        result.set_class(not ok, "-failed")
+        result.update(f"Deployment {status}." + ("" if ok else " Looking for the root cause…"))
+        self.notify(f"Deployment {status}", severity="information" if ok else "error")
+
+    def _failed(self, reason: str, hint: str | None) -> None:
+        self.finished = True
+        self.status = "Error"
+        result = self.query_one("#deploy-result", Static)
+        result.set_class(True, "-failed")
+        result.update(reason + (f"\n{hint}" if hint else ""))
+
+    def _show_diagnosis(self, text: str, doc: dict[str, Any] | None) -> None:
+        self.diagnosis = doc
+        self.query_one("#deploy-diagnosis", Static).update(text)
+
+    # ------------------------------------------------------------------ actions
+    def action_back(self) -> None:
+        self._stop.set()
+        self.dismiss(self.status)
+
+    def action_diagnose(self) -> None:
+        if self.handle is not None and self.finished:
+            self.run_worker(self._run_diagnose, thread=True, exclusive=True, group="diagnose")
+
+    def action_stop_deployment(self) -> None:
+        if self.handle is None or self.finished:
+            return
+        from wizard.screens.modals import ConfirmScreen
+
+        dep = self.handle.deployment_id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._stop_it, thread=True, group="stop")
+
+        self.app.push_screen(
+            ConfirmScreen(f"Stop deployment {dep}? Instances keep what they have so far."),
+            answered,
+        )
+
+    def _stop_it(self) -> None:
+        assert self.handle is not None
+        cd = self.ctx.client("codedeploy", self.handle.region)
+        try:
+            cd.stop_deployment(deploymentId=self.handle.deployment_id)
+        except Exception as exc:
+            from wizard.app import one_line_reason
+
+            self.app.call_from_thread(self.notify, one_line_reason(exc)[0], severity="error")

@@ -112,26 +112,17 @@ def _printer(emit: Any, stream: Any) -> Any:
 
 def _diagnose(ctx: Any, handle: DeploymentHandle, emit: Any, as_json: bool) -> Any:
     """Run diagnose on the failed deployment; print it (plain) and return its document."""
-    try:
-        from checks.reporters.text import render
-        from checks.runner import diagnose
-    except ImportError:
-        info("diagnose is not available in this build; run `wizard diagnose` later")
-        return None
+    from wizard.deploy.diagnosis import diagnose_deployment
+    from wizard.output import use_color
+
     info(f"diagnosing {handle.deployment_id} …")
-    try:
-        report = diagnose(ctx, deployment_id=handle.deployment_id)
-    except Exception as exc:  # the deploy result must survive a broken diagnosis
-        from wizard.aws import explain
-
-        info(f"diagnose failed: {explain(exc) or exc}")
-        return None
-    if not as_json:
-        from wizard.output import use_color
-
+    result = diagnose_deployment(ctx, handle.deployment_id, color=use_color())
+    if result.error:
+        info(result.text)
+    elif not as_json:
         emit("")
-        emit(render(report, verbose=False, color=use_color()))
-    return report.to_json()
+        emit(result.text)
+    return result.doc
 
 
 def _interrupted(ctx: Any, handle: DeploymentHandle, ask: bool) -> int:

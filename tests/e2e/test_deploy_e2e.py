@@ -1,0 +1,298 @@
+"""`wizard deploy` end to end: the real CLI, over HTTP, against the sandbox's simulated fleet.
+
+The world (roles, instance profile, bucket, instances, application, group) is built with plain
+boto3 calls, as `wizard apply` would leave it, so these tests depend only on the emulator.
+What a user would notice is asserted: the exit status, the lines printed, the files that land on
+the instances (read back with SSM Run Command, as on AWS), the objects in the bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REGION = "us-east-1"
+APPSPEC = """\
+version: 0.0
+os: linux
+files:
+  - source: /
+    destination: {dest}
+hooks:
+  ApplicationStart:
+    - location: scripts/start.sh
+      timeout: 60
+"""
+
+
+def _sandbox_ready() -> str | None:
+    from moto.codedeploy.responses import CodeDeployResponse
+
+    from wizard.sandbox import extensions
+
+    extensions.install()
+    for action in ("register_application_revision", "list_deployment_targets"):
+        if not hasattr(CodeDeployResponse, action):
+            return f"the sandbox cannot run deployments yet ({action} missing)"
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _needs_fleet() -> None:
+    reason = _sandbox_ready()
+    if reason:
+        pytest.skip(reason)
+
+
+def _clients(url: str) -> Any:
+    import boto3
+
+    session = boto3.Session(
+        aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=REGION
+    )
+    return lambda service: session.client(service, endpoint_url=url)
+
+
+def build_world(url: str, project_dir: Path, *, instances: int = 1, tags: dict | None = None):
+    """A ready CodeDeploy setup in the sandbox and a project folder that deploys to it."""
+    client = _clients(url)
+    name = f"dep{uuid.uuid4().hex[:8]}"
+    bucket = f"{name}-revisions"
+    iam, s3, ec2, cd = client("iam"), client("s3"), client("ec2"), client("codedeploy")
+
+    ec2_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName=f"{name}-ec2", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+    iam.put_role_policy(
+        RoleName=f"{name}-ec2",
+        PolicyName="revisions",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:ListBucket",
+                        "Resource": f"arn:aws:s3:::{bucket}",
+                    },
+                ],
+            }
+        ),
+    )
+    iam.create_instance_profile(InstanceProfileName=f"{name}-ec2")
+    iam.add_role_to_instance_profile(InstanceProfileName=f"{name}-ec2", RoleName=f"{name}-ec2")
+    cd_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "codedeploy.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    service_role = iam.create_role(
+        RoleName=f"{name}-svc", AssumeRolePolicyDocument=json.dumps(cd_trust)
+    )["Role"]["Arn"]
+    s3.create_bucket(Bucket=bucket)
+
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    all_tags = {"app": name, "sandbox:agent": "running", "sandbox:ssm": "online"} | (tags or {})
+    resp = ec2.run_instances(
+        ImageId=image,
+        MinCount=instances,
+        MaxCount=instances,
+        InstanceType="t3.micro",
+        IamInstanceProfile={"Name": f"{name}-ec2"},
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()],
+            }
+        ],
+    )
+    instance_ids = [i["InstanceId"] for i in resp["Instances"]]
+
+    cd.create_application(applicationName=name, computePlatform="Server")
+    cd.create_deployment_group(
+        applicationName=name,
+        deploymentGroupName=f"{name}-group",
+        serviceRoleArn=service_role,
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+        ec2TagFilters=[{"Key": "app", "Value": name, "Type": "KEY_AND_VALUE"}],
+    )
+
+    dest = f"/var/www/{name}"
+    app = project_dir / "app"
+    (app / "scripts").mkdir(parents=True)
+    (app / "appspec.yml").write_text(APPSPEC.format(dest=dest))
+    start = app / "scripts" / "start.sh"
+    start.write_text("#!/bin/bash\nset -euo pipefail\necho started\n")
+    start.chmod(0o755)
+    (app / "index.html").write_text("<h1>hello</h1>\n")
+    (project_dir / ".codedeploy-wizard.yml").write_text(
+        f"application: {name}\n"
+        f"deployment_group: {name}-group\n"
+        f"bucket:\n  name: {bucket}\n"
+        f"bundle:\n  source: app\n  destination: {dest}\n"
+    )
+    return {
+        "name": name,
+        "bucket": bucket,
+        "dest": dest,
+        "instance_ids": instance_ids,
+        "client": client,
+    }
+
+
+def run_shell(client: Any, instance_id: str, line: str, timeout: float = 30) -> dict:
+    """Run one line on an instance through SSM Run Command; the invocation when it ends."""
+    ssm = client("ssm")
+    cmd = ssm.send_command(
+        InstanceIds=[instance_id],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": [line]},
+    )["Command"]["CommandId"]
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            inv = ssm.get_command_invocation(CommandId=cmd, InstanceId=instance_id)
+        except ssm.exceptions.InvocationDoesNotExist:
+            inv = {"Status": "Pending"}
+        if inv["Status"] not in ("Pending", "InProgress", "Delayed"):
+            return inv
+        assert time.monotonic() < deadline, f"{line!r} still {inv['Status']}"
+        time.sleep(0.1)
+
+
+def deploy(run_wizard, sandbox_env, sandbox_url, project_dir: Path, *args: str):
+    return run_wizard(
+        "deploy",
+        "--endpoint-url",
+        sandbox_url,
+        "--project-dir",
+        str(project_dir),
+        *args,
+        env=sandbox_env,
+    )
+
+
+def test_healthy_deploy_succeeds_and_the_instances_hold_the_files(
+    run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    world = build_world(sandbox_url, tmp_path, instances=2)
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    dep_id = out.split("deployment ", 1)[1].split()[0]
+    assert dep_id.startswith("d-")
+    assert "console    sandbox" in out
+    for iid in world["instance_ids"]:
+        assert f"{iid}  ApplicationStart  Succeeded" in out
+        assert f"{iid}  instance          Succeeded" in out
+    assert f"deployment {dep_id}  Succeeded" in out
+    assert "Traceback" not in proc.stderr
+    # stderr narrates the bundle and the upload
+    assert "appspec" not in proc.stderr.lower() or "warning" in proc.stderr.lower()
+    assert f"s3://{world['bucket']}/releases/{world['name']}-" in proc.stderr
+
+    for iid in world["instance_ids"]:
+        inv = run_shell(world["client"], iid, f"ls -A {world['dest']}")
+        assert inv["Status"] == "Success", inv
+        assert set(inv["StandardOutputContent"].split()) >= {"appspec.yml", "index.html", "scripts"}
+
+    cd = world["client"]("codedeploy")
+    info = cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]
+    assert info["status"] == "Succeeded"
+    loc = info["revision"]["s3Location"]
+    head = world["client"]("s3").head_object(Bucket=loc["bucket"], Key=loc["key"])
+    assert head["ETag"].strip('"') == loc["eTag"]
+
+
+def test_json_document_of_a_healthy_deploy(run_wizard, sandbox_env, sandbox_url, tmp_path):
+    world = build_world(sandbox_url, tmp_path)
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # nothing but the document on stdout
+    assert set(doc) == {"deployment_id", "status", "bundle", "diagnosis"}
+    assert doc["status"] == "Succeeded" and doc["diagnosis"] is None
+    assert doc["bundle"]["bucket"] == world["bucket"]
+    head = world["client"]("s3").head_object(Bucket=world["bucket"], Key=doc["bundle"]["key"])
+    assert head["ETag"].strip('"') == doc["bundle"]["etag"]
+    assert "ApplicationStart" in proc.stderr  # the live lines went to stderr
+
+
+def test_failing_hook_exits_1_with_the_log_tail_and_the_root_cause(
+    run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    world = build_world(
+        sandbox_url, tmp_path, tags={"sandbox:hook:ApplicationStart": "exit=3;log=boom"}
+    )
+    iid = world["instance_ids"][0]
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert f"{iid}  ApplicationStart  Failed  ScriptFailed" in out
+    assert "exit code 3" in out
+    assert "| [stderr]boom" in out  # the hook's log tail, under its line
+    assert f"{iid}  instance          Failed" in out
+    assert "Failed" in out.split("deployment d-", 2)[-1]
+    pytest.importorskip("checks.runner", reason="diagnose is not in this tree yet")
+    assert "hooks.failed" in out
+    assert "Traceback" not in proc.stderr
+
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "Failed"
+    assert doc["diagnosis"]["root_causes"][0] == "hooks.failed"
+    failed = next(r for r in doc["diagnosis"]["results"] if r["id"] == "hooks.failed")
+    assert failed["status"] == "fail" and iid in failed["instances"]
+
+
+def test_bundle_without_appspec_is_refused_before_upload(
+    run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    world = build_world(sandbox_url, tmp_path)
+    (tmp_path / "app" / "appspec.yml").unlink()
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
+    assert proc.returncode == 1
+    assert "no appspec.yml at the root" in proc.stderr
+    assert proc.stderr.count("\n") <= 3 and "Traceback" not in proc.stderr
+    s3 = world["client"]("s3")
+    assert s3.list_objects_v2(Bucket=world["bucket"]).get("KeyCount", 0) == 0
+    cd = world["client"]("codedeploy")
+    assert cd.list_deployments(applicationName=world["name"])["deployments"] == []
+
+
+def test_without_wait_and_without_a_terminal_it_returns_once_created(
+    run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    build_world(sandbox_url, tmp_path)
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--description", "ci run 7")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("deployment d-")
+    assert "ApplicationStart" not in proc.stdout  # not followed
+    dep_id = proc.stdout.split()[1]
+    cd = _clients(sandbox_url)("codedeploy")
+    assert cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["description"] == "ci run 7"

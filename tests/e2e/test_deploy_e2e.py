@@ -44,8 +44,8 @@ def _sandbox_ready() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _needs_fleet() -> None:
+@pytest.fixture
+def needs_fleet() -> None:
     reason = _sandbox_ready()
     if reason:
         pytest.skip(reason)
@@ -198,7 +198,7 @@ def deploy(run_wizard, sandbox_env, sandbox_url, project_dir: Path, *args: str):
 
 
 def test_healthy_deploy_succeeds_and_the_instances_hold_the_files(
-    run_wizard, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
 ):
     world = build_world(sandbox_url, tmp_path, instances=2)
     proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
@@ -229,7 +229,9 @@ def test_healthy_deploy_succeeds_and_the_instances_hold_the_files(
     assert head["ETag"].strip('"') == loc["eTag"]
 
 
-def test_json_document_of_a_healthy_deploy(run_wizard, sandbox_env, sandbox_url, tmp_path):
+def test_json_document_of_a_healthy_deploy(
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
+):
     world = build_world(sandbox_url, tmp_path)
     proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -243,7 +245,7 @@ def test_json_document_of_a_healthy_deploy(run_wizard, sandbox_env, sandbox_url,
 
 
 def test_failing_hook_exits_1_with_the_log_tail_and_the_root_cause(
-    run_wizard, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
 ):
     world = build_world(
         sandbox_url, tmp_path, tags={"sandbox:hook:ApplicationStart": "exit=3;log=boom"}
@@ -282,11 +284,13 @@ def test_bundle_without_appspec_is_refused_before_upload(
     s3 = world["client"]("s3")
     assert s3.list_objects_v2(Bucket=world["bucket"]).get("KeyCount", 0) == 0
     cd = world["client"]("codedeploy")
-    assert cd.list_deployments(applicationName=world["name"])["deployments"] == []
+    group = f"{world['name']}-group"
+    listed = cd.list_deployments(applicationName=world["name"], deploymentGroupName=group)
+    assert listed["deployments"] == []
 
 
 def test_without_wait_and_without_a_terminal_it_returns_once_created(
-    run_wizard, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
 ):
     build_world(sandbox_url, tmp_path)
     proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--description", "ci run 7")

@@ -300,3 +300,54 @@ def test_without_wait_and_without_a_terminal_it_returns_once_created(
     dep_id = proc.stdout.split()[1]
     cd = _clients(sandbox_url)("codedeploy")
     assert cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["description"] == "ci run 7"
+
+
+def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
+    needs_fleet, sandbox_ctx, sandbox_url, tmp_path
+):
+    """The TUI face: the same deployment, one table row per instance, diagnosis under it."""
+    import asyncio
+
+    from textual.app import App
+    from textual.widgets import DataTable, Static
+
+    from wizard import config
+    from wizard.screens.deploy import DeployScreen
+
+    world = build_world(
+        sandbox_url, tmp_path, instances=2, tags={"sandbox:hook:ApplicationStart": "exit=3"}
+    )
+    project = config.load(tmp_path)
+    screen = DeployScreen(sandbox_ctx, project, tmp_path)
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(screen)
+
+    async def scenario() -> None:
+        async with Host().run_test(size=(140, 45)) as pilot:
+            deadline = time.monotonic() + 60
+            while not screen.diagnosed:
+                if screen.finished and screen.status in ("Error", "Succeeded"):
+                    break
+                assert time.monotonic() < deadline, "the deployment did not finish"
+                await pilot.pause(0.1)
+            assert screen.status == "Failed"
+            table = screen.query_one("#deploy-targets", DataTable)
+            assert table.row_count == 2
+            for iid in world["instance_ids"]:
+                status, event, detail = table.get_row(iid)[1:]
+                assert (str(status), event) == ("Failed", "ApplicationStart")
+                assert "exit code 3" in detail
+            text = str(screen.query_one("#deploy-diagnosis", Static).render())
+            try:
+                import checks.runner  # noqa: F401
+            except ImportError:
+                assert "not available" in text
+            else:
+                assert (
+                    "hooks.failed" in text and screen.diagnosis["root_causes"][0] == "hooks.failed"
+                )
+            await pilot.press("escape")
+
+    asyncio.run(scenario())

@@ -78,6 +78,7 @@ class DeployScreen(Screen[str]):
         self.status: str = ""
         self.diagnosis: dict[str, Any] | None = None
         self.finished = False
+        self.diagnosed = False
         self._stop = threading.Event()
         self._rows: set[str] = set()
 
@@ -154,7 +155,7 @@ class DeployScreen(Screen[str]):
         ui = self.app.call_from_thread
         ui(self._show_diagnosis, "Diagnosing…", None)
         result = diagnose_deployment(self.ctx, self.handle.deployment_id)
-        ui(self._show_diagnosis, result.text, result.doc)
+        ui(self._show_diagnosis, result.text, result.doc, True)
 
     # ------------------------------------------------------------------ UI thread
     def _stage(self, stage: str, message: str) -> None:
@@ -213,8 +214,9 @@ class DeployScreen(Screen[str]):
         result.set_class(True, "-failed")
         result.update(reason + (f"\n{hint}" if hint else ""))
 
-    def _show_diagnosis(self, text: str, doc: dict[str, Any] | None) -> None:
+    def _show_diagnosis(self, text: str, doc: dict[str, Any] | None, final: bool = False) -> None:
         self.diagnosis = doc
+        self.diagnosed = final
         self.query_one("#deploy-diagnosis", Static).update(text)
 
     # ------------------------------------------------------------------ actions

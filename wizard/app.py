@@ -265,13 +265,13 @@ class WizardApp(App[int]):
     def action_request_quit(self) -> None:
         """Quit at once, except mid-apply where it asks first."""
         if not self.applying:
-            self.exit(0)
+            self.exit(return_code=0)
             return
         from wizard.screens.modals import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.exit(1)
+                self.exit(return_code=1)
 
         self.push_screen(
             ConfirmScreen(

@@ -74,4 +74,4 @@ class Pane(StepPane):
             self.wizard.action_open_diagnose()
         elif event.button.id == "quit":
             event.stop()
-            self.wizard.exit(0)
+            self.wizard.exit(return_code=0)

@@ -1,0 +1,212 @@
+"""Pilot-driven behaviour of the setup wizard against the sandbox (over HTTP)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input
+
+from tests.tui.helpers import current_step, goto, next_step, notes, settle, sync
+
+pytestmark = pytest.mark.e2e
+
+
+@sync
+async def test_identity_is_shown_first_with_sandbox_badge(make_app) -> None:
+    app = make_app("tui-identity")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert current_step(app) == "credentials"
+        who = str(app.screen.query_one("#whoami").render())
+        assert "123456789012" in who and "SANDBOX" in who
+        assert app.screen.query_one("#ctx-sandbox").display
+        assert "123456789012" in str(app.screen.query_one("#ctx-account").render())
+
+
+@sync
+async def test_invalid_answer_is_shown_inline_and_blocks_next(make_app, tmp_path: Path) -> None:
+    app = make_app("tui-invalid")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, "roles")
+        role = app.screen.query_one("#instance-role", Input)
+        role.value = "bad name with spaces"
+        await next_step(pilot)
+        assert current_step(app) == "roles"
+        error = app.screen.query_one("#pane-roles .field-error")
+        assert error.display and "1-64 characters" in str(error.render())
+        # the bad answer was not saved
+        text = (tmp_path / "tui-invalid" / ".codedeploy-wizard.yml").read_text()
+        assert "bad name" not in text
+        role.value = "tui-invalid-ec2-role"
+        await next_step(pilot)
+        assert current_step(app) == "instances"
+
+
+@sync
+async def test_answers_are_saved_and_reopening_resumes(make_app, tmp_path: Path) -> None:
+    app = make_app("tui-resume")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, "roles")
+        app.screen.query_one("#service-role", Input).value = "tui-resume-deployer"
+        await goto(pilot, "bucket")
+    saved = (tmp_path / "tui-resume" / ".codedeploy-wizard.yml").read_text()
+    assert "service_role: tui-resume-deployer" in saved
+
+    again = make_app("tui-resume")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert current_step(again) == "bucket"
+        assert again.project.roles.service_role == "tui-resume-deployer"
+        await pilot.press("ctrl+b", "ctrl+b")
+        await settle(pilot)
+        assert again.screen.query_one("#service-role", Input).value == "tui-resume-deployer"
+
+
+@sync
+async def test_failed_call_shows_reason_and_retry(tmp_path: Path) -> None:
+    from wizard.app import create_app
+    from wizard.aws import AwsContext
+    from wizard.screens.modals import ErrorScreen
+
+    ctx = AwsContext(
+        region="us-east-1",
+        endpoint_url="http://127.0.0.1:9",  # nothing listens on the discard port
+        access_key="sandbox",
+        secret_key="sandbox",
+        max_attempts=1,
+    )
+    (tmp_path / "p").mkdir()
+    app = create_app(ctx, tmp_path / "p")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        reason = str(app.screen.query_one("#error-reason").render())
+        assert "cannot reach the AWS endpoint" in reason
+        await pilot.press("r")  # Retry: the same call again, and the same clear failure
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert current_step(app) == "credentials"
+        assert app.screen.query_one("#next", Button).disabled  # no identity, no way on
+
+
+@sync
+async def test_quit_asks_only_mid_apply(make_app) -> None:
+    from wizard.screens.modals import ConfirmScreen
+
+    app = make_app("tui-quit")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.applying = True
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape")  # keep going
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen) and app.is_running
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.return_code == 1
+
+    app = make_app("tui-quit2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+@sync
+async def test_theme_toggle_and_palette_reach_steps(make_app) -> None:
+    app = make_app("tui-palette")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        dark = app.theme
+        await pilot.press("ctrl+t")
+        assert app.theme != dark and "light" in app.theme
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Revision bucket")
+        await settle(pilot, rounds=2)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current_step(app) == "bucket"
+
+
+@sync
+async def test_step_list_jumps_back_but_not_ahead(make_app) -> None:
+    from wizard.widgets.step_list import StepList
+
+    app = make_app("tui-jump")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await goto(pilot, "instances")
+        steps = app.screen.query_one(StepList)
+        steps.focus()
+        steps.highlighted = 6  # review: not reached yet
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current_step(app) == "instances"
+        assert any("first" in n for n in notes(app))
+        steps.highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current_step(app) == "credentials"
+
+
+@sync
+async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_path: Path) -> None:
+    """A first-timer presses Next through every step; the account then has the whole setup."""
+    from tests.steps_support import add_managed_policies
+
+    add_managed_policies()  # AWSCodeDeployRole & co., as in a real account
+    ec2 = sandbox_ctx.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.run_instances(
+        ImageId=image,
+        MinCount=2,
+        MaxCount=2,
+        InstanceType="t3.micro",
+        TagSpecifications=[
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": "codedeploy-wizard:application", "Value": "tui-walk"}],
+            }
+        ],
+    )
+    app = make_app("tui-walk")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await goto(pilot, "instances")
+        table = app.screen.query_one("#instances-table")
+        assert table.row_count == 2
+        await goto(pilot, "review")
+        assert app.plan is not None and not app.plan.conflicts
+        await goto(pilot, "apply")
+        await pilot.click("#apply-start")
+        await settle(pilot, rounds=8)
+        reason = app.screen.query("#error-reason")
+        assert app.applied, [str(r.render()) for r in reason]
+        log = "\n".join(app.screen.query_one("#apply-log").lines)
+        assert "✓" in log and "✗" not in log
+        await goto(pilot, "done")
+        assert "Deploy now" in str(app.screen.query_one("#open-deploy", Button).label)
+
+    iam = sandbox_ctx.client("iam")
+    assert iam.get_role(RoleName="tui-walk-codedeploy-ec2")["Role"]
+    assert iam.get_role(RoleName="tui-walk-codedeploy-service")["Role"]
+    cd = sandbox_ctx.client("codedeploy")
+    group = cd.get_deployment_group(
+        applicationName="tui-walk", deploymentGroupName="tui-walk-group"
+    )["deploymentGroupInfo"]
+    assert group["serviceRoleArn"].endswith("role/tui-walk-codedeploy-service")
+    s3 = sandbox_ctx.client("s3")
+    s3.head_bucket(Bucket="tui-walk-codedeploy-123456789012-us-east-1")
+    saved = (tmp_path / "tui-walk" / ".codedeploy-wizard.yml").read_text()
+    assert "application: tui-walk" in saved

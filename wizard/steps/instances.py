@@ -285,9 +285,10 @@ def plan(sc: StepContext) -> list[Change]:
                 )
             )
 
-    bare = [i for i in others if not _profile_name(i)]
+    # launched ones too: an apply interrupted after RunInstances may have left one without it
+    bare = [i for i in tagged if not _profile_name(i)]
     same = [i for i in others if _profile_name(i) == profile]
-    foreign = [i for i in others if _profile_name(i) not in (None, profile)]
+    foreign = [i for i in tagged if _profile_name(i) not in (None, profile)]
     if bare:
         out.append(
             Change(
@@ -399,6 +400,16 @@ def launch(sc: StepContext) -> list[str]:
     ec2.get_waiter("instance_running").wait(
         InstanceIds=new_ids, WaiterConfig={"Delay": 5, "MaxAttempts": 60}
     )
+    # every new instance must carry the profile; attach it where the launch did not
+    described = [
+        i
+        for page in ec2.get_paginator("describe_instances").paginate(InstanceIds=new_ids)
+        for r in page["Reservations"]
+        for i in r["Instances"]
+    ]
+    missing = [i["InstanceId"] for i in described if not _profile_name(i)]
+    if missing:
+        associate(sc, missing)
     sc.outputs["instance_ids"] = [i["InstanceId"] for i in existing] + new_ids
     return new_ids
 

@@ -198,3 +198,22 @@ def type_name(node: Node, loader: Any = None) -> str:
 
 def is_null(loader: Any, node: Node | None) -> bool:
     return node is None or (isinstance(node, ScalarNode) and value(loader, node) is None)
+
+
+def parse_document(
+    text: str, prefix: str, loader_cls: type = Yaml12Loader
+) -> tuple[Node | None, Any, Any, list[Finding]]:
+    """(root node, loader, data, findings) for a whole file: syntax errors as `PREFIX.yaml`,
+    duplicate keys as `PREFIX.duplicate-key`. `data` is None when the file cannot be read."""
+    findings: list[Finding] = []
+    root, loader, err = compose(text, loader_cls, f"{prefix}.yaml")
+    if err is not None:
+        return None, loader, None, [err]
+    if root is None:
+        return None, loader, None, findings
+    findings += duplicate_keys(loader, root, f"{prefix}.duplicate-key")
+    data = value(loader, root)
+    if data is BAD:
+        findings.append(Finding(*pos(root), ERROR, f"{prefix}.yaml", "a value cannot be read"))
+        data = None
+    return root, loader, data, findings

@@ -1,11 +1,252 @@
-"""Hook for the APIs and behaviour the sandbox adds to moto (filled by the emulator work)."""
+"""What the sandbox adds to moto, installed in-process (server and `moto.mock_aws` alike).
+
+`install()` is idempotent and cheap. It:
+
+- puts the CodeDeploy actions moto lacks on `CodeDeployResponse` and makes deployments run on
+  the simulated fleet (`wizard.sandbox.codedeploy`, `wizard.sandbox.fleet`);
+- adds SSM DescribeInstanceInformation and a Run Command that executes on the simulated
+  instances (`wizard.sandbox.ssm`);
+- adds IAM SimulatePrincipalPolicy / SimulateCustomPolicy (`wizard.sandbox.iam_sim`);
+- makes the AWS managed policies the app attaches exist even when moto does not load its full
+  catalogue (AWSCodeDeployRole, AmazonSSMManagedInstanceCore, AmazonEC2RoleforAWSCodeDeploy …);
+- registers an Ubuntu 24.04 AMI and the public SSM parameter that names it, next to moto's
+  Amazon Linux 2023 ones, so `ami: ubuntu-24.04` resolves to an image that exists.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import defaultdict
+from functools import cache
+from typing import Any
+
 _installed = False
+_lock = threading.Lock()
+
+MANAGED_POLICY_NAMES = (
+    "AWSCodeDeployRole",
+    "AmazonSSMManagedInstanceCore",
+    "AmazonEC2RoleforAWSCodeDeploy",
+    "AmazonEC2RoleforAWSCodeDeployLimited",
+    "AWSCodeDeployFullAccess",
+    "AWSCodeDeployDeployerAccess",
+    "AWSCodeDeployReadOnlyAccess",
+    "AmazonS3ReadOnlyAccess",
+    "AmazonS3FullAccess",
+    "AmazonEC2RoleforSSM",
+    "CloudWatchAgentServerPolicy",
+    "AdministratorAccess",
+    "IAMReadOnlyAccess",
+)
+UBUNTU_AMI_ID = "ami-0a0e5d9c7acc336f1"
+UBUNTU_AMI_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115"
+UBUNTU_PARAMETER = (
+    "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+)
+CANONICAL_OWNER = "099720109477"
 
 
 def install() -> None:
-    """Patch moto in-process with the sandbox's extra actions. Idempotent."""
+    """Patch moto in-process with the sandbox's extra actions and data. Idempotent."""
     global _installed
-    _installed = True
+    with _lock:
+        if _installed:
+            return
+        from wizard.sandbox import codedeploy, ssm
+
+        codedeploy.install()
+        ssm.install()
+        _install_iam()
+        _install_managed_policies()
+        _install_amis()
+        _install_run_instances()
+        _installed = True
+
+
+# ---- IAM -------------------------------------------------------------------------------------
+
+
+def _install_iam() -> None:
+    from moto.core.exceptions import ServiceException
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    from wizard.sandbox import iam_sim
+
+    def _params(self: Any) -> dict[str, Any]:
+        names = (
+            "PolicySourceArn",
+            "PolicyInputList",
+            "PermissionsBoundaryPolicyInputList",
+            "PolicyExclusionList",
+            "ActionNames",
+            "ResourceArns",
+            "ResourcePolicy",
+            "ResourceOwner",
+            "CallerArn",
+            "ContextEntries",
+            "MaxItems",
+            "Marker",
+        )
+        return {n: self._get_param(n) for n in names}
+
+    def simulate_principal_policy(self: Any) -> ActionResult:
+        params = _params(self)
+        if not params.get("ActionNames"):
+            raise ServiceException("InvalidInput", "ActionNames must not be empty.")
+        try:
+            result = iam_sim.simulate_principal_policy(self.current_account, params)
+        except iam_sim.NoSuchEntity as exc:
+            raise ServiceException("NoSuchEntity", str(exc)) from None
+        except ValueError as exc:
+            raise ServiceException("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
+        return ActionResult(result)
+
+    def simulate_custom_policy(self: Any) -> ActionResult:
+        params = _params(self)
+        if not params.get("ActionNames") or not params.get("PolicyInputList"):
+            raise ServiceException(
+                "InvalidInput", "ActionNames and PolicyInputList must not be empty."
+            )
+        try:
+            result = iam_sim.simulate_custom_policy(self.current_account, params)
+        except ValueError as exc:
+            raise ServiceException("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
+        return ActionResult(result)
+
+    IamResponse.simulate_principal_policy = simulate_principal_policy
+    IamResponse.simulate_custom_policy = simulate_custom_policy
+
+
+@cache
+def _managed_policy_data() -> dict[str, Any]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data = json.loads(aws_managed_policies_data)
+    return {name: data[name] for name in MANAGED_POLICY_NAMES if name in data}
+
+
+def _add_policies(backend: Any) -> None:
+    from moto.iam.models import AWSManagedPolicy
+
+    for name, d in _managed_policy_data().items():
+        policy = AWSManagedPolicy.from_data(name, backend.account_id, backend.region_name, d)
+        if policy.arn not in backend.managed_policies:
+            backend.managed_policies[policy.arn] = policy
+            backend.aws_managed_policies.append(policy)
+
+
+def _install_managed_policies() -> None:
+    from moto.iam import models as iam_models
+
+    original = iam_models.IAMBackend._init_managed_policies
+
+    def _init_managed_policies(self: Any) -> dict[str, Any]:
+        out = original(self)
+        if not out:
+            self.aws_managed_policies = list(self.aws_managed_policies)
+            self.managed_policies = out
+            _add_policies(self)
+            return self.managed_policies
+        return out
+
+    iam_models.IAMBackend._init_managed_policies = _init_managed_policies
+    # backends that already exist (created before install)
+    for account in list(iam_models.iam_backends.keys()):
+        for backend in list(iam_models.iam_backends[account].values()):
+            _add_policies(backend)
+
+
+# ---- AMIs and their public parameters ---------------------------------------------------------
+
+
+def _add_ubuntu_ami(ec2_backend: Any) -> None:
+    from datetime import datetime
+
+    from moto.ec2.models.amis import Ami
+
+    if UBUNTU_AMI_ID in ec2_backend.amis:
+        return
+    ec2_backend.amis[UBUNTU_AMI_ID] = Ami(
+        ec2_backend,
+        ami_id=UBUNTU_AMI_ID,
+        name=UBUNTU_AMI_NAME,
+        description="Canonical, Ubuntu, 24.04, amd64 noble image",
+        owner_id=CANONICAL_OWNER,
+        public=True,
+        virtualization_type="hvm",
+        architecture="x86_64",
+        state="available",
+        creation_date=datetime(2025, 1, 15),
+        root_device_type="ebs",
+        root_device_name="/dev/sda1",
+        boot_mode="uefi-preferred",
+    )
+
+
+def _install_amis() -> None:
+    from moto.ec2.models import amis as ami_models
+    from moto.ec2.models import ec2_backends
+    from moto.ssm import models as ssm_models
+
+    original_load = ami_models.AmiBackend._load_amis
+
+    def _load_amis(self: Any) -> None:
+        original_load(self)
+        _add_ubuntu_ami(self)
+
+    ami_models.AmiBackend._load_amis = _load_amis
+    for account in list(ec2_backends.keys()):
+        for backend in list(ec2_backends[account].values()):
+            _add_ubuntu_ami(backend)
+
+    original_check = ssm_models.ParameterDict._check_loading_status
+
+    def _check_loading_status(self: Any, key: str) -> None:
+        original_check(self, key)
+        if str(key or "").startswith("/aws/service/canonical") and not getattr(
+            self, "_sandbox_canonical", False
+        ):
+            self._sandbox_canonical = True
+            defaultdict.__getitem__(self, UBUNTU_PARAMETER).append(
+                ssm_models.Parameter(
+                    account_id=self.account_id,
+                    name=UBUNTU_PARAMETER,
+                    value=UBUNTU_AMI_ID,
+                    parameter_type="String",
+                    description=None,
+                    allowed_pattern=None,
+                    keyid=None,
+                    last_modified_date=1736899200.0,
+                    version=1,
+                    data_type="aws:ec2:image",
+                )
+            )
+
+    ssm_models.ParameterDict._check_loading_status = _check_loading_status
+
+
+def _install_run_instances() -> None:
+    """moto attaches IamInstanceProfile to the first instance of a launch only; AWS to all."""
+    from moto.ec2.responses.instances import InstanceResponse
+
+    original = InstanceResponse.run_instances
+
+    def run_instances(self: Any) -> Any:
+        result = original(self)
+        name = self._get_param("IamInstanceProfile.Name")
+        arn = self._get_param("IamInstanceProfile.Arn")
+        reservation = getattr(result, "result", None)
+        for instance in list(getattr(reservation, "instances", []))[1:]:
+            if name:
+                self.ec2_backend.associate_iam_instance_profile(
+                    instance_id=instance.id, iam_instance_profile_name=name
+                )
+            elif arn:
+                self.ec2_backend.associate_iam_instance_profile(
+                    instance_id=instance.id, iam_instance_profile_arn=arn
+                )
+        return result
+
+    InstanceResponse.run_instances = run_instances

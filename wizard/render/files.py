@@ -155,7 +155,7 @@ def plan_files(
         spath = broot / loc.replace("\\", "/")
         sold = _read(spath) if spath.exists() else None
         if sold is not None:
-            changes.append(FileChange(spath, sold, sold, 0o755, "hook", ["kept as it is"]))
+            changes.append(FileChange(spath, sold, sold, 0o755, "hook"))
             continue
         text = render_hook_script(
             event, project.application, project.bundle.destination, project.bundle.os

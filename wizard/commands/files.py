@@ -1,0 +1,193 @@
+"""`wizard files [--yes]`: write appspec.yml, hook skeletons and the CI config.
+
+New files are created. A file that exists is merged (see `wizard.render`), its unified diff shown,
+and written only after a yes (`--yes` answers for you; without a terminal and without `--yes` the
+command writes nothing and exits 2). Replaced files keep a backup (`NAME.bak.TIMESTAMP`) and their
+mode. Everything written is validated right after with the `wizard validate` rules.
+
+The bucket name and the deploy role ARN contain the AWS account. It is looked up (STS) when AWS is
+reachable — credentials in the environment or AWS config files, `--profile`, `--endpoint-url` or
+`--sandbox`; otherwise the files take it from repository variables (`$CODEDEPLOY_BUCKET` on
+Travis; `vars.CODEDEPLOY_BUCKET` and `vars.AWS_ACCOUNT_ID` on GitHub) and the command says so.
+Setting `bucket.name` in the project file avoids the lookup for Travis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from wizard import config
+from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, WizardError
+from wizard.output import info, style
+from wizard.render import travis as travis_r
+from wizard.render.files import FileChange, FilesError, plan_files, write_files
+
+
+def _aws_configured(args: argparse.Namespace) -> bool:
+    """Is there any hint of credentials, so that an STS call is worth trying?"""
+    if args.sandbox or args.endpoint_url or args.profile:
+        return True
+    env = os.environ
+    if env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE") or env.get("AWS_ENDPOINT_URL"):
+        return True
+    if env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        return True
+    home = Path.home() / ".aws"
+    for var, default in (
+        ("AWS_SHARED_CREDENTIALS_FILE", home / "credentials"),
+        ("AWS_CONFIG_FILE", home / "config"),
+    ):
+        path = Path(env.get(var) or default)
+        if path.is_file() and path.stat().st_size > 0:
+            return True
+    return False
+
+
+def _lookup_account(
+    args: argparse.Namespace, project: config.Project
+) -> tuple[str | None, str | None]:
+    """(account, region) from AWS when reachable; (None, None) with a note otherwise."""
+    if project.ci.provider == "none" or not _aws_configured(args):
+        if project.ci.provider != "none":
+            info(
+                "No AWS credentials found: the CI file reads the account from repository variables."
+            )
+        return None, None
+    from wizard.commands._context import aws_context
+
+    if not args.region and project.region:
+        args.region = project.region
+    try:
+        with aws_context(args, banner=False) as ctx:
+            return ctx.account, ctx.region
+    except WizardError as exc:
+        info(f"AWS not reachable ({exc.message}): the CI file reads the account from variables.")
+        return None, None
+
+
+def _region(args: argparse.Namespace, project: config.Project, aws_region: str | None) -> str:
+    return (
+        project.region
+        or args.region
+        or aws_region
+        or os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or ""
+    )
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _print_diff(change: FileChange, root: Path) -> None:
+    tty = sys.stdout.isatty()
+    for line in change.diff(root).splitlines():
+        if tty and line.startswith("+") and not line.startswith("+++"):
+            line = style(line, "green")
+        elif tty and line.startswith("-") and not line.startswith("---"):
+            line = style(line, "red")
+        print(line)
+
+
+def _ask(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.project_dir)
+    project = config.load(root)
+    if project.ci.provider == "github" and not project.ci.repository:
+        raise UsageError("ci.repository (OWNER/NAME) is required for ci.provider github")
+    account, aws_region = _lookup_account(args, project)
+    region = _region(args, project, aws_region)
+    if project.ci.provider != "none" and not region:
+        raise UsageError(
+            "no AWS region for the CI file",
+            hint="Set `region:` in the project file, or pass --region.",
+        )
+    try:
+        changes = plan_files(project, root, account=account, region=region)
+    except FilesError as exc:
+        raise WizardError(
+            f"{_rel(exc.path, root)} exists but cannot be merged: {exc.reason}",
+            hint="Fix or move it, then run `wizard files` again (nothing was written).",
+        ) from None
+
+    pending = [c for c in changes if c.changed]
+    existing = [c for c in pending if c.exists]
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if existing and not args.yes and not interactive:
+        for c in existing:
+            _print_diff(c, root)
+        names = ", ".join(_rel(c.path, root) for c in existing)
+        print(
+            f"error: {names} would change; re-run with --yes to write (a backup is kept). "
+            "Nothing was written.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    to_write: list[FileChange] = []
+    for c in pending:
+        if c.exists and not args.yes:
+            _print_diff(c, root)
+            if not _ask(f"Write {_rel(c.path, root)}?"):
+                info(f"skipped {_rel(c.path, root)}")
+                continue
+        to_write.append(c)
+    backups = write_files(to_write)
+    backup_of = {b.name.split(".bak.")[0]: b for b in backups}
+
+    for c in changes:
+        name = _rel(c.path, root)
+        if c in to_write:
+            verb = "updated" if c.exists else "created"
+            extra = (
+                f" (backup: {_rel(backup_of[c.path.name], root)})"
+                if c.path.name in (backup_of)
+                else ""
+            )
+            print(f"{verb} {name}{extra}")
+        elif not c.changed:
+            print(f"unchanged {name}")
+        for note in c.notes:
+            info(f"note: {name}: {note}")
+
+    if project.ci.provider == "travis":
+        info(
+            "Travis: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as repository environment "
+            "variables (travis env set NAME VALUE --private); `wizard apply --create-access-key` "
+            "creates the CI user's key."
+        )
+        if project.ci.slack:
+            info(f"Slack: encrypt your token into the file with: {travis_r.SLACK_COMMAND}")
+    return _self_check([c for c in to_write if c.kind != "hook"], root)
+
+
+def _self_check(written: list[FileChange], root: Path) -> int:
+    """Validate what was written; a problem here comes from content that was already there."""
+    if not written:
+        return EXIT_OK
+    from wizard.validate import validate_paths
+
+    bad = 0
+    for report in validate_paths([c.path for c in written]):
+        for f in report.findings:
+            if f.severity == "error":
+                bad += 1
+                print(f.format(_rel(Path(report.path), root)), file=sys.stderr)
+    if bad:
+        info(f"{bad} problem(s) in the files above (from their existing content); see the lines.")
+        return EXIT_PROBLEM
+    return EXIT_OK

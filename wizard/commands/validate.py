@@ -1,0 +1,82 @@
+"""`wizard validate [PATH...] [--json]`: offline checks, printed like a linter.
+
+With no PATH: appspec.yml/appspec.yaml (in the project folder and in `bundle.source`), .travis.yml
+and .github/workflows/*.yml that exist in --project-dir. Exit 0 when there is no error (warnings
+allowed), 1 when any file has an error, 2 when a path cannot be read or there is nothing to check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError
+from wizard.output import info, print_json, style
+
+
+def default_paths(project_dir: str | os.PathLike[str]) -> list[Path]:
+    """The files `wizard validate` checks when given no path."""
+    root = Path(project_dir)
+    found: list[Path] = []
+    folders = [root]
+    try:
+        from wizard import config
+
+        if config.exists(root):
+            src = (root / config.load(root).bundle.source).resolve()
+            if src != root.resolve():
+                folders.append(src)
+    except Exception:  # an invalid project file does not stop validation of the other files
+        pass
+    for folder in folders:
+        for name in ("appspec.yml", "appspec.yaml"):
+            if (folder / name).is_file():
+                found.append(folder / name)
+    if (root / ".travis.yml").is_file():
+        found.append(root / ".travis.yml")
+    wf = root / ".github" / "workflows"
+    if wf.is_dir():
+        found += sorted(p for p in wf.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    return found
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    from wizard.validate import validate_paths
+
+    if args.paths:
+        paths: list[str] = list(args.paths)
+    else:
+        paths = [_shown(p) for p in default_paths(args.project_dir)]
+        if not paths:
+            raise UsageError(
+                f"nothing to validate in {args.project_dir}: no appspec.yml, .travis.yml or "
+                ".github/workflows/*.yml",
+                hint="Name a file, a bundle folder or an archive: wizard validate PATH",
+            )
+    reports = validate_paths(paths)
+    if args.json:
+        print_json({"files": [r.to_dict() for r in reports]})
+    else:
+        errors = warnings = 0
+        for r in reports:
+            for f in r.findings:
+                sev = style(f.severity, "red" if f.severity == "error" else "yellow")
+                print(f"{r.path}:{f.line}:{f.column}: {sev} {f.rule} {f.message}")
+                errors += f.severity == "error"
+                warnings += f.severity == "warning"
+        kinds = ", ".join(f"{r.path} ({r.kind})" for r in reports)
+        summary = f"{len(reports)} file(s) checked: {errors} error(s), {warnings} warning(s)"
+        info(f"{summary} — {kinds}" if args.verbose else summary)
+        sys.stdout.flush()
+    if any(r.unreadable for r in reports):
+        return EXIT_USAGE
+    return EXIT_OK if all(r.ok for r in reports) else EXIT_PROBLEM

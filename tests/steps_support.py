@@ -93,3 +93,8 @@ def sc_for(ctx: Any, project: Any) -> Any:
     from wizard.steps.engine import step_context
 
     return step_context(ctx, project, sleep=lambda s: None)
+
+
+def no_sleep(_: float) -> None:
+    """Injected in place of time.sleep so retry tests run instantly."""
+    return None

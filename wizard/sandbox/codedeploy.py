@@ -25,11 +25,11 @@ from typing import Any
 
 from moto.codedeploy import responses as cd_responses
 from moto.codedeploy.models import codedeploy_backends
-from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 
 from wizard.sandbox import fleet, iam_sim
+from wizard.sandbox.awserror import AwsError
 
 TARGET_PAGE = 100
 BATCH_TARGETS_MAX = 25
@@ -91,8 +91,8 @@ MSG_NO_INSTANCES = (
 ACTIVE_STATUSES = ("Created", "Queued", "InProgress", "Baking", "Ready")
 
 
-def err(code: str, message: str) -> ServiceException:
-    return ServiceException(code, message)
+def err(code: str, message: str) -> AwsError:
+    return AwsError(code, message)
 
 
 # ---- deployment configs -----------------------------------------------------------------
@@ -248,7 +248,7 @@ class DeploymentRun:
             return
         try:
             config = get_config(b, str(d.deployment_config_name))
-        except ServiceException:
+        except AwsError:
             config = builtin_configs()["CodeDeployDefault.OneAtATime"]
         n = len(instances)
         minimum, batch, one_at_a_time = min_healthy(config, n)

@@ -68,11 +68,11 @@ def install() -> None:
 
 
 def _install_iam() -> None:
-    from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
     from moto.iam.responses import IamResponse
 
     from wizard.sandbox import iam_sim
+    from wizard.sandbox.awserror import AwsError
 
     def _params(self: Any) -> dict[str, Any]:
         names = (
@@ -94,25 +94,23 @@ def _install_iam() -> None:
     def simulate_principal_policy(self: Any) -> ActionResult:
         params = _params(self)
         if not params.get("ActionNames"):
-            raise ServiceException("InvalidInput", "ActionNames must not be empty.")
+            raise AwsError("InvalidInput", "ActionNames must not be empty.")
         try:
             result = iam_sim.simulate_principal_policy(self.current_account, params)
         except iam_sim.NoSuchEntity as exc:
-            raise ServiceException("NoSuchEntity", str(exc)) from None
+            raise AwsError("NoSuchEntity", str(exc)) from None
         except ValueError as exc:
-            raise ServiceException("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
+            raise AwsError("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
         return ActionResult(result)
 
     def simulate_custom_policy(self: Any) -> ActionResult:
         params = _params(self)
         if not params.get("ActionNames") or not params.get("PolicyInputList"):
-            raise ServiceException(
-                "InvalidInput", "ActionNames and PolicyInputList must not be empty."
-            )
+            raise AwsError("InvalidInput", "ActionNames and PolicyInputList must not be empty.")
         try:
             result = iam_sim.simulate_custom_policy(self.current_account, params)
         except ValueError as exc:
-            raise ServiceException("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
+            raise AwsError("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
         return ActionResult(result)
 
     IamResponse.simulate_principal_policy = simulate_principal_policy

@@ -28,12 +28,12 @@ import shlex
 from datetime import timedelta
 from typing import Any
 
-from moto.core.exceptions import ServiceException
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ssm import responses as ssm_responses
 
 from wizard.sandbox import codedeploy, fleet
+from wizard.sandbox.awserror import AwsError
 
 STDOUT_LIMIT = 24000
 SSM_AGENT_VERSION = "3.3.1142.0"
@@ -95,9 +95,7 @@ def describe_instance_information(self: Any) -> ActionResult:
             "ActivationIds",
             "AssociationStatus",
         ):
-            raise ServiceException(
-                "InvalidInstanceInformationFilterValue", f"Invalid filter key {key}"
-            )
+            raise AwsError("InvalidInstanceInformationFilterValue", f"Invalid filter key {key}")
     for f in self._get_param("Filters") or []:
         key, values = f.get("Key", ""), set(f.get("Values") or [])
         if key == "InstanceIds":
@@ -486,18 +484,16 @@ def send_command(self: Any) -> ActionResult:
     ids = list(self._get_param("InstanceIds") or [])
     params = self._get_param("Parameters") or {}
     if not ids and not self._get_param("Targets"):
-        raise ServiceException("InvalidInstanceId", "Instance IDs or targets are required.")
+        raise AwsError("InvalidInstanceId", "Instance IDs or targets are required.")
     if document not in ("AWS-RunShellScript", "AWS-ConfigureAWSPackage", "AWS-RunPowerShellScript"):
-        raise ServiceException(
-            "InvalidDocument", f"Document {document} does not exist in your account."
-        )
+        raise AwsError("InvalidDocument", f"Document {document} does not exist in your account.")
     with fleet.LOCK:
         checked = []
         for instance_id in ids:
             inst = _find_instance(account, region, instance_id)
             facts = fleet.gather(account, region, inst) if inst is not None else None
             if inst is None or facts is None or not facts.ssm_online:
-                raise ServiceException(
+                raise AwsError(
                     "InvalidInstanceId",
                     f"Instances [[{instance_id}]] not in a valid state for account {account}",
                 )
@@ -588,10 +584,10 @@ def get_command_invocation(self: Any) -> ActionResult:
                     command_id, instance_id, self._get_param("PluginName")
                 )
             )
-        raise ServiceException("InvocationDoesNotExist", "")
+        raise AwsError("InvocationDoesNotExist", "")
     plugin = self._get_param("PluginName")
     if plugin and plugin != inv["PluginName"]:
-        raise ServiceException("InvalidPluginName", "")
+        raise AwsError("InvalidPluginName", "")
     return ActionResult(inv)
 
 

@@ -1,0 +1,205 @@
+"""`wizard validate` and `wizard files` as a user runs them: output lines, JSON, exit codes,
+diffs, confirmation, backups and kept modes."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import clean_env
+
+BAD_APPSPEC = "version: 0.0\nos: linux\nhooks:\n  ApplicatiionStart:\n    - location: a.sh\n"
+GOOD_APPSPEC = "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv/a\n"
+
+
+def offline_env() -> dict[str, str]:
+    return clean_env(AWS_EC2_METADATA_DISABLED="true")
+
+
+def test_validate_lines_and_exit_codes(run_wizard, tmp_path):
+    good = tmp_path / "good" / "appspec.yml"
+    good.parent.mkdir()
+    good.write_text(GOOD_APPSPEC)
+    bad = tmp_path / "appspec.yml"
+    bad.write_text(BAD_APPSPEC)
+
+    r = run_wizard("validate", str(good))
+    assert r.returncode == 0 and r.stdout == ""
+    r = run_wizard("validate", str(good), str(bad))
+    assert r.returncode == 1
+    assert r.stdout.splitlines() == [
+        f"{bad}:4:3: error appspec.hook-unknown unknown lifecycle event 'ApplicatiionStart': a "
+        "deployment silently ignores it, so its scripts never run (did you mean "
+        "'ApplicationStart'?)"
+    ]
+    assert "Traceback" not in r.stderr
+    r = run_wizard("validate", str(good), str(tmp_path / "missing.yml"))
+    assert r.returncode == 2 and "no such file" in r.stdout
+
+
+def test_validate_json_document(run_wizard, tmp_path):
+    bad = tmp_path / "appspec.yml"
+    bad.write_text(BAD_APPSPEC)
+    r = run_wizard("validate", "--json", str(bad))
+    assert r.returncode == 1
+    doc = json.loads(r.stdout)
+    assert doc == {
+        "files": [
+            {
+                "path": str(bad),
+                "kind": "appspec",
+                "findings": [
+                    {
+                        "line": 4,
+                        "column": 3,
+                        "severity": "error",
+                        "rule": "appspec.hook-unknown",
+                        "message": doc["files"][0]["findings"][0]["message"],
+                    }
+                ],
+            }
+        ]
+    }
+
+
+def test_validate_defaults_to_the_project_files(run_wizard, tmp_path):
+    r = run_wizard("validate", "--project-dir", str(tmp_path))
+    assert r.returncode == 2 and "nothing to validate" in r.stderr
+    (tmp_path / "appspec.yml").write_text(GOOD_APPSPEC)
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: ls\n"
+    )
+    r = run_wizard("validate", "--json", "--project-dir", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    kinds = {Path(f["path"]).name: f["kind"] for f in json.loads(r.stdout)["files"]}
+    assert kinds == {"appspec.yml": "appspec", "ci.yml": "workflow"}
+
+
+def test_validate_detects_kind_by_content(tmp_path):
+    from wizard.validate import validate_paths
+
+    odd = tmp_path / "deploy-config.yml"
+    odd.write_text("language: python\ndeploy:\n  provider: codedeploy\n  application: a\n")
+    (report,) = validate_paths([odd])
+    assert report.kind == "travis"
+
+
+# ----------------------------------------------------------------------------- wizard files
+def project(tmp_path: Path, extra: str = "") -> Path:
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        "application: renderer\nregion: us-east-1\n" + extra
+    )
+    return tmp_path
+
+
+def test_files_creates_everything_offline(run_wizard, tmp_path):
+    project(tmp_path)
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 0, r.stderr
+    assert "created appspec.yml" in r.stdout and "created .travis.yml" in r.stdout
+    assert "repository variables" in r.stderr
+    script = tmp_path / "scripts" / "application_start.sh"
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert "$CODEDEPLOY_BUCKET" in (tmp_path / ".travis.yml").read_text()
+    r = run_wizard("validate", "--project-dir", str(tmp_path), cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    r = run_wizard("validate", str(tmp_path))  # the folder as a bundle
+    assert r.returncode == 0, r.stdout
+
+
+def test_files_existing_file_needs_yes_without_a_terminal(run_wizard, tmp_path):
+    project(tmp_path)
+    old = "# our CI\nlanguage: python\nscript: pytest\n"
+    travis = tmp_path / ".travis.yml"
+    travis.write_text(old)
+    os.chmod(travis, 0o600)
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 2
+    assert "+  - provider: codedeploy" in r.stdout and "--- a/.travis.yml" in r.stdout
+    assert "--yes" in r.stderr and "Nothing was written" in r.stderr
+    assert travis.read_text() == old
+    assert not (tmp_path / "appspec.yml").exists()  # nothing at all was written
+
+    r = run_wizard("files", "--yes", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 0, r.stderr
+    new = travis.read_text()
+    assert new.startswith("# our CI\nlanguage: python\nscript: pytest\n")
+    assert stat.S_IMODE(travis.stat().st_mode) == 0o600
+    backups = list(tmp_path.glob(".travis.yml.bak.*"))
+    assert len(backups) == 1 and backups[0].read_text() == old
+    assert "backup: .travis.yml.bak." in r.stdout
+
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 0 and "updated" not in r.stdout  # nothing left to change
+
+
+def test_files_invalid_existing_file_is_one_clear_line(run_wizard, tmp_path):
+    project(tmp_path)
+    (tmp_path / ".travis.yml").write_text("deploy: [\n")
+    r = run_wizard("files", "--yes", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 1
+    assert ".travis.yml exists but cannot be merged" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "appspec.yml").exists()
+
+
+def test_files_without_project_file(run_wizard, tmp_path):
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 2 and "no project file" in r.stderr
+
+
+def test_files_github_offline_uses_repository_variables(run_wizard, tmp_path):
+    project(tmp_path, "ci:\n  provider: github\n  repository: acme/renderer\n")
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 0, r.stderr
+    wf = (tmp_path / ".github" / "workflows" / "deploy.yml").read_text()
+    assert "${{ vars.AWS_ACCOUNT_ID }}" in wf and "AWS_ACCOUNT_ID and CODEDEPLOY_BUCKET" in r.stderr
+
+
+def test_files_keeps_a_users_own_deploy_workflow(tmp_path):
+    from wizard.config import from_dict
+    from wizard.render.files import plan_files
+
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "deploy.yml").write_text("on: push\njobs: {}\n")
+    p = from_dict(
+        {"application": "r", "ci": {"provider": "github", "repository": "a/b"}},
+        check_region_known=False,
+    )
+    changes = plan_files(p, tmp_path, region="us-east-1")
+    ci = next(c for c in changes if c.kind == "workflow")
+    assert ci.path.name == "codedeploy.yml" and not ci.exists
+
+
+@pytest.mark.parametrize("answer,written", [("y\n", True), ("n\n", False)])
+def test_files_asks_on_a_terminal(tmp_path, monkeypatch, capsys, answer, written):
+    """With a terminal the diff is shown and the question asked per existing file."""
+    import io
+
+    from wizard.cli import main
+
+    project(tmp_path)
+    (tmp_path / ".travis.yml").write_text("language: c\n")
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Tty(answer))
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True, raising=False)
+    rc = main(["files", "--project-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "Write .travis.yml? [y/N]" in out
+    assert ("codedeploy" in (tmp_path / ".travis.yml").read_text()) is written

@@ -1,0 +1,278 @@
+"""Safe automatic fixes: shown as a plan, applied only after confirmation, then the checks re-run.
+
+Every fix here only adds: it associates a profile with an instance that has none, adds a scoped
+inline read policy, adds a trust statement (existing ones are kept), attaches the managed
+AWSCodeDeployRole, or installs the agent through SSM `AWS-ConfigureAWSPackage`. Nothing is ever
+deleted, detached or overwritten; bucket policies and key policies are never touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks.model import Result
+from checks.runner import Report, diagnose
+
+# action -> checks to run again after it is applied
+AFFECTS: dict[str, tuple[str, ...]] = {
+    "associate-profile": ("iam.instance-profile", "s3.bundle-readable", "agent.running"),
+    "s3-read-policy": ("s3.bundle-readable",),
+    "service-role-trust": ("iam.service-role",),
+    "attach-codedeploy-role": ("iam.service-role",),
+    "install-agent": ("agent.running",),
+}
+READ_POLICY_NAME = "codedeploy-wizard-revision-read"
+
+
+@dataclass
+class PlannedFix:
+    """One automatic fix: what it will do, in words and API calls."""
+
+    check_id: str
+    action: str
+    params: dict[str, Any]
+    description: str
+    calls: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "check": self.check_id,
+            "action": self.action,
+            "description": self.description,
+            "calls": self.calls,
+        }
+
+
+@dataclass
+class FixOutcome:
+    fix: PlannedFix
+    ok: bool
+    message: str
+
+
+def _describe(action: str, p: dict[str, Any]) -> tuple[str, list[str]]:
+    if action == "associate-profile":
+        n = len(p["instances"])
+        return (
+            f"associate instance profile {p['profile']} with {n} instance(s) that have none",
+            [f"ec2:AssociateIamInstanceProfile ×{n}"],
+        )
+    if action == "s3-read-policy":
+        prefix = p.get("prefix") or ""
+        return (
+            f"add inline policy {READ_POLICY_NAME} to role {p['role']}: s3:GetObject on "
+            f"{p['bucket']}/{prefix + '/' if prefix else ''}*",
+            ["iam:PutRolePolicy"],
+        )
+    if action == "service-role-trust":
+        return (
+            f"add a trust statement for codedeploy.amazonaws.com to role {p['role']} "
+            "(with aws:SourceAccount/aws:SourceArn conditions; existing statements kept)",
+            ["iam:GetRole", "iam:UpdateAssumeRolePolicy"],
+        )
+    if action == "attach-codedeploy-role":
+        return (
+            f"attach managed policy AWSCodeDeployRole to role {p['role']}",
+            ["iam:AttachRolePolicy"],
+        )
+    if action == "install-agent":
+        n = len(p["instances"])
+        return (
+            f"install and start the CodeDeploy agent on {n} instance(s) with AWS-ConfigureAWSPackage",
+            [f"ssm:SendCommand ×{(n + 49) // 50}"],
+        )
+    return action, []
+
+
+def plan_fixes(report: Report | list[Result]) -> list[PlannedFix]:
+    """The automatic fixes of the failing results, in report order, without duplicates."""
+    results = report.results if isinstance(report, Report) else report
+    out: list[PlannedFix] = []
+    seen: set[str] = set()
+    for r in results:
+        if not (r.status.problem and r.fix and r.fix.automatic and r.fix.action):
+            continue
+        items = (
+            r.fix.params.get("fixes", [])
+            if r.fix.action == "multi"
+            else [{"action": r.fix.action, "params": r.fix.params}]
+        )
+        for item in items:
+            key = json.dumps(item, sort_keys=True, default=str)
+            if key in seen or item["action"] not in AFFECTS:
+                continue
+            seen.add(key)
+            desc, calls = _describe(item["action"], item["params"])
+            out.append(PlannedFix(r.id, item["action"], dict(item["params"]), desc, calls))
+    return out
+
+
+def _trust_statement(ctx: Any, application: str | None) -> dict[str, Any]:
+    cond: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": ctx.account}}
+    if application:
+        cond["ArnLike"] = {
+            "aws:SourceArn": f"arn:{ctx.partition}:codedeploy:{ctx.region}:{ctx.account}:"
+            f"deploymentgroup:{application}/*"
+        }
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "codedeploy.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": cond,
+    }
+
+
+def _apply_one(ctx: Any, fix: PlannedFix) -> str:
+    p = fix.params
+    if fix.action == "associate-profile":
+        ec2 = ctx.client("ec2")
+        done, skipped = 0, 0
+        for iid in p["instances"]:
+            try:
+                ec2.associate_iam_instance_profile(
+                    IamInstanceProfile={"Name": p["profile"]}, InstanceId=iid
+                )
+                done += 1
+            except Exception as exc:  # already associated meanwhile: leave it
+                if "IncorrectState" in str(exc) or "already" in str(exc).lower():
+                    skipped += 1
+                else:
+                    raise
+        note = f", {skipped} already had one" if skipped else ""
+        return f"associated {p['profile']} with {done} instance(s){note}; restart the agent on them"
+    if fix.action == "s3-read-policy":
+        prefix = p.get("prefix") or ""
+        part = ctx.partition
+        doc = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadRevisions",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                    "Resource": f"arn:{part}:s3:::{p['bucket']}/{prefix + '/' if prefix else ''}*",
+                },
+                {
+                    "Sid": "ListRevisions",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": f"arn:{part}:s3:::{p['bucket']}",
+                },
+            ],
+        }
+        ctx.client("iam").put_role_policy(
+            RoleName=p["role"], PolicyName=READ_POLICY_NAME, PolicyDocument=json.dumps(doc)
+        )
+        return f"role {p['role']} may now read s3://{p['bucket']}/{prefix}"
+    if fix.action == "service-role-trust":
+        from checks import policy
+
+        iam = ctx.client("iam")
+        role = iam.get_role(RoleName=p["role"])["Role"]
+        doc = policy.parse(role.get("AssumeRolePolicyDocument"))
+        if policy.trusts(doc, "codedeploy.amazonaws.com"):
+            return f"role {p['role']} already trusts CodeDeploy"
+        stmts = doc.get("Statement") or []
+        stmts = stmts if isinstance(stmts, list) else [stmts]
+        doc = {
+            "Version": doc.get("Version", "2012-10-17"),
+            "Statement": [*stmts, _trust_statement(ctx, p.get("application"))],
+        }
+        iam.update_assume_role_policy(RoleName=p["role"], PolicyDocument=json.dumps(doc))
+        return f"role {p['role']} now trusts codedeploy.amazonaws.com"
+    if fix.action == "attach-codedeploy-role":
+        ctx.client("iam").attach_role_policy(
+            RoleName=p["role"],
+            PolicyArn=f"arn:{ctx.partition}:iam::aws:policy/service-role/AWSCodeDeployRole",
+        )
+        return f"attached AWSCodeDeployRole to {p['role']}"
+    if fix.action == "install-agent":
+        ssm = ctx.client("ssm")
+        ids = list(p["instances"])
+        commands = []
+        for i in range(0, len(ids), 50):
+            resp = ssm.send_command(
+                InstanceIds=ids[i : i + 50],
+                DocumentName="AWS-ConfigureAWSPackage",
+                Parameters={"action": ["Install"], "name": ["AWSCodeDeployAgent"]},
+                Comment="codedeploy-wizard: install the CodeDeploy agent",
+            )
+            commands.append(resp["Command"]["CommandId"])
+        return f"install started on {len(ids)} instance(s) (command {', '.join(commands)})"
+    raise ValueError(f"unknown fix action {fix.action!r}")
+
+
+def apply_fixes(
+    ctx: Any,
+    fixes: list[PlannedFix],
+    progress: Callable[[PlannedFix, str, str], None] | None = None,
+) -> list[FixOutcome]:
+    """Apply each fix; one failing does not stop the others. `progress(fix, state, message)`."""
+    out: list[FixOutcome] = []
+    for fix in fixes:
+        if progress:
+            progress(fix, "start", fix.description)
+        try:
+            msg = _apply_one(ctx, fix)
+            out.append(FixOutcome(fix, True, msg))
+            if progress:
+                progress(fix, "done", msg)
+        except Exception as exc:
+            from wizard.aws import explain
+
+            mapped = explain(exc)
+            msg = mapped.one_line() if mapped else f"{type(exc).__name__}: {exc}"
+            out.append(FixOutcome(fix, False, msg))
+            if progress:
+                progress(fix, "failed", msg)
+    return out
+
+
+def affected_checks(fixes: list[PlannedFix]) -> list[str]:
+    out: list[str] = []
+    for f in fixes:
+        for cid in (f.check_id, *AFFECTS.get(f.action, ())):
+            if cid not in out:
+                out.append(cid)
+    return out
+
+
+def rerun(
+    ctx: Any,
+    report: Report,
+    fixes: list[PlannedFix],
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Run the checks the fixes touched again (fresh evidence) and merge them into `report`."""
+    ids = [cid for cid in affected_checks(fixes) if report.result(cid) is not None]
+    if not ids:
+        return report
+    fresh = diagnose(
+        ctx,
+        deployment_id=(report.deployment or {}).get("id"),
+        application=report.application,
+        deployment_group=report.deployment_group,
+        check_ids=ids,
+        preflight=report.preflight,
+        on_result=on_result,
+    )
+    by_id = {r.id: r for r in fresh.results}
+    results = [by_id.get(r.id, r) for r in report.results]
+    from checks.runner import Report as _Report
+    from checks.runner import _rank_results
+
+    return _Report(
+        results=results,
+        deployment=report.deployment,
+        root_causes=_rank_results(results, report),
+        application=report.application,
+        deployment_group=report.deployment_group,
+        region=report.region,
+        sandbox=report.sandbox,
+        preflight=report.preflight,
+        seconds=report.seconds + fresh.seconds,
+        notes=[*report.notes, f"re-ran after fixes: {', '.join(ids)}"],
+    )

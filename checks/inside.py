@@ -1,0 +1,115 @@
+"""Looking inside the instances: one read-only probe script, run once per diagnose on every instance
+that needs a look, through SSM Run Command (the contract both AWS and the sandbox follow).
+
+Each probe is bracketed as `echo "@@probe NAME"` / PROBE / `echo "@@rc=$?"`, so one SendCommand
+answers the agent checks and the destination checks together.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from checks import interpret
+from checks.evidence import Evidence, InstanceLook, Unavailable
+
+AGENT_LOG = "/var/log/aws/codedeploy-agent/codedeploy-agent.log"
+VERSION_FILE = "/opt/codedeploy-agent/.version"
+
+
+def _probe(name: str, command: str) -> list[str]:
+    return [f'echo "@@probe {name}"', command, 'echo "@@rc=$?"']
+
+
+def parents(path: str) -> list[str]:
+    """The path and every parent up to / (the agent creates missing directories)."""
+    out = []
+    p = posixpath.normpath(path or "/")
+    while True:
+        out.append(p)
+        if p == "/":
+            return out
+        p = posixpath.dirname(p)
+
+
+def script_for(appspec: dict[str, Any] | None) -> list[str]:
+    """The probe script: agent state, agent user, destinations and their parents, runas users."""
+    lines: list[str] = []
+    lines += _probe("agent", "systemctl is-active codedeploy-agent")
+    lines += _probe("version", f"cat {VERSION_FILE}")
+    lines += _probe("agent-user", "ps -o user= -C ruby")
+    lines += _probe("selinux", "getenforce")
+    if appspec:
+        seen: set[str] = set()
+        for dest in sorted((appspec.get("destinations") or {}).keys()):
+            for p in parents(dest):
+                if p not in seen:
+                    seen.add(p)
+                    lines += _probe(f"stat {p}", f"stat -c '%U:%G %a' {p}")
+            lines += _probe(f"ls {dest}", f"ls -A {dest}")
+        for user in appspec.get("runas") or []:
+            lines += _probe(f"id {user}", f"id -u {user}")
+    lines += _probe("agent-log", f"tail -n 8 {AGENT_LOG}")
+    return lines
+
+
+def _appspec_or_none(ev: Evidence) -> dict[str, Any] | None:
+    try:
+        spec = ev.appspec()
+    except Unavailable:
+        return None
+    except Exception:
+        return None
+    return spec if spec and spec.get("appspec_path") else None
+
+
+def ids_to_look_at(ev: Evidence) -> list[str]:
+    """Failed targets (a deployment) or every matched instance (preflight); running ones only."""
+    insts = ev.instances()
+    if ev.deployment():
+        ids = [i for i in ev.failed_target_ids() if i in insts]
+    else:
+        ids = list(insts)
+    return sorted(i for i in ids if insts[i].get("State", {}).get("Name") == "running")
+
+
+def look(ev: Evidence) -> dict[str, InstanceLook]:
+    """Run the probe script once on every instance that needs a look (cached in the evidence)."""
+    ids = ids_to_look_at(ev)
+    if not ids:
+        return {}
+    return ev.look_inside(ids, script_for(_appspec_or_none(ev)))
+
+
+def agent_state(look_: InstanceLook) -> str:
+    """running | stopped | absent | unknown, from the probes."""
+    agent = look_.probes.get("agent")
+    version = look_.probes.get("version")
+    if agent is None:
+        return "unknown"
+    if agent.rc == 0 and agent.output.strip() == "active":
+        return "running"
+    if version is not None and version.rc not in (0, None):
+        return "absent"
+    return "stopped"
+
+
+def agent_version(look_: InstanceLook) -> str | None:
+    v = look_.probes.get("version")
+    if v is None or v.rc != 0:
+        return None
+    return v.output.strip() or None
+
+
+def agent_reached_ids(ev: Evidence) -> set[str]:
+    """Instances whose lifecycle shows the agent at work (no need to look inside for the agent)."""
+    return {iid for iid, t in ev.failed_target_map().items() if interpret.agent_reached(t)}
+
+
+def how_to_look(ids: list[str], command: str) -> str:
+    """A copy-pasteable Run Command (or SSH) line to look by hand."""
+    first = ids[0] if ids else "INSTANCE_ID"
+    return (
+        f"aws ssm send-command --instance-ids {first} --document-name AWS-RunShellScript "
+        f"--parameters 'commands=[\"{command}\"]'   # or over SSH: sudo {command}"
+    )

@@ -1,0 +1,1 @@
+"""Reporters: plain text (flutter doctor style) and JSON (the DESIGN.md document)."""

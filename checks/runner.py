@@ -1,0 +1,355 @@
+"""Run the catalogue: prerequisites as a graph, independent checks concurrently, stable order.
+
+`diagnose(ctx, ...)` is the one entry point (the CLI, the TUI screen and `wizard deploy` call it).
+Checks share one Evidence cache and the AwsContext's thread-safe clients. A check whose
+prerequisite failed (or was skipped, or broke) is SKIP with the reason; a check that raises is an
+ERROR result, never a traceback; a check that runs past its timeout is an ERROR and its dependents
+are skipped. Results come back in catalogue order whatever order they finish in.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks import interpret, registry
+from checks.evidence import DENIED, Evidence, Unavailable, error_code
+from checks.model import Check, Fix, Result, Status
+
+SCHEMA_VERSION = 1
+
+
+class CheckContext:
+    """What a check's `run(ctx)` receives: the AWS context, the shared evidence, earlier results."""
+
+    def __init__(self, aws: Any, ev: Evidence, *, local: bool = False) -> None:
+        self.aws = aws
+        self.ev = ev
+        self.local = local
+        self.preflight = ev.preflight
+        self._results: dict[str, Result] = {}
+
+    def result(self, check_id: str) -> Result | None:
+        """The result of a check that already finished (prerequisites always have)."""
+        return self._results.get(check_id)
+
+    def pointed(self, check_id: str) -> list[interpret.Failure]:
+        """Failed targets whose first failure names `check_id` as a possible cause."""
+        return [f for f in self.ev.failures() if check_id in f.cause.checks]
+
+    def deployment_code(self) -> str | None:
+        dep = self.ev.deployment()
+        return ((dep or {}).get("errorInformation") or {}).get("code")
+
+
+@dataclass
+class Report:
+    """Everything `wizard diagnose` found; `to_json()` is the DESIGN.md document."""
+
+    results: list[Result]
+    deployment: dict[str, Any] | None
+    root_causes: list[str]
+    application: str | None = None
+    deployment_group: str | None = None
+    region: str = ""
+    sandbox: bool = False
+    preflight: bool = False
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    failures: list[interpret.Failure] = field(default_factory=list, repr=False)
+
+    def result(self, check_id: str) -> Result | None:
+        return next((r for r in self.results if r.id == check_id), None)
+
+    @property
+    def problems(self) -> list[Result]:
+        return [r for r in self.results if r.status.problem]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the deployment (if any) succeeded and no check failed or broke; else 1."""
+        if self.problems:
+            return 1
+        if self.deployment and self.deployment.get("status") not in ("Succeeded", "Ready"):
+            return 1
+        return 0
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Status}
+        for r in self.results:
+            out[r.status.value] += 1
+        return out
+
+    def automatic_fixes(self) -> list[Result]:
+        return [r for r in self.results if r.status.problem and r.fix and r.fix.automatic]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "deployment": self.deployment,
+            "application": self.application,
+            "deployment_group": self.deployment_group,
+            "region": self.region,
+            "sandbox": self.sandbox,
+            "preflight": self.preflight,
+            "results": [r.to_json() for r in self.results],
+            "root_causes": list(self.root_causes),
+            "notes": list(self.notes),
+        }
+
+
+def _deployment_doc(dep: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not dep:
+        return None
+    err = dep.get("errorInformation") or {}
+    overview = {k: int(v) for k, v in (dep.get("deploymentOverview") or {}).items() if v}
+    return {
+        "id": dep.get("deploymentId"),
+        "status": dep.get("status"),
+        "error_code": err.get("code"),
+        "error_message": err.get("message"),
+        "instances": overview,
+        "application": dep.get("applicationName"),
+        "deployment_group": dep.get("deploymentGroupName"),
+        "deployment_config": dep.get("deploymentConfigName"),
+        "create_time": str(dep.get("createTime") or "") or None,
+    }
+
+
+def run_check(check: Check, cctx: CheckContext) -> Result:
+    """Run one check, turning 'could not see' into WARN and a crash into ERROR."""
+    t0 = time.monotonic()
+    try:
+        res = check.run(cctx)
+        if not isinstance(res, Result):
+            raise TypeError(f"check returned {type(res).__name__}, not Result")
+    except Unavailable as u:
+        res = Result(
+            Status.WARN,
+            f"could not see: {u.reason}",
+            evidence={"unavailable": u.reason},
+            fix=Fix(f"Look by hand: {u.how}" if u.how else u.reason, [u.how] if u.how else []),
+        )
+    except Exception as exc:
+        code = error_code(exc)
+        if code in DENIED or type(exc).__name__ == "AccessDeniedError":
+            op = getattr(exc, "operation_name", "") or ""
+            res = Result(
+                Status.WARN,
+                f"could not see: access denied{' for ' + op if op else ''}",
+                evidence={"error": str(exc)},
+                fix=Fix("Run diagnose with a principal that may read this, or look by hand."),
+            )
+        else:
+            res = Result(
+                Status.ERROR,
+                f"the check broke: {type(exc).__name__}: {exc}",
+                evidence={"traceback": traceback.format_exc(limit=6)},
+            )
+    res.id, res.title = check.id, check.title
+    res.seconds = round(time.monotonic() - t0, 3)
+    return res
+
+
+def _rank(results: list[Result], code: str | None, failures: list[interpret.Failure]) -> list[str]:
+    """Failing checks, most likely root cause first.
+
+    Score: the deployment-level error code naming the check, then the number of failed instances
+    whose first failure points at it (the first *failing* candidate of each failure gets the
+    credit), then catalogue priority (upstream causes first). deployment.status is the symptom and
+    comes last.
+    """
+    failing = {r.id: r for r in results if r.status is Status.FAIL}
+    if not failing:
+        return []
+    credit: dict[str, int] = dict.fromkeys(failing, 0)
+    code_hit: set[str] = set()
+    if code in interpret.DEPLOYMENT_CODES:
+        for cid in interpret.DEPLOYMENT_CODES[code][0]:
+            if cid in failing:
+                code_hit.add(cid)
+                break
+    for f in failures:
+        for cid in f.cause.checks:
+            if cid in failing:
+                credit[cid] += 1
+                break
+    order = {c.id: (c.priority, i) for i, c in enumerate(registry.all_checks())}
+
+    def key(cid: str) -> tuple:
+        symptom = cid == "deployment.status"
+        return (
+            symptom,
+            cid not in code_hit,
+            -credit.get(cid, 0),
+            order.get(cid, (99, 99)),
+        )
+
+    return sorted(failing, key=key)
+
+
+def _rank_results(results: list[Result], report: Report) -> list[str]:
+    """Rank again (after --fix re-ran some checks) with the report's deployment evidence."""
+    return _rank(results, (report.deployment or {}).get("error_code"), report.failures)
+
+
+def diagnose(
+    ctx: Any,
+    *,
+    deployment_id: str | None = None,
+    application: str | None = None,
+    deployment_group: str | None = None,
+    check_ids: Iterable[str] | None = None,
+    preflight: bool = False,
+    local: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+    evidence: Evidence | None = None,
+    workers: int | None = None,
+) -> Report:
+    """Diagnose one deployment (or, with `preflight`, a group before any deployment).
+
+    With no `deployment_id` the latest deployment of `application`/`deployment_group` is used; a
+    group that never deployed is checked as in preflight (noted in `Report.notes`). `check_ids` are
+    fnmatch patterns; their prerequisites run too but only the selected ones are reported.
+    `on_result(result)` is called (from this thread) as each check finishes, for live displays.
+    Raises UsageError for unknown check patterns or a deployment that does not exist.
+    """
+    from wizard.aws import translate_aws_errors
+    from wizard.errors import UsageError
+
+    t0 = time.monotonic()
+    try:
+        selected = registry.select(check_ids)
+    except KeyError as exc:
+        raise UsageError(
+            f"no check matches {exc.args[0]!r} (see `wizard diagnose --list-checks`)"
+        ) from None
+    if not local and not check_ids:
+        selected = [c for c in selected if not c.id.startswith("local.")]
+    notes: list[str] = []
+    ev = evidence or Evidence(
+        ctx,
+        deployment_id=deployment_id,
+        application=application,
+        deployment_group=deployment_group,
+        preflight=preflight,
+        local=local,
+    )
+    with translate_aws_errors("codedeploy:GetDeployment"):
+        try:
+            dep = ev.deployment()
+        except Unavailable as u:
+            raise UsageError(u.reason) from None
+    if dep is None and not preflight:
+        notes.append(
+            f"no deployment yet in {ev.application}/{ev.group_name}: ran the preflight checks"
+        )
+        ev.preflight = True
+    wanted = {c.id for c in selected}
+    to_run = registry.with_prerequisites(selected)
+    cctx = CheckContext(ctx, ev, local=local)
+    results = _schedule(to_run, cctx, on_result, wanted, workers)
+    ev.close()
+    reported = [r for r in results if r.id in wanted]
+    try:
+        failures = ev.failures() if dep else []
+    except Exception:
+        failures = []
+    code = ((dep or {}).get("errorInformation") or {}).get("code")
+    return Report(
+        results=reported,
+        deployment=_deployment_doc(dep),
+        root_causes=_rank(reported, code, failures),
+        failures=failures,
+        application=ev.application,
+        deployment_group=ev.group_name,
+        region=getattr(ctx, "region", ""),
+        sandbox=bool(getattr(ctx, "sandbox", False)),
+        preflight=ev.preflight,
+        seconds=round(time.monotonic() - t0, 3),
+        notes=notes,
+    )
+
+
+def _schedule(
+    checks: list[Check],
+    cctx: CheckContext,
+    on_result: Callable[[Result], None] | None,
+    wanted: set[str],
+    workers: int | None,
+) -> list[Result]:
+    by_id = {c.id: c for c in checks}
+    done: dict[str, Result] = {}
+    pending = list(checks)
+    running: dict[Future[Result], tuple[Check, float]] = {}
+    pool = ThreadPoolExecutor(
+        max_workers=workers or max(4, len(checks)), thread_name_prefix="check"
+    )
+
+    def finish(res: Result) -> None:
+        done[res.id] = res
+        cctx._results[res.id] = res
+        if on_result is not None and res.id in wanted:
+            on_result(res)
+
+    try:
+        while pending or running:
+            progressed = False
+            for c in list(pending):
+                reqs = [r for r in c.requires if r in by_id]
+                waits = reqs + [r for r in c.after if r in by_id]
+                if any(r not in done for r in waits):
+                    continue
+                pending.remove(c)
+                progressed = True
+                blocked = [
+                    r for r in reqs if done[r].status in (Status.FAIL, Status.ERROR, Status.SKIP)
+                ]
+                if blocked:
+                    first = done[blocked[0]]
+                    word = {"fail": "failed", "error": "broke", "skip": "was skipped"}[
+                        first.status.value
+                    ]
+                    res = Result(
+                        Status.SKIP,
+                        f"skipped: {first.id} {word}",
+                        evidence={"blocked_by": blocked},
+                    )
+                    res.id, res.title = c.id, c.title
+                    finish(res)
+                    continue
+                running[pool.submit(run_check, c, cctx)] = (c, time.monotonic() + c.timeout)
+            if progressed and pending and not running:
+                continue
+            if not running:
+                if pending:  # a cycle or a missing prerequisite: run nothing that cannot resolve
+                    for c in pending:
+                        res = Result(Status.ERROR, "prerequisites could not be resolved")
+                        res.id, res.title = c.id, c.title
+                        finish(res)
+                    pending.clear()
+                break
+            soonest = min(deadline for _, deadline in running.values())
+            finished, _ = wait(
+                list(running),
+                timeout=max(0.0, soonest - time.monotonic()),
+                return_when=FIRST_COMPLETED,
+            )
+            for fut in finished:
+                c, _ = running.pop(fut)
+                finish(fut.result())
+            now = time.monotonic()
+            for fut, (c, deadline) in list(running.items()):
+                if now >= deadline and not fut.done():
+                    running.pop(fut)
+                    fut.cancel()
+                    res = Result(Status.ERROR, f"the check timed out after {c.timeout:g} s")
+                    res.id, res.title = c.id, c.title
+                    finish(res)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [done[c.id] for c in checks if c.id in done]

@@ -76,7 +76,10 @@ def yaml_error_finding(exc: BaseException, rule: str, text: str = "") -> Finding
 
 def compose(text: str, loader_cls: type, rule: str) -> tuple[Node | None, Any, Finding | None]:
     """Compose the single document in `text`. Returns (root or None, loader, error finding)."""
-    loader = loader_cls(text)
+    try:
+        loader = loader_cls(text)  # the reader rejects control characters right here
+    except (yaml.YAMLError, ValueError) as exc:
+        return None, None, yaml_error_finding(exc, rule, text)
     try:
         root = loader.get_single_node()
         return root, loader, None

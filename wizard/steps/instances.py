@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from wizard import TAG_KEY, policies
+from wizard.errors import WizardError
 from wizard.steps.base import (
     Change,
     ConflictError,
@@ -351,6 +352,36 @@ def plan(sc: StepContext) -> list[Change]:
 
 
 # --------------------------------------------------------------------------- apply
+def wait_for_state(sc: StepContext, ids: list[str], state: str, timeout: float = 600.0) -> None:
+    """Poll until every instance is in `state` (1 s, 2 s, 4 s, then every 5 s; sleep injectable).
+
+    A botocore waiter would do, but its fixed delay makes every emulated run wait 5 s.
+    """
+    ec2 = sc.client("ec2")
+    waited, delay = 0.0, 1.0
+    bad = {"running": {"shutting-down", "terminated", "stopping", "stopped"}, "terminated": set()}
+    while True:
+        states = {
+            i["InstanceId"]: i["State"]["Name"]
+            for page in ec2.get_paginator("describe_instances").paginate(InstanceIds=ids)
+            for r in page["Reservations"]
+            for i in r["Instances"]
+        }
+        if all(states.get(i) == state for i in ids):
+            return
+        broken = [i for i, st in states.items() if st in bad.get(state, set())]
+        if broken:
+            raise WizardError(
+                f"instance {broken[0]} is {states[broken[0]]} instead of {state}",
+                hint="Check its console output and status checks in the EC2 console.",
+            )
+        if waited >= timeout:
+            raise WizardError(f"instances did not become {state} within {int(timeout)} s")
+        sc.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 5.0)
+
+
 def _invalid_profile(exc: BaseException) -> bool:
     msg = error_message(exc).lower()
     return error_code(exc) in ("InvalidParameterValue", "InvalidParameterCombination") and (
@@ -397,9 +428,7 @@ def launch(sc: StepContext) -> list[str]:
     }
     resp = retry_fresh_iam(sc, lambda: ec2.run_instances(**kwargs), retry_if=_invalid_profile)
     new_ids = [i["InstanceId"] for i in resp["Instances"]]
-    ec2.get_waiter("instance_running").wait(
-        InstanceIds=new_ids, WaiterConfig={"Delay": 5, "MaxAttempts": 60}
-    )
+    wait_for_state(sc, new_ids, "running")
     # every new instance must carry the profile; attach it where the launch did not
     described = [
         i
@@ -500,9 +529,7 @@ def destroy(sc: StepContext, change: Change) -> None:
     ids = change.data["instance_ids"]
     if change.resource == "ec2:instance":
         ec2.terminate_instances(InstanceIds=ids)
-        ec2.get_waiter("instance_terminated").wait(
-            InstanceIds=ids, WaiterConfig={"Delay": 5, "MaxAttempts": 120}
-        )
+        wait_for_state(sc, ids, "terminated")
         return
     resp = ec2.describe_iam_instance_profile_associations(
         Filters=[

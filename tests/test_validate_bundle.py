@@ -161,3 +161,13 @@ def test_bad_archives(tmp_path):
 def test_missing_path_is_unreadable(tmp_path):
     report = validate_bundle(tmp_path / "nope.zip")
     assert report.unreadable and not report.ok
+
+
+def test_permissions_on_a_single_file(tmp_path):
+    appspec = APPSPEC + (
+        "permissions:\n  - object: /var/www/app/index.html\n    pattern: '*.html'\n"
+        "    acls: ['d:u:web:rwx']\n  - object: /var/www/app\n    pattern: '*.html'\n"
+    )
+    make_folder(tmp_path, {"appspec.yml": appspec, "scripts/start.sh": SCRIPT, "index.html": "x"})
+    (f,) = rules(validate_bundle(tmp_path))["bundle.permissions-file"]
+    assert "index.html" in f.message and "pattern" in f.message and "d:" in f.message

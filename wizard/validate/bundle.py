@@ -258,7 +258,10 @@ def _check(src: _Source, *, is_folder: bool) -> list[Finding]:
     if res.platform != "server" or not isinstance(res.data, dict):
         return out
     os_name = res.data.get("os") if res.data.get("os") in ("linux", "windows") else None
-    out += _check_files(src, res.data, prefix, os_name, appspec)
+    file_findings, finals = _check_files(src, res.data, prefix, os_name, appspec)
+    out += file_findings
+    if os_name == "linux":
+        out += _check_file_permissions(res.data, finals, appspec)
     out += _check_scripts(src, res.data, prefix, os_name, appspec)
     return out
 
@@ -276,11 +279,12 @@ def _lookup(src: _Source, prefix: str, rel: str, os_name: str | None) -> _Entry 
 
 def _check_files(
     src: _Source, data: dict, prefix: str, os_name: str | None, appspec: str
-) -> list[Finding]:
+) -> tuple[list[Finding], set[str]]:
+    """Findings about `files`, and the final path of every file the Install event writes."""
     out: list[Finding] = []
     files = data.get("files")
     if not isinstance(files, list):
-        return out
+        return out, set()
     landing: dict[str, str] = {}
     for entry in files:
         if not isinstance(entry, dict):
@@ -328,6 +332,42 @@ def _check_files(
                 )
                 break
             landing.setdefault(key, source)
+    return out, set(landing)
+
+
+def _check_file_permissions(data: dict, finals: set[str], appspec: str) -> list[Finding]:
+    """A permissions entry whose object is one copied file takes no pattern, except or d: ACLs."""
+    out: list[Finding] = []
+    perms = data.get("permissions")
+    if not isinstance(perms, list):
+        return out
+    for perm in perms:
+        if not isinstance(perm, dict) or not isinstance(perm.get("object"), str):
+            continue
+        obj = perm["object"].rstrip("/")
+        if obj not in finals:
+            continue
+        problems = []
+        if perm.get("pattern") not in (None, "**"):
+            problems.append(f"pattern {perm.get('pattern')!r} (must be ** or left out)")
+        if perm.get("except"):
+            problems.append("except")
+        acls = perm.get("acls")
+        if isinstance(acls, list) and any(
+            isinstance(a, str) and a.startswith(("d:", "default:")) for a in acls
+        ):
+            problems.append("default (d:) ACLs")
+        if problems:
+            out.append(
+                Finding(
+                    1,
+                    1,
+                    ERROR,
+                    "bundle.permissions-file",
+                    f"{appspec}: permissions object {obj} is a single file, so it takes no "
+                    + ", no ".join(problems),
+                )
+            )
     return out
 
 

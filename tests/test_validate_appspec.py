@@ -433,3 +433,10 @@ def test_corpus_verdicts(name):
         assert f.line >= 1 and f.column >= 1
         assert f.severity in ("error", "warning")
         assert f.rule.startswith("appspec.")
+
+
+def test_backslash_location_on_linux():
+    text = "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: scripts\\a.sh\n"
+    f = find(text, "appspec.hook-location")
+    assert "'scripts/a.sh'" in f.message
+    assert validate_appspec_text(text.replace("linux", "windows")).ok

@@ -841,6 +841,14 @@ class _Checker:
                 f"location {loc!r} looks like a command; it must be the path of a script "
                 "(put the command inside the script)",
             )
+        elif self.os == "linux" and "\\" in loc:
+            self.add(
+                node,
+                ERROR,
+                "appspec.hook-location",
+                f"location {loc!r} uses Windows separators; on linux write "
+                f"{loc.replace(chr(92), '/')!r}",
+            )
         elif ".." in re.split(r"[\\/]+", loc):
             self.add(
                 node,

@@ -440,3 +440,17 @@ def test_backslash_location_on_linux():
     f = find(text, "appspec.hook-location")
     assert "'scripts/a.sh'" in f.message
     assert validate_appspec_text(text.replace("linux", "windows")).ok
+
+
+def test_appspec_validator_imports_nothing_heavy():
+    """The sandbox's simulated agent imports it: only PyYAML and the standard library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, wizard.validate.appspec\n"
+        "heavy = {'jsonschema', 'ruamel', 'boto3', 'botocore', 'textual', 'moto'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

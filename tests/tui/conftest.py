@@ -23,9 +23,18 @@ def make_app(sandbox_ctx, tmp_path: Path) -> Callable[..., object]:
     """`make_app("name")` → a WizardApp for project directory tmp/<name> on the sandbox."""
     from wizard.app import create_app
 
-    def make(name: str, ctx=None, project_dir: Path | None = None):
+    def make(name: str, ctx=None, project_dir: Path | None = None, at: str | None = None):
+        """`at`: open the app resumed at that step (as if the user had got there before)."""
         directory = project_dir or tmp_path / name
         directory.mkdir(parents=True, exist_ok=True)
+        if at is not None:
+            from wizard.screens.progress import save_progress
+            from wizard.screens.steps import STEP_IDS
+
+            project_file = directory / ".codedeploy-wizard.yml"
+            if not project_file.exists():
+                project_file.write_text(f"application: {name}\nregion: us-east-1\n")
+            save_progress(directory, at, STEP_IDS[: STEP_IDS.index(at)])
         return create_app(ctx or sandbox_ctx, directory)
 
     return make

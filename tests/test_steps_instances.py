@@ -210,3 +210,39 @@ def test_destroy_terminates_only_instances_the_wizard_launched(aws):
     state = ec2.describe_instances(InstanceIds=[keep])["Reservations"][0]["Instances"][0]
     assert state["State"]["Name"] == "running"
     assert not [c for c in instances.destroy_plan(sc) if c.resource == "ec2:instance"]
+
+
+def test_ubuntu_resolves_through_the_canonical_parameter_and_uses_apt(aws):
+    from wizard.sandbox import extensions
+
+    extensions.install()  # registers the Ubuntu parameter moto lacks
+    sc = _with_profile(aws, make_project("shop", instances={"launch": 1, "ami": "ubuntu-24.04"}))
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
+    try:
+        expected = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError:
+        pytest.skip("the emulator has no Ubuntu 24.04 parameter yet")
+    (change,) = instances.plan(sc)
+    assert change.action == "create" and expected in change.description
+    (iid,) = instances.launch(sc)
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert inst["ImageId"] == expected
+    ud = ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData")
+    assert "apt-get install -y ruby-full wget" in base64.b64decode(ud["UserData"]["Value"]).decode()
+
+
+def test_a_missing_public_ami_parameter_is_a_conflict_with_a_fix(aws, monkeypatch):
+    sc = _with_profile(aws, make_project("shop", instances={"launch": 1, "ami": "ubuntu-24.04"}))
+    ssm = sc.client("ssm")
+
+    def missing(**kw):
+        raise ClientError(
+            {"Error": {"Code": "ParameterNotFound", "Message": "not found"}}, "GetParameter"
+        )
+
+    monkeypatch.setattr(ssm, "get_parameter", missing)
+    (change,) = instances.plan(sc)
+    assert change.action == "conflict"
+    assert "instances.ami" in change.fix

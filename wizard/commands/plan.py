@@ -26,7 +26,12 @@ def load_project(args: argparse.Namespace) -> Any:
     from wizard import config
 
     path = getattr(args, "config", None)
-    return config.load(args.project_dir, path=path) if path else config.load(args.project_dir)
+    project = config.load(args.project_dir, path=path) if path else config.load(args.project_dir)
+    # the project's region wins over the session's unless --region says otherwise, so that every
+    # client (and the verify checks) look where the resources are
+    if project.region and not getattr(args, "region", None):
+        args.region = project.region
+    return project
 
 
 def render_change(change: Any) -> list[str]:

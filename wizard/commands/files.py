@@ -61,8 +61,14 @@ def _lookup_account(
     if not args.region and project.region:
         args.region = project.region
     try:
-        with aws_context(args, banner=False) as ctx:
-            return ctx.account, ctx.region
+        with aws_context(args) as ctx:
+            account = ctx.account
+            if ctx.sandbox:
+                info(
+                    f"note: the CI file names the sandbox account {account}; run `wizard files` "
+                    "without --sandbox to write your AWS account's values"
+                )
+            return account, ctx.region
     except WizardError as exc:
         info(f"AWS not reachable ({exc.message}): the CI file reads the account from variables.")
         return None, None

@@ -91,7 +91,7 @@ def trust(service: str, conditions: dict[str, Any] | None = None) -> str:
 class World:
     """One emulated world under a unique name prefix (parallel-safe on a shared server)."""
 
-    endpoint_url: str
+    endpoint_url: str | None
     region: str = "us-east-1"
     name: str = ""
     account: str = ""

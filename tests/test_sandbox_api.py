@@ -1,0 +1,356 @@
+"""The APIs the sandbox adds to moto, under `moto.mock_aws` (in-process, fast): shapes that
+validate against botocore's model, AWS's errors for bad input, pagination, Run Command."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from wizard.sandbox import extensions, fleet, scenarios
+from wizard.sandbox.world import World
+
+
+@pytest.fixture
+def w(aws_credentials, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=0.05))
+    with mock_aws():
+        extensions.install()
+        yield World(None)
+
+
+def check_shape(shape: Any, value: Any, path: str = "") -> None:
+    """Every key is a member of the model's shape and every value has the shape's type."""
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(value, dict), path
+        for key, item in value.items():
+            if key == "ResponseMetadata" and not path:
+                continue
+            assert key in shape.members, f"{path}.{key} is not in {shape.name}"
+            check_shape(shape.members[key], item, f"{path}.{key}")
+    elif kind == "list":
+        assert isinstance(value, list), path
+        for i, item in enumerate(value):
+            check_shape(shape.member, item, f"{path}[{i}]")
+    elif kind == "map":
+        assert isinstance(value, dict), path
+        for k, item in value.items():
+            check_shape(shape.value, item, f"{path}[{k}]")
+    elif kind == "string":
+        assert isinstance(value, str), path
+    elif kind in ("integer", "long"):
+        assert isinstance(value, int) and not isinstance(value, bool), path
+    elif kind == "boolean":
+        assert isinstance(value, bool), path
+    elif kind == "timestamp":
+        assert hasattr(value, "year"), path
+
+
+def validate(service: str, operation: str, response: dict[str, Any]) -> None:
+    model = botocore.session.get_session().get_service_model(service)
+    check_shape(model.operation_model(operation).output_shape, response)
+
+
+def error_code(exc: pytest.ExceptionInfo[ClientError]) -> str:
+    return exc.value.response["Error"]["Code"]
+
+
+def test_targets_paginate_and_batch_limits_hold_at_size(w: World) -> None:
+    r = scenarios.build(w, count=130)
+    assert r["status"] == "Succeeded"
+    cd = w.client("codedeploy")
+    did = r["deployment_id"]
+    first = cd.list_deployment_targets(deploymentId=did)
+    assert len(first["targetIds"]) == 100 and "nextToken" in first
+    validate("codedeploy", "ListDeploymentTargets", first)
+    ids = [
+        i
+        for p in cd.get_paginator("list_deployment_targets").paginate(deploymentId=did)
+        for i in p["targetIds"]
+    ]
+    assert sorted(ids) == sorted(r["instance_ids"]) and len(set(ids)) == 130
+    batch = cd.batch_get_deployment_targets(deploymentId=did, targetIds=ids[:25])
+    validate("codedeploy", "BatchGetDeploymentTargets", batch)
+    assert len(batch["deploymentTargets"]) == 25
+    with pytest.raises(ClientError) as exc:
+        cd.batch_get_deployment_targets(deploymentId=did, targetIds=ids[:26])
+    assert error_code(exc) == "DeploymentTargetListSizeExceededException"
+    with pytest.raises(ClientError) as exc:
+        cd.batch_get_deployment_targets(deploymentId=did, targetIds=["i-0000000000000000"])
+    assert error_code(exc) == "DeploymentTargetDoesNotExistException"
+    with pytest.raises(ClientError) as exc:
+        cd.list_deployment_targets(deploymentId=did, nextToken="garbage")
+    assert error_code(exc) == "InvalidNextTokenException"
+    failed = cd.list_deployment_targets(
+        deploymentId=did, targetFilters={"TargetStatus": ["Failed"]}
+    )
+    assert failed["targetIds"] == []
+    one = cd.get_deployment_target(deploymentId=did, targetId=ids[0])
+    validate("codedeploy", "GetDeploymentTarget", one)
+    assert one["deploymentTarget"]["instanceTarget"]["targetArn"].endswith(f"instance/{ids[0]}")
+    instances = [
+        i
+        for p in cd.get_paginator("list_deployment_instances").paginate(deploymentId=did)
+        for i in p["instancesList"]
+    ]
+    assert len(instances) == 130
+    summary = cd.batch_get_deployment_instances(deploymentId=did, instanceIds=instances[:100])
+    validate("codedeploy", "BatchGetDeploymentInstances", summary)
+    with pytest.raises(ClientError) as exc:
+        cd.batch_get_deployment_instances(deploymentId=did, instanceIds=instances[:101])
+    assert error_code(exc) == "BatchLimitExceededException"
+    inst = cd.get_deployment_instance(deploymentId=did, instanceId=instances[0])
+    assert inst["instanceSummary"]["status"] == "Succeeded"
+    with pytest.raises(ClientError) as exc:
+        cd.get_deployment(deploymentId="d-NOSUCHONE")
+    assert error_code(exc) == "DeploymentDoesNotExistException"
+    validate("codedeploy", "GetDeployment", cd.get_deployment(deploymentId=did))
+
+
+def test_deployment_configs(w: World) -> None:
+    cd = w.client("codedeploy")
+    names = [
+        n
+        for p in cd.get_paginator("list_deployment_configs").paginate()
+        for n in p["deploymentConfigsList"]
+    ]
+    assert {
+        "CodeDeployDefault.AllAtOnce",
+        "CodeDeployDefault.HalfAtATime",
+        "CodeDeployDefault.OneAtATime",
+    } <= set(names)
+    got = {
+        n: cd.get_deployment_config(deploymentConfigName=n)["deploymentConfigInfo"][
+            "minimumHealthyHosts"
+        ]
+        for n in (
+            "CodeDeployDefault.AllAtOnce",
+            "CodeDeployDefault.HalfAtATime",
+            "CodeDeployDefault.OneAtATime",
+        )
+    }
+    assert got["CodeDeployDefault.AllAtOnce"] == {"type": "FLEET_PERCENT", "value": 0}
+    assert got["CodeDeployDefault.HalfAtATime"] == {"type": "FLEET_PERCENT", "value": 50}
+    assert got["CodeDeployDefault.OneAtATime"] == {"type": "MOST_CONCURRENCY", "value": 1}
+    with pytest.raises(ClientError) as exc:
+        cd.get_deployment_config(deploymentConfigName="Nope")
+    assert error_code(exc) == "DeploymentConfigDoesNotExistException"
+    cd.create_deployment_config(
+        deploymentConfigName="TwoHealthy", minimumHealthyHosts={"type": "HOST_COUNT", "value": 2}
+    )
+    info = cd.get_deployment_config(deploymentConfigName="TwoHealthy")["deploymentConfigInfo"]
+    assert info["minimumHealthyHosts"] == {"type": "HOST_COUNT", "value": 2}
+    with pytest.raises(ClientError) as exc:
+        cd.create_deployment_config(
+            deploymentConfigName="TwoHealthy",
+            minimumHealthyHosts={"type": "HOST_COUNT", "value": 2},
+        )
+    assert error_code(exc) == "DeploymentConfigAlreadyExistsException"
+
+
+def test_host_count_config_two_of_two_is_impossible_three_of_two_fails(w: World) -> None:
+    cd = w.client("codedeploy")
+    cd.create_deployment_config(
+        deploymentConfigName="KeepTwo", minimumHealthyHosts={"type": "HOST_COUNT", "value": 2}
+    )
+    r = scenarios.build(w, count=2, config="KeepTwo")
+    info = cd.get_deployment(deploymentId=r["deployment_id"])["deploymentInfo"]
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS_INVALID"
+
+
+def test_one_at_a_time_stops_after_the_first_failure(w: World) -> None:
+    tags = {"sandbox:hook:ApplicationStart": "exit=1"}
+    r = scenarios.build(w, count=3, config="CodeDeployDefault.OneAtATime", tags=tags)
+    info = w.client("codedeploy").get_deployment(deploymentId=r["deployment_id"])["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
+    assert info["deploymentOverview"]["Failed"] == 1
+    assert info["deploymentOverview"]["Skipped"] == 2
+
+
+def test_revisions_group_updates_and_stop(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    r = scenarios.build(w, count=1)
+    cd = w.client("codedeploy")
+    revision = {
+        "revisionType": "S3",
+        "s3Location": {"bucket": r["bucket"], "key": r["key"], "bundleType": "zip"},
+    }
+    got = cd.get_application_revision(applicationName=r["application"], revision=revision)
+    validate("codedeploy", "GetApplicationRevision", got)
+    assert got["revisionInfo"]["deploymentGroups"] == [r["deployment_group"]]
+    other = {
+        "revisionType": "S3",
+        "s3Location": {"bucket": r["bucket"], "key": "v2.zip", "bundleType": "zip"},
+    }
+    with pytest.raises(ClientError) as exc:
+        cd.get_application_revision(applicationName=r["application"], revision=other)
+    assert error_code(exc) == "RevisionDoesNotExistException"
+    cd.register_application_revision(
+        applicationName=r["application"], revision=other, description="v2"
+    )
+    listed = cd.list_application_revisions(applicationName=r["application"])["revisions"]
+    assert len(listed) == 2
+    cd.update_deployment_group(
+        applicationName=r["application"],
+        currentDeploymentGroupName=r["deployment_group"],
+        newDeploymentGroupName=f"{w.name}-renamed",
+        deploymentConfigName="CodeDeployDefault.HalfAtATime",
+    )
+    group = cd.get_deployment_group(
+        applicationName=r["application"], deploymentGroupName=f"{w.name}-renamed"
+    )
+    validate("codedeploy", "GetDeploymentGroup", group)
+    assert group["deploymentGroupInfo"]["deploymentConfigName"] == "CodeDeployDefault.HalfAtATime"
+    assert (
+        group["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"]
+        == r["deployment_id"]
+    )
+    with pytest.raises(ClientError) as exc:
+        cd.update_deployment_group(
+            applicationName=r["application"],
+            currentDeploymentGroupName=f"{w.name}-renamed",
+            serviceRoleArn=f"arn:aws:iam::{w.account}:role/{r['instance_profile']}",
+        )
+    assert error_code(exc) == "InvalidRoleException"
+    # a slow clock: the next deployment is still running when we stop it
+    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.02, event=5, slow_event=5))
+    running = w.deploy(
+        f"{w.name}-renamed", r["bucket"], r["key"], config="CodeDeployDefault.AllAtOnce"
+    )
+    time.sleep(0.05)
+    with pytest.raises(ClientError) as exc:
+        w.deploy(f"{w.name}-renamed", r["bucket"], r["key"])
+    assert error_code(exc) == "DeploymentLimitExceededException"
+    stop = cd.stop_deployment(deploymentId=running)
+    validate("codedeploy", "StopDeployment", stop)
+    assert cd.get_deployment(deploymentId=running)["deploymentInfo"]["status"] == "Stopped"
+    with pytest.raises(ClientError) as exc:
+        cd.stop_deployment(deploymentId=running)
+    assert error_code(exc) == "DeploymentAlreadyCompletedException"
+
+
+def test_instance_information_and_run_command(w: World) -> None:
+    r = scenarios.build(
+        w, count=1, tags={"sandbox:users": "deploy", "sandbox:dir:/srv/app": "deploy:deploy:750"}
+    )
+    (iid,) = r["instance_ids"]
+    offline = w.launch(1, profile=r["instance_profile"], tags={"sandbox:ssm": "offline"})[0]
+    no_ssm = w.launch(1)[0]
+    ssm = w.client("ssm")
+    infos = ssm.describe_instance_information(
+        Filters=[{"Key": "InstanceIds", "Values": [iid, offline, no_ssm]}]
+    )
+    validate("ssm", "DescribeInstanceInformation", infos)
+    ping = {i["InstanceId"]: i["PingStatus"] for i in infos["InstanceInformationList"]}
+    assert ping == {iid: "Online", offline: "ConnectionLost"}
+    with pytest.raises(ClientError) as exc:
+        ssm.send_command(
+            InstanceIds=[offline],
+            DocumentName="AWS-RunShellScript",
+            Parameters={"commands": ["echo hi"]},
+        )
+    assert error_code(exc) == "InvalidInstanceId"
+    lines = [
+        'echo "@@probe agent"',
+        "systemctl is-active codedeploy-agent",
+        'echo "@@rc=$?"',
+        "cat /opt/codedeploy-agent/.version",
+        "stat -c '%U:%G %a' /srv/app",
+        "stat -c '%U:%G %a' /nope",
+        "id -u deploy",
+        "id -u ghost",
+        "ps -o user= -C ruby",
+        f"ls -A {r['destination']}",
+        "getenforce",
+        "frobnicate --now",
+    ]
+    cmd = ssm.send_command(
+        InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": lines}
+    )
+    inv = ssm.get_command_invocation(CommandId=cmd["Command"]["CommandId"], InstanceId=iid)
+    validate("ssm", "GetCommandInvocation", inv)
+    assert inv["Status"] == "Failed" and inv["ResponseCode"] == 127
+    assert inv["StandardOutputContent"].splitlines() == [
+        "@@probe agent",
+        "active",
+        "@@rc=0",
+        "OFFICIAL_1.7.1-110_rpm",
+        "deploy:deploy 750",
+        "1001",
+        "root",
+        "appspec.yml",
+        "index.html",
+        "scripts",
+        "Disabled",
+    ]
+    assert inv["StandardErrorContent"].splitlines() == [
+        "stat: cannot statx '/nope': No such file or directory",
+        "id: 'ghost': no such user",
+        "bash: line 12: frobnicate: command not found",
+    ]
+    listed = ssm.list_command_invocations(CommandId=cmd["Command"]["CommandId"], Details=True)
+    validate("ssm", "ListCommandInvocations", listed)
+    plugin = listed["CommandInvocations"][0]["CommandPlugins"][0]
+    assert plugin["ResponseCode"] == 127 and "@@probe agent" in plugin["Output"]
+    ok = ssm.send_command(
+        InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]}
+    )
+    assert (
+        ssm.get_command_invocation(CommandId=ok["Command"]["CommandId"], InstanceId=iid)["Status"]
+        == "Success"
+    )
+
+
+def test_run_command_can_install_and_start_a_missing_agent(w: World) -> None:
+    r = scenarios.build(w, count=1, agent=False)
+    assert r["status"] == "Failed"
+    (iid,) = r["instance_ids"]
+    ssm = w.client("ssm")
+    ssm.send_command(
+        InstanceIds=[iid],
+        DocumentName="AWS-ConfigureAWSPackage",
+        Parameters={"action": ["Install"], "name": ["AWSCodeDeployAgent"]},
+    )
+    again = w.deploy(r["deployment_group"], r["bucket"], r["key"])
+    assert w.wait(again)["status"] == "Succeeded"
+
+
+def test_public_ami_parameters_resolve_to_existing_images(w: World) -> None:
+    ec2 = w.client("ec2")
+    for which in ("al2023", "ubuntu-24.04"):
+        image = w.ami(which)
+        assert ec2.describe_images(ImageIds=[image])["Images"][0]["ImageId"] == image
+    assert "ubuntu" in ec2.describe_images(ImageIds=[w.ami("ubuntu-24.04")])["Images"][0]["Name"]
+
+
+def test_service_role_without_permissions_fails_the_deployment(w: World) -> None:
+    r = scenarios.build(w, count=1, wait=False)
+    iam = w.client("iam")
+    name = r["service_role_arn"].rsplit("/", 1)[-1]
+    iam.detach_role_policy(
+        RoleName=name, PolicyArn="arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole"
+    )
+    again_group = r["deployment_group"]
+    w.wait(r["deployment_id"])
+    again = w.deploy(again_group, r["bucket"], r["key"])
+    info = w.wait(again)
+    assert info["errorInformation"]["code"] == "IAM_ROLE_PERMISSIONS"
+    assert "AmazonEC2" in info["errorInformation"]["message"]
+    iam.delete_role(RoleName=name)
+    gone = w.wait(w.deploy(again_group, r["bucket"], r["key"]))
+    assert gone["errorInformation"]["code"] == "IAM_ROLE_MISSING"
+
+
+def test_mock_aws_sees_the_extensions_without_a_server(aws_credentials) -> None:
+    with mock_aws():
+        extensions.install()
+        cd = boto3.client("codedeploy", region_name="us-east-1")
+        assert (
+            "CodeDeployDefault.AllAtOnce" in cd.list_deployment_configs()["deploymentConfigsList"]
+        )

@@ -42,15 +42,21 @@ def _agent_user(look: InstanceLook) -> str:
     return "root"
 
 
-def _targets(ctx) -> tuple[list[str], str]:
-    """Instances whose destinations matter now, and why the others are not looked at."""
+def _targets(ctx, *, runas: bool = False) -> tuple[list[str], str]:
+    """Instances whose destinations matter, and why the others are not looked at.
+
+    Preflight: every instance. A deployment: the instances that failed at Install (a later
+    failure means the files were written, so the destination was writable and nothing clashed),
+    plus, for `runas`, those whose hook failed.
+    """
     ev = ctx.ev
     if not ev.deployment():
         return inside.ids_to_look_at(ev), ""
-    from checks.interpret import reached_install
-
-    reached = [i for i, t in ev.failed_target_map().items() if reached_install(t)]
-    return sorted(reached), "the deployment failed before Install on every instance"
+    events = {"Install"} | (
+        {"AfterInstall", "ApplicationStart", "ValidateService"} if runas else set()
+    )
+    ids = [f.instance_id for f in ev.failures() if f.event in events]
+    return sorted(ids), "no instance failed at Install"
 
 
 def _spec(ctx) -> dict[str, Any] | None:
@@ -78,7 +84,7 @@ def writable(ctx) -> Result:
     evidence: dict[str, Any] = {"destinations": dests, "runas": runas}
     total = len(ctx.ev.instances()) or None
     pointed = ctx.pointed("dest.writable")
-    ids, not_reached = _targets(ctx)
+    ids, not_reached = _targets(ctx, runas=bool(runas))
     problems: dict[str, list[str]] = {}
     unseen: list[str] = []
     if ids:

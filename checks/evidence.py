@@ -635,7 +635,16 @@ class Evidence:
             kwargs: dict[str, Any] = {"Bucket": loc["bucket"], "Key": loc["key"]}
             if loc.get("version"):
                 kwargs["VersionId"] = loc["version"]
-            return self.client("s3").get_object(**kwargs)["Body"].read()
+            try:
+                return self.client("s3").get_object(**kwargs)["Body"].read()
+            except Exception as exc:
+                if error_code(exc) in ("403", *DENIED):
+                    raise Unavailable(
+                        f"GetObject on s3://{loc['bucket']}/{loc['key']} was denied to you",
+                        f"aws s3 cp s3://{loc['bucket']}/{loc['key']} .",
+                        code="AccessDenied",
+                    ) from exc
+                raise
 
         return self.memo("bundle", load)
 

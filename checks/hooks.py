@@ -37,7 +37,12 @@ def failed(ctx) -> Result:
     dep = ctx.ev.deployment()
     if dep is None:
         return skip("no deployment to look at (preflight)")
-    pointed = ctx.pointed("hooks.failed")
+    script_codes = ("ScriptFailed", "ScriptTimedOut", "ScriptNotExecutable")
+    pointed = [
+        f
+        for f in ctx.ev.failures()
+        if f.error_code in script_codes or "hooks.failed" in f.cause.checks
+    ]
     if not pointed:
         return passed("no hook script failed")
     total = sum(int(v or 0) for v in (dep.get("deploymentOverview") or {}).values()) or None

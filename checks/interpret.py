@@ -102,6 +102,11 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         Cause("no-network", "the agent cannot reach CodeDeploy or S3", ("agent.running",)),
     ),
     (
+        re.compile(r"AppSpec|appspec", re.I),
+        None,
+        Cause("appspec", "the AppSpec file is missing or invalid", ("bundle.appspec",)),
+    ),
+    (
         re.compile(r"KMS|kms:Decrypt|aws:kms", re.I),
         None,
         Cause("kms", "the bundle is SSE-KMS encrypted and the role cannot decrypt it", ("s3.kms",)),
@@ -117,7 +122,7 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         Cause("etag", "the bundle changed after the deployment was created", ("s3.bundle-exists",)),
     ),
     (
-        re.compile(r"NoSuchKey|key does not exist|\b404\b|Not Found|NoSuchBucket", re.I),
+        re.compile(r"NoSuchKey|specified key does not exist|404 Not Found|NoSuchBucket", re.I),
         None,
         Cause("bundle-missing", "the revision object is missing", ("s3.bundle-exists",)),
     ),
@@ -156,11 +161,6 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         ),
         None,
         Cause("dest-permission", "the agent cannot write the destination", ("dest.writable",)),
-    ),
-    (
-        re.compile(r"AppSpec|appspec", re.I),
-        None,
-        Cause("appspec", "the AppSpec file is missing or invalid", ("bundle.appspec",)),
     ),
     (
         re.compile(r"No such file or directory @ rb_sysopen", re.I),
@@ -208,9 +208,9 @@ class Failure:
         return f"{where}{self.cause.label}"
 
 
-def classify(message: str, error_code: str | None) -> Cause:
-    """The cause behind one lifecycle diagnostic."""
-    text = message or ""
+def classify(message: str, error_code: str | None, log_tail: str = "") -> Cause:
+    """The cause behind one lifecycle diagnostic (message first, then the log tail)."""
+    text = f"{message or ''}\n{log_tail or ''}"
     if error_code in ("ScriptFailed", "ScriptTimedOut"):
         # a script failure can still be a runas problem
         for rx, _code, cause in _RULES:
@@ -248,7 +248,7 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
                 message=msg,
                 log_tail=diag.get("logTail") or "",
                 target_status=status,
-                cause=classify(msg, code),
+                cause=classify(msg, code, diag.get("logTail") or ""),
                 events=by_name,
             )
     if status == "Failed":

@@ -18,7 +18,7 @@ from typing import Any
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.validate import yamlnodes as yn
-from wizard.validate.model import ERROR, WARNING, Finding, sort_findings
+from wizard.validate.model import ERROR, WARNING, Finding, quote, sort_findings
 
 SCRIPT_EVENTS = (
     "BeforeBlockTraffic",
@@ -97,7 +97,7 @@ def nearest(word: str, options: tuple[str, ...] | list[str]) -> str | None:
 
 def _mean(word: str, options: tuple[str, ...] | list[str]) -> str:
     near = nearest(word, options)
-    return f" (did you mean {near!r}?)" if near and near != word else ""
+    return f" (did you mean {quote(near)}?)" if near and near != word else ""
 
 
 # --------------------------------------------------------------------------- text-level checks
@@ -337,21 +337,21 @@ class _Checker:
                     knode,
                     ERROR,
                     "appspec.unknown-key",
-                    f"{name!r} at the top level is silently ignored: indent it under `hooks:`",
+                    f"{quote(name)} at the top level is silently ignored: indent it under `hooks:`",
                 )
             elif nearest(name, TOP_KEYS):
                 self.add(
                     knode,
                     ERROR,
                     "appspec.unknown-key",
-                    f"unknown key {name!r} is silently ignored{_mean(name, TOP_KEYS)}",
+                    f"unknown key {quote(name)} is silently ignored{_mean(name, TOP_KEYS)}",
                 )
             else:
                 self.add(
                     knode,
                     WARNING,
                     "appspec.unknown-key",
-                    f"unknown key {name!r} is ignored by the agent",
+                    f"unknown key {quote(name)} is ignored by the agent",
                 )
         self.version()
         self.os_()
@@ -371,7 +371,7 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.version",
-                f"version must be the number 0.0, not the string {v!r}: remove the quotes",
+                f"version must be the number 0.0, not the string {quote(v)}: remove the quotes",
             )
         elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != 0:
             shown = node.value if isinstance(node, ScalarNode) else yn.type_name(node)
@@ -403,7 +403,9 @@ class _Checker:
                 hint = " (every Linux distribution is `linux`)"
             elif "win" in low:
                 hint = " (did you mean 'windows'?)"
-            self.add(node, ERROR, "appspec.os", f"os must be linux or windows, not {v!r}{hint}")
+            self.add(
+                node, ERROR, "appspec.os", f"os must be linux or windows, not {quote(v)}{hint}"
+            )
 
     def file_exists(self) -> None:
         if "file_exists_behavior" not in self.top:
@@ -417,7 +419,7 @@ class _Checker:
             node,
             ERROR,
             "appspec.file-exists-behavior",
-            f"file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN, not {v!r}{hint}",
+            f"file_exists_behavior must be DISALLOW, OVERWRITE or RETAIN, not {quote(v)}{hint}",
         )
 
     # ------------------------------------------------------------------ files
@@ -508,8 +510,8 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.files-source",
-                f"source {src!r} is taken literally, not as a glob; the agent looks for a file "
-                "of exactly that name (use `/` for everything, or name the folder)",
+                f"source {quote(src)} is taken literally, not as a glob; the agent looks for a "
+                "file of exactly that name (use `/` for everything, or name the folder)",
             )
         parts = re.split(r"[\\/]+", src)
         if ".." in parts:
@@ -517,29 +519,29 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.files-source",
-                f"source {src!r} leaves the bundle: it is relative to the bundle root",
+                f"source {quote(src)} leaves the bundle: it is relative to the bundle root",
             )
         if _DRIVE.match(src):
             self.add(
                 node,
                 ERROR,
                 "appspec.files-source",
-                f"source {src!r} must be relative to the bundle root, not a drive path",
+                f"source {quote(src)} must be relative to the bundle root, not a drive path",
             )
 
     def _check_destination(self, dst: str, node: Node) -> None:
         rule = "appspec.files-destination"
         is_win = bool(_DRIVE.match(dst)) or dst.startswith("\\\\")
         if self.os == "linux" and is_win:
-            self.add(node, ERROR, rule, f"{dst!r} is a Windows path in a linux appspec")
+            self.add(node, ERROR, rule, f"{quote(dst)} is a Windows path in a linux appspec")
         elif self.os == "windows" and dst.startswith("/"):
-            self.add(node, ERROR, rule, f"{dst!r} is a Linux path in a windows appspec")
+            self.add(node, ERROR, rule, f"{quote(dst)} is a Linux path in a windows appspec")
         elif not is_win and not dst.startswith("/"):
             self.add(
                 node,
                 ERROR,
                 rule,
-                f"destination {dst!r} must be an absolute path"
+                f"destination {quote(dst)} must be an absolute path"
                 + (" (e.g. C:\\app)" if self.os == "windows" else " (starting with /)"),
             )
         if "$" in dst or ("%" in dst and self.os == "windows"):
@@ -547,7 +549,8 @@ class _Checker:
                 node,
                 WARNING,
                 rule,
-                f"{dst!r}: variables are not expanded in an appspec; the path is taken literally",
+                f"{quote(dst)}: variables are not expanded in an appspec; "
+                "the path is taken literally",
             )
 
     # ------------------------------------------------------------------ permissions
@@ -585,7 +588,7 @@ class _Checker:
                         k,
                         WARNING,
                         "appspec.permissions-unknown-key",
-                        f"unknown permissions key {name!r} is ignored{_mean(name, known)}",
+                        f"unknown permissions key {quote(name)} is ignored{_mean(name, known)}",
                     )
             self._perm_entry(entry, fields)
 
@@ -606,7 +609,7 @@ class _Checker:
                     fields["object"][1],
                     ERROR,
                     "appspec.permissions-object",
-                    f"object {obj!r} must be an absolute path on the instance",
+                    f"object {quote(obj)} must be an absolute path on the instance",
                 )
         if "pattern" in fields and self.text(fields["pattern"][1]) is None:
             self.add(
@@ -626,7 +629,7 @@ class _Checker:
                         item,
                         ERROR,
                         "appspec.permissions-type",
-                        f"type must be file or directory, not {t!r}",
+                        f"type must be file or directory, not {quote(t)}",
                     )
         for name in ("owner", "group"):
             if name in fields and not self.text(fields[name][1]):
@@ -686,7 +689,7 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.mode",
-                f"mode must be 1-4 octal digits (0-7) such as 644, not {digits!r}",
+                f"mode must be 1-4 octal digits (0-7) such as 644, not {quote(digits)}",
             )
 
     def _acls(self, node: Node) -> None:
@@ -701,14 +704,14 @@ class _Checker:
                     item,
                     ERROR,
                     "appspec.acls",
-                    f"ACL entry {t!r} must look like u:NAME:rwx, g:NAME:r-x or d:u:NAME:rwx",
+                    f"ACL entry {quote(t)} must look like u:NAME:rwx, g:NAME:r-x or d:u:NAME:rwx",
                 )
             elif m.group("kind") in ("u", "user", "g", "group") and not m.group("name"):
                 self.add(
                     item,
                     ERROR,
                     "appspec.acls",
-                    f"ACL entry {t!r} has no user/group name; the base entry is set by "
+                    f"ACL entry {quote(t)} has no user/group name; the base entry is set by "
                     "owner/group/mode and is rejected here",
                 )
 
@@ -719,7 +722,9 @@ class _Checker:
         fields = {name: (k, val) for name, k, val in yn.items(self.loader, node)}
         for name, (k, _) in fields.items():
             if name not in ("name", "user", "type", "range"):
-                self.add(k, WARNING, "appspec.context", f"unknown context key {name!r} is ignored")
+                self.add(
+                    k, WARNING, "appspec.context", f"unknown context key {quote(name)} is ignored"
+                )
         if "type" not in fields or not self.text(fields["type"][1]):
             self.add(node, ERROR, "appspec.context", "context needs a `type` (an SELinux type)")
         if not any(n in fields and self.text(fields[n][1]) for n in ("name", "user")):
@@ -761,7 +766,7 @@ class _Checker:
                     enode,
                     ERROR,
                     "appspec.hook-unknown",
-                    f"unknown lifecycle event {event!r}: a deployment silently ignores it, so "
+                    f"unknown lifecycle event {quote(event)}: a deployment silently ignores it, so "
                     f"its scripts never run{_mean(event, SCRIPT_EVENTS)}",
                 )
                 continue
@@ -801,7 +806,7 @@ class _Checker:
                         k,
                         WARNING,
                         "appspec.hook-unknown-key",
-                        f"unknown script key {name!r} is ignored"
+                        f"unknown script key {quote(name)} is ignored"
                         f"{_mean(name, ('location', 'timeout', 'runas'))}",
                     )
             self._location(entry, fields)
@@ -830,15 +835,15 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.hook-location",
-                f"location {loc!r} must be relative to the bundle root (e.g. "
-                f"{loc.lstrip(chr(92) + '/')!r}), not absolute",
+                f"location {quote(loc)} must be relative to the bundle root (e.g. "
+                f"{quote(loc.lstrip(chr(92) + '/'))}), not absolute",
             )
         elif " " in loc.strip() and re.search(r"\s-|^[^\s/\\.]+\s+\S", loc.strip()):
             self.add(
                 node,
                 WARNING,
                 "appspec.hook-location",
-                f"location {loc!r} looks like a command; it must be the path of a script "
+                f"location {quote(loc)} looks like a command; it must be the path of a script "
                 "(put the command inside the script)",
             )
         elif self.os == "linux" and "\\" in loc:
@@ -846,15 +851,15 @@ class _Checker:
                 node,
                 ERROR,
                 "appspec.hook-location",
-                f"location {loc!r} uses Windows separators; on linux write "
-                f"{loc.replace(chr(92), '/')!r}",
+                f"location {quote(loc)} uses Windows separators; on linux write "
+                f"{quote(loc.replace(chr(92), '/'))}",
             )
         elif ".." in re.split(r"[\\/]+", loc):
             self.add(
                 node,
                 ERROR,
                 "appspec.hook-location",
-                f"location {loc!r} leaves the bundle; scripts must be inside it",
+                f"location {quote(loc)} leaves the bundle; scripts must be inside it",
             )
 
     def _timeout(self, fields: dict[str, tuple[Node, Node]]) -> int:
@@ -903,12 +908,12 @@ class _Checker:
 def _files_key_message(name: str) -> str:
     if name in ("overwrite", "file_exists_behavior"):
         return (
-            f"{name!r} is not a files key and is ignored; use the top-level "
+            f"{quote(name)} is not a files key and is ignored; use the top-level "
             "`file_exists_behavior: OVERWRITE`"
         )
     if name in ("mode", "owner", "group", "acls"):
-        return f"{name!r} is not a files key and is ignored; set it under `permissions`"
-    return f"unknown files key {name!r} is ignored{_mean(name, ('source', 'destination'))}"
+        return f"{quote(name)} is not a files key and is ignored; set it under `permissions`"
+    return f"unknown files key {quote(name)} is ignored{_mean(name, ('source', 'destination'))}"
 
 
 def _norm(path: str, os_name: str | None) -> str:

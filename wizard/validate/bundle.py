@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.validate.appspec import _norm, validate_appspec_text
-from wizard.validate.model import ERROR, WARNING, FileReport, Finding, sort_findings
+from wizard.validate.model import ERROR, WARNING, FileReport, Finding, quote, sort_findings
 
 APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
@@ -190,7 +190,7 @@ def validate_bundle(path: str | os.PathLike[str]) -> FileReport:
             report.findings += _check(src, is_folder=p.is_dir())
     except Exception as exc:  # never crash a validation run
         report.findings.append(
-            Finding(1, 1, ERROR, "bundle.unreadable", f"could not be checked ({exc!r})")
+            Finding(1, 1, ERROR, "bundle.unreadable", f"could not be checked ({quote(exc)})")
         )
     finally:
         if src is not None:
@@ -220,14 +220,14 @@ def _check(src: _Source, *, is_folder: bool) -> list[Finding]:
                     1,
                     WARNING,
                     "bundle.top-level-folder",
-                    f"everything is inside the folder {prefix!r}: the agent strips that one "
+                    f"everything is inside the folder {quote(prefix)}: the agent strips that one "
                     "top-level folder because it holds the appspec, so this works; zipping the "
                     "folder's contents instead avoids the surprise",
                 )
             )
         else:
             deeper = sorted(e for e in src.entries if posixpath.basename(e) in APPSPEC_NAMES)
-            where = f" (found {deeper[0]!r}" if deeper else ""
+            where = f" (found {quote(deeper[0])}" if deeper else ""
             if deeper:
                 where += (
                     ": point at that folder instead)"
@@ -301,8 +301,8 @@ def _check_files(
                     1,
                     ERROR,
                     "bundle.files-source",
-                    f"{appspec}: files source {source!r} is not in the bundle (the Install event "
-                    "fails with 'No such file or directory')",
+                    f"{appspec}: files source {quote(source)} is not in the bundle (the Install "
+                    "event fails with 'No such file or directory')",
                 )
             )
             continue
@@ -326,8 +326,8 @@ def _check_files(
                         1,
                         ERROR,
                         "bundle.files-duplicate",
-                        f"{appspec}: {final} would be written by both {landing[key]!r} and "
-                        f"{source!r}; the agent refuses two files for one path",
+                        f"{appspec}: {final} would be written by both {quote(landing[key])} and "
+                        f"{quote(source)}; the agent refuses two files for one path",
                     )
                 )
                 break
@@ -349,7 +349,7 @@ def _check_file_permissions(data: dict, finals: set[str], appspec: str) -> list[
             continue
         problems = []
         if perm.get("pattern") not in (None, "**"):
-            problems.append(f"pattern {perm.get('pattern')!r} (must be ** or left out)")
+            problems.append(f"pattern {quote(perm.get('pattern'))} (must be ** or left out)")
         if perm.get("except"):
             problems.append("except")
         acls = perm.get("acls")
@@ -398,8 +398,8 @@ def _check_scripts(
                         1,
                         ERROR,
                         "bundle.script-missing",
-                        f"{appspec}: {event} script {loc!r} is not in the bundle (ScriptMissing: "
-                        "'Script does not exist at specified location')",
+                        f"{appspec}: {event} script {quote(loc)} is not in the bundle "
+                        "(ScriptMissing: 'Script does not exist at specified location')",
                     )
                 )
                 continue

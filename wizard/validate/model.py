@@ -57,3 +57,8 @@ class FileReport:
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Stable order: by position, then rule id."""
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule, f.message))
+
+
+def quote(value: object) -> str:
+    """A value in single quotes for a message, backslashes shown as typed (no repr escaping)."""
+    return f"'{value}'"

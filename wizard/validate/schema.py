@@ -97,7 +97,7 @@ def _message(err: Any) -> tuple[str, list[Any]]:
         extra = [k for k in err.instance if k not in allowed]
         if extra:
             return (
-                f"unknown key {extra[0]!r} here"
+                f"unknown key '{extra[0]}' here"
                 + (f" (allowed: {', '.join(sorted(allowed)[:12])})" if allowed else ""),
                 [extra[0]],
             )

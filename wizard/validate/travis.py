@@ -19,7 +19,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.validate import yamlnodes as yn
 from wizard.validate.appspec import text_findings
-from wizard.validate.model import ERROR, WARNING, Finding, sort_findings
+from wizard.validate.model import ERROR, WARNING, Finding, quote, sort_findings
 from wizard.validate.schema import TRAVIS, schema_findings
 
 SECRET_KEYS = re.compile(
@@ -37,7 +37,7 @@ def validate_travis_text(text: str, path: str = ".travis.yml") -> list[Finding]:
     except RecursionError:
         return [Finding(1, 1, ERROR, "travis.yaml", "not valid YAML: nesting too deep to read")]
     except Exception as exc:
-        return [Finding(1, 1, ERROR, "travis.yaml", f"could not be checked ({exc!r})")]
+        return [Finding(1, 1, ERROR, "travis.yaml", f"could not be checked ({quote(exc)})")]
 
 
 def _validate(text: str) -> list[Finding]:
@@ -193,8 +193,8 @@ class _Rules:
                             k,
                             ERROR,
                             "travis.dashed-key",
-                            f"{name!r} is the dpl v1 spelling; dpl v2 reads "
-                            f"{name.replace('-', '_')!r} and rejects the dashed key",
+                            f"{quote(name)} is the dpl v1 spelling; dpl v2 reads "
+                            f"{quote(name.replace('-', '_'))} and rejects the dashed key",
                         )
                     elif name == "skip_cleanup":
                         self.add(
@@ -265,7 +265,8 @@ class _Rules:
                 cd["bucket"][1],
                 ERROR,
                 "travis.bucket-mismatch",
-                f"codedeploy reads bucket {cd_bucket!r} but the s3 upload writes to {s3_bucket!r}",
+                f"codedeploy reads bucket {quote(cd_bucket)} but the s3 upload writes to "
+                f"{quote(s3_bucket)}",
             )
         key = val(cd, "key")
         if not key:
@@ -273,12 +274,12 @@ class _Rules:
         upload_dir = (val(s3, "upload_dir") or "").strip("/")
         key_dir = posixpath.dirname(key)
         if key_dir != upload_dir:
-            where = f"upload_dir {upload_dir!r}" if upload_dir else "the bucket root"
+            where = f"upload_dir {quote(upload_dir)}" if upload_dir else "the bucket root"
             self.add(
                 cd["key"][1],
                 ERROR,
                 "travis.key-mismatch",
-                f"key {key!r} is not where the s3 upload puts files: {where}",
+                f"key {quote(key)} is not where the s3 upload puts files: {where}",
             )
         local_dir = (val(s3, "local_dir") or "").strip("/") or None
         built = _built_archives(commands)
@@ -290,8 +291,8 @@ class _Rules:
                     cd["key"][1],
                     ERROR,
                     "travis.key-mismatch",
-                    f"key names {name!r} but before_deploy builds "
-                    f"{posixpath.basename(in_dir[0])!r} in {local_dir}/",
+                    f"key names {quote(name)} but before_deploy builds "
+                    f"{quote(posixpath.basename(in_dir[0]))} in {local_dir}/",
                 )
         bundle_type = val(cd, "bundle_type")
         ext = {"zip": ".zip", "tar": ".tar", "tgz": ".tgz"}.get((bundle_type or "").lower())
@@ -300,7 +301,8 @@ class _Rules:
                 cd["bundle_type"][1],
                 WARNING,
                 "travis.key-mismatch",
-                f"bundle_type {bundle_type} but the key ends in {posixpath.splitext(name)[1]!r}",
+                f"bundle_type {bundle_type} but the key ends in "
+                f"{quote(posixpath.splitext(name)[1])}",
             )
 
 

@@ -15,7 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from wizard.validate import yamlnodes as yn
 from wizard.validate.appspec import text_findings
-from wizard.validate.model import ERROR, WARNING, Finding, sort_findings
+from wizard.validate.model import ERROR, WARNING, Finding, quote, sort_findings
 from wizard.validate.schema import WORKFLOW, schema_findings
 from wizard.validate.travis import AWS_KEY_ID, _jsonable
 
@@ -29,7 +29,7 @@ def validate_workflow_text(text: str, path: str = "workflow.yml") -> list[Findin
     except RecursionError:
         return [Finding(1, 1, ERROR, "workflow.yaml", "not valid YAML: nesting too deep to read")]
     except Exception as exc:
-        return [Finding(1, 1, ERROR, "workflow.yaml", f"could not be checked ({exc!r})")]
+        return [Finding(1, 1, ERROR, "workflow.yaml", f"could not be checked ({quote(exc)})")]
 
 
 def _validate(text: str) -> list[Finding]:
@@ -132,8 +132,8 @@ def _rules(loader: Any, root: MappingNode) -> list[Finding]:
                         *yn.pos(anchor),
                         ERROR,
                         "workflow.oidc-permissions",
-                        f"job {job_name!r} assumes a role with OIDC but cannot get a token: add "
-                        "`permissions: {id-token: write, contents: read}`",
+                        f"job {quote(job_name)} assumes a role with OIDC but cannot get a token: "
+                        "add `permissions: {id-token: write, contents: read}`",
                     )
                 )
             else:

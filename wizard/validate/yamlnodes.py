@@ -171,7 +171,7 @@ def duplicate_keys(loader: Any, root: Node | None, rule: str) -> list[Finding]:
                             col,
                             ERROR,
                             rule,
-                            f"duplicate key {name!r} (also on line {fline}); "
+                            f"duplicate key '{name}' (also on line {fline}); "
                             "YAML keeps only the last one, the first is silently lost",
                         )
                     )

@@ -146,11 +146,11 @@ def run(args: argparse.Namespace) -> int:
 
     to_write: list[FileChange] = []
     for c in pending:
-        if c.exists and not args.yes:
+        if c.exists:
             _print_diff(c, root)
-            if not _ask(f"Write {_rel(c.path, root)}?"):
-                info(f"skipped {_rel(c.path, root)}")
-                continue
+        if c.exists and not args.yes and not _ask(f"Write {_rel(c.path, root)}?"):
+            info(f"skipped {_rel(c.path, root)}")
+            continue
         to_write.append(c)
     backups = write_files(to_write)
     backup_of = {b.name.split(".bak.")[0]: b for b in backups}

@@ -114,3 +114,14 @@ def test_bundles_never_raise(tmp_path: Path, junk: bytes, appspec: str):
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("appspec.yml", appspec)
     _check(validate_bundle(archive).findings)
+
+
+def test_alias_bomb_is_refused_quickly():
+    rows = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):
+        rows.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    text = "\n".join([*rows, "deploy: *a8", "jobs: *a8", "version: 0.0", "os: linux", ""])
+    for kind in KINDS:
+        findings = validate_text(text, kind)
+        _check(findings)
+    assert any("expands to more than" in f.message for f in validate_text(text, "travis"))

@@ -927,18 +927,21 @@ def _norm(path: str, os_name: str | None) -> str:
     return p.lower() if os_name == "windows" else p
 
 
-def _strings(obj: Any, depth: int = 0) -> list[str]:
-    """Every key and string value in a small structure (for platform detection)."""
-    if depth > 8:
+def _strings(obj: Any, depth: int = 0, budget: list[int] | None = None) -> list[str]:
+    """Keys and string values of a structure (for platform detection), at most 20000 looked at:
+    YAML aliases can make a small file expand enormously."""
+    budget = budget if budget is not None else [20_000]
+    budget[0] -= 1
+    if depth > 8 or budget[0] < 0:
         return []
     out: list[str] = []
     if isinstance(obj, dict):
         for k, v in list(obj.items())[:200]:
             out.append(str(k))
-            out += _strings(v, depth + 1)
+            out += _strings(v, depth + 1, budget)
     elif isinstance(obj, list):
         for v in obj[:200]:
-            out += _strings(v, depth + 1)
+            out += _strings(v, depth + 1, budget)
     elif isinstance(obj, str):
         out.append(obj)
     return out

@@ -57,23 +57,52 @@ def _validate(text: str) -> list[Finding]:
     own.run()
     findings += own.findings
     taken = {(f.line, f.column) for f in own.findings}
-    for f in schema_findings(_jsonable(data), loader, root, TRAVIS, "travis.schema", "Travis"):
+    for f in schema_check(data, loader, root, TRAVIS, "travis.schema", "Travis"):
         if (f.line, f.column) not in taken:
             findings.append(f)
     return findings
 
 
-def _jsonable(data: Any, depth: int = 0) -> Any:
-    """Keys as strings (JSON Schema wants them), dates as text; cut cycles."""
+class TooLarge(Exception):
+    """The document expands (through YAML aliases) to more values than is sane to check."""
+
+
+MAX_VALUES = 200_000
+
+
+def _jsonable(data: Any, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """Keys as strings (JSON Schema wants them), dates as text; cut cycles; refuse alias bombs."""
+    budget = budget if budget is not None else [MAX_VALUES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TooLarge
     if depth > 60:
         return None
     if isinstance(data, dict):
-        return {str(k): _jsonable(v, depth + 1) for k, v in data.items()}
+        return {str(k): _jsonable(v, depth + 1, budget) for k, v in data.items()}
     if isinstance(data, list):
-        return [_jsonable(v, depth + 1) for v in data]
+        return [_jsonable(v, depth + 1, budget) for v in data]
     if isinstance(data, (str, int, float, bool)) or data is None:
         return data
     return str(data)
+
+
+def schema_check(data: Any, loader: Any, root: Any, name: str, rule: str, label: str) -> list:
+    """Schema findings, or one finding when the document is too large to check."""
+    try:
+        plain = _jsonable(data)
+    except TooLarge:
+        return [
+            Finding(
+                1,
+                1,
+                ERROR,
+                rule,
+                f"expands to more than {MAX_VALUES} values (YAML aliases): not checked against "
+                f"the {label} schema",
+            )
+        ]
+    return schema_findings(plain, loader, root, name, rule, label)
 
 
 class _Rules:

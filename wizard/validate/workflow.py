@@ -16,8 +16,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from wizard.validate import yamlnodes as yn
 from wizard.validate.appspec import text_findings
 from wizard.validate.model import ERROR, WARNING, Finding, quote, sort_findings
-from wizard.validate.schema import WORKFLOW, schema_findings
-from wizard.validate.travis import AWS_KEY_ID, _jsonable
+from wizard.validate.schema import WORKFLOW
+from wizard.validate.travis import AWS_KEY_ID, schema_check
 
 CONFIGURE = "aws-actions/configure-aws-credentials"
 
@@ -48,9 +48,7 @@ def _validate(text: str) -> list[Finding]:
     own = _rules(loader, root)
     findings += own
     taken = {(f.line, f.column) for f in own}
-    for f in schema_findings(
-        _jsonable(data), loader, root, WORKFLOW, "workflow.schema", "GitHub workflow"
-    ):
+    for f in schema_check(data, loader, root, WORKFLOW, "workflow.schema", "GitHub workflow"):
         if (f.line, f.column) not in taken:
             findings.append(f)
     return findings

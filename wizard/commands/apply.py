@@ -41,14 +41,21 @@ def progress_printer(stream: Any = None) -> Any:
     """A progress callback printing one line per change as it finishes."""
     out = stream or sys.stdout
 
+    tty = bool(getattr(out, "isatty", lambda: False)())
+
     def progress(change: Any, state: str, message: str) -> None:
-        if change.action == "noop" or state == "start":
+        if change.action == "noop":
+            return
+        what = f"{change.action} {change.resource} {change.name}"
+        if state == "start":
+            if tty:  # a transient line while the change runs (launching can take minutes)
+                print(f"[…] {what}", end="\r", file=out, flush=True)
             return
         mark, colour = MARKS.get(state, ("[ ]", "dim"))
-        line = f"{style(mark, colour, stream=out)} {change.action} {change.resource} {change.name}"
+        line = f"{style(mark, colour, stream=out)} {what}"
         if state == "failed":
             line += f": {message}"
-        print(line, file=out, flush=True)
+        print(line + ("\x1b[K" if tty else ""), file=out, flush=True)
 
     return progress
 

@@ -25,6 +25,14 @@ def run(args: argparse.Namespace) -> int:
     if args.port and not 0 < args.port < 65536:
         raise UsageError(f"--port must be between 1 and 65535, not {args.port}")
     region = args.region or SANDBOX_DEFAULT_REGION
+    if args.scenario:
+        from wizard.sandbox import scenarios
+
+        known = [name for name, _ in scenarios.catalogue()]
+        if args.scenario not in known:
+            raise UsageError(
+                f"unknown sandbox scenario {args.scenario!r}; see `wizard sandbox --list-scenarios`"
+            )
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -37,7 +45,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         print(f"# codedeploy-wizard SANDBOX (emulated AWS) listening on {server.url}")
         if args.scenario:
+            seeded = getattr(server, "seeded", None) or {}
             print(f"# scenario: {args.scenario}")
+            for key in ("application", "deployment_group", "deployment_id"):
+                if seeded.get(key):
+                    print(f"#   {key}: {seeded[key]}")
         print("# Use it from this shell with:")
         for key, value in server.env(region).items():
             print(f"export {key}={value}")

@@ -43,6 +43,7 @@ class SandboxServer:
         self.region = region
         self.port = port
         self.scenario = scenario
+        self.seeded: dict[str, Any] | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -85,7 +86,11 @@ class SandboxServer:
         )
         self._thread.start()
         if self.scenario:
-            self.seed(self.scenario, region=self.region)
+            try:
+                self.seed(self.scenario, region=self.region)
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     def _check_port_free(self) -> None:
@@ -106,7 +111,8 @@ class SandboxServer:
             from wizard.sandbox import scenarios
         except ImportError:
             raise UsageError("sandbox scenarios are not available yet") from None
-        return scenarios.seed(scenario, self.url, region=region)
+        self.seeded = scenarios.seed(scenario, self.url, region=region)
+        return self.seeded
 
     def stop(self) -> None:
         if self._server is not None:

@@ -205,3 +205,45 @@ def test_appspec_merge_refuses_ecs_and_non_mapping():
         merge_appspec("version: 0.0\nResources:\n  - TargetService: {}\n", project)
     with pytest.raises(MergeError):
         merge_appspec("- a\n- b\n", project)
+
+
+def test_old_upload_to_the_previous_bucket_is_updated_not_doubled():
+    old = """\
+language: java
+deploy:
+  - provider: s3
+    bucket: legacy-bucket
+    local_dir: build/out
+  - provider: codedeploy
+    bucket: legacy-bucket
+    key: app.zip
+    application: old-name
+"""
+    data = load(merge_travis(old, T))
+    assert [d["provider"] for d in data["deploy"]] == ["s3", "codedeploy"]
+    assert {d["bucket"] for d in data["deploy"]} == {"renderer-bucket"}
+    assert data["deploy"][1]["application"] == "renderer"
+
+
+def test_another_applications_entries_are_not_taken_over():
+    old = """\
+language: java
+deploy:
+  - provider: codedeploy
+    application: api
+    bucket: b
+    key: api.zip
+  - provider: codedeploy
+    application: worker
+    bucket: b
+    key: worker.zip
+"""
+    data = load(merge_travis(old, T))
+    apps = [d.get("application") for d in data["deploy"] if d["provider"] == "codedeploy"]
+    assert apps == ["api", "worker", "renderer"]
+    assert data["deploy"][0] == {
+        "provider": "codedeploy",
+        "application": "api",
+        "bucket": "b",
+        "key": "api.zip",
+    }

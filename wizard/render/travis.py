@@ -221,18 +221,25 @@ def _merge_deploy(doc: Any, t: TravisTarget) -> None:
         doc["deploy"] = CommentedSeq([_cm(_s3_entry(t)), _cm(_codedeploy_entry(t))])
         return
     cds = [i for i, e in enumerate(deploy) if _provider(e) == "codedeploy"]
-    mine = [i for i in cds if deploy[i].get("application") == t.application]
-    cd_idx = (mine or cds or [None])[0]
+    # ours: same application, else same group, else the only codedeploy entry (renamed app);
+    # with several entries for other applications, ours is added beside them
+    mine = [i for i in cds if deploy[i].get("application") == t.application] or [
+        i for i in cds if deploy[i].get("deployment_group") == t.deployment_group
+    ]
+    cd_idx = (mine or (cds if len(cds) == 1 else []) or [None])[0]
+    old_bucket = None
     if cd_idx is None:
         deploy.append(_cm(_codedeploy_entry(t)))
         cd_idx = len(deploy) - 1
     else:
+        old_bucket = deploy[cd_idx].get("bucket")
         _update(deploy[cd_idx], _codedeploy_entry(t))
+    buckets = {t.bucket, old_bucket} - {None}
     s3s = [i for i, e in enumerate(deploy) if _provider(e) == "s3"]
     feeding = [
         i
         for i in s3s
-        if deploy[i].get("local_dir") == UPLOAD_DIR or deploy[i].get("bucket") == t.bucket
+        if deploy[i].get("local_dir") == UPLOAD_DIR or deploy[i].get("bucket") in buckets
     ]
     if feeding:
         s3_idx = feeding[0]

@@ -246,3 +246,24 @@ def test_a_missing_public_ami_parameter_is_a_conflict_with_a_fix(aws, monkeypatc
     (change,) = instances.plan(sc)
     assert change.action == "conflict"
     assert "instances.ami" in change.fix
+
+
+def test_a_token_replaying_a_terminated_launch_launches_anew(aws, monkeypatch):
+    """AWS answers a reused ClientToken with the old reservation, even if it was terminated."""
+    sc = _with_profile(aws, make_project("shop", instances={"launch": 1}))
+    (first,) = instances.launch(sc)
+    ec2 = sc.client("ec2")
+    ec2.terminate_instances(InstanceIds=[first])
+    real = ec2.run_instances
+    tokens = []
+
+    def replaying(**kw):
+        tokens.append(kw["ClientToken"])
+        if len(tokens) == 1:  # what AWS does with a token it has seen
+            return {"Instances": [{"InstanceId": first, "State": {"Name": "terminated"}}]}
+        return real(**kw)
+
+    monkeypatch.setattr(ec2, "run_instances", replaying)
+    (second,) = instances.launch(sc)
+    assert second != first
+    assert len(set(tokens)) == 2

@@ -225,6 +225,14 @@ def client_token(sc: StepContext, ami_id: str, subnet: str, existing: int, count
     return "cdw-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+GONE_STATES = ("shutting-down", "terminated")
+
+
+def replay_token(token: str, generation: int) -> str:
+    """A new token derived from an old one whose launch is long gone."""
+    return "cdw-" + hashlib.sha256(f"{token}|{generation}".encode()).hexdigest()[:40]
+
+
 def _ids(insts: list[dict]) -> str:
     ids = [i["InstanceId"] for i in insts]
     shown = ", ".join(ids[:MAX_IDS_SHOWN])
@@ -426,7 +434,14 @@ def launch(sc: StepContext) -> list[str]:
         ],
         "ClientToken": client_token(sc, ami_id, subnet, len(existing), need),
     }
-    resp = retry_fresh_iam(sc, lambda: ec2.run_instances(**kwargs), retry_if=_invalid_profile)
+    token = kwargs["ClientToken"]
+    for generation in range(1, 4):
+        resp = retry_fresh_iam(sc, lambda: ec2.run_instances(**kwargs), retry_if=_invalid_profile)
+        # The same token replays the first launch's answer. If those instances have been
+        # terminated since (by hand), that is not a launch: ask again with a derived token.
+        if not all(i["State"]["Name"] in GONE_STATES for i in resp["Instances"]):
+            break
+        kwargs["ClientToken"] = replay_token(token, generation)
     new_ids = [i["InstanceId"] for i in resp["Instances"]]
     wait_for_state(sc, new_ids, "running")
     # every new instance must carry the profile; attach it where the launch did not

@@ -82,7 +82,7 @@ class FollowEvent:
         stamp = self.at.astimezone().strftime("%H:%M:%S")
         if self.kind == "deployment":
             text = f"{stamp}  deployment {self.deployment_id}  {self.status}"
-            if self.overview:
+            if self.overview and any(self.overview.values()):
                 text += f"  ({overview_text(self.overview)})"
             if self.error_code or self.message:
                 text += f"\n          {self.error_code}: {self.message}".rstrip(": ")
@@ -237,8 +237,6 @@ def _poll_targets(
 ) -> bool:
     """List new targets (until all are known), describe unfinished ones; True if anything moved."""
     dep_id = tracker.deployment_id
-    if info.get("status") in ("Created", "Queued") and not tracker.targets:
-        return False
     expected = sum(v for v in (info.get("deploymentOverview") or {}).values() if isinstance(v, int))
     if not tracker.targets or len(tracker.targets) < expected:
         ids: list[str] = []

@@ -188,3 +188,23 @@ def test_workflow_schema_errors():
     )
     f = by_rule(validate_workflow_text(text))["workflow.schema"][0]
     assert (f.line, f.column) == (11, 5)
+
+
+def test_every_rule_id_in_the_sources_is_catalogued():
+    import re
+    from pathlib import Path
+
+    from wizard.validate.rules import RULES
+
+    src = Path(__file__).resolve().parents[1] / "wizard" / "validate"
+    found = set()
+    for path in src.glob("*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r'"((?:appspec|travis|workflow|bundle|validate)\.[a-z-]+)"', text))
+        for prefix in ("appspec", "travis", "workflow"):
+            for suffix in re.findall(r'f"\{prefix\}\.([a-z-]+)"', text):
+                found.add(f"{prefix}.{suffix}")
+        for name in ("except", "type", "owner", "group"):
+            found.add(f"appspec.permissions-{name}")
+    found -= {"appspec.yml", "appspec.json", "workflow.yml"}  # file names, not rules
+    assert found - set(RULES) == set()

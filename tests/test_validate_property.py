@@ -13,6 +13,7 @@ from wizard.validate.appspec import validate_appspec_text
 from wizard.validate.bundle import validate_bundle
 from wizard.validate.dispatch import validate_text
 from wizard.validate.model import Finding
+from wizard.validate.rules import RULES
 
 KEYS = st.sampled_from(
     [
@@ -46,7 +47,7 @@ def _check(findings: list[Finding]) -> None:
         assert isinstance(f, Finding)
         assert f.severity in ("error", "warning")
         assert f.line >= 1 and f.column >= 1
-        assert isinstance(f.message, str) and f.rule
+        assert isinstance(f.message, str) and f.rule in RULES, f.rule
         # the validators' last-resort guard must not be what kept them from raising
         assert "could not be checked" not in f.message, f
 

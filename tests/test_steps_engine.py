@@ -218,3 +218,15 @@ def test_destroy_removes_everything_tagged_and_is_idempotent(aws):
         "apps": [],
     }
     assert engine.build_destroy_plan(aws, project).mutating == []
+
+
+def test_access_denied_while_discovering_names_service_action_and_caller(aws, monkeypatch):
+    iam = aws.client("iam")
+
+    def denied(**kw):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, "GetRole")
+
+    monkeypatch.setattr(iam, "get_role", denied)
+    with pytest.raises(AccessDeniedError) as info:
+        engine.build_plan(aws, _project())
+    assert info.value.message == f"access denied: {aws.identity().arn} may not call iam:GetRole"

@@ -115,7 +115,10 @@ def plan(sc: StepContext) -> list[Change]:
             Change(
                 **base,
                 action="conflict",
-                description=f"the bucket name {name} is taken by another AWS account",
+                description=(
+                    f"the bucket {name} exists but S3 refuses to show it: another AWS account "
+                    "owns the name, or this principal may not read it (s3:ListBucket)"
+                ),
                 fix="Set bucket.name in the project file to a name of your own.",
             )
         ]

@@ -86,7 +86,18 @@ def _principal(sc: StepContext) -> str:
         return "the current principal"
 
 
-def explain_failure(sc: StepContext, exc: BaseException, change: Change | None = None) -> Exception:
+STEP_SERVICE = {
+    "roles": "iam",
+    "bucket": "s3",
+    "instances": "ec2",
+    "application": "codedeploy",
+    "ci": "iam",
+}
+
+
+def explain_failure(
+    sc: StepContext, exc: BaseException, change: Change | None = None, step: str | None = None
+) -> Exception:
     """One line for a failed AWS call: AccessDenied names the action and the principal."""
     from wizard.aws import explain
 
@@ -101,7 +112,9 @@ def explain_failure(sc: StepContext, exc: BaseException, change: Change | None =
         "UnauthorizedOperation",
     ):
         m = re.search(r"perform:\s*([\w-]+:\w+)", msg)
-        action = m.group(1) if m else getattr(exc, "operation_name", "") or "an action"
+        op = getattr(exc, "operation_name", "") or ""
+        service = STEP_SERVICE.get(step or (change.step if change else ""), "")
+        action = m.group(1) if m else (f"{service}:{op}" if service and op else op or "an action")
         return AccessDeniedError(
             f"access denied: {_principal(sc)} may not call {action}",
             hint="Grant it, or run with a principal that may.",
@@ -116,13 +129,15 @@ def explain_failure(sc: StepContext, exc: BaseException, change: Change | None =
     return exc if isinstance(exc, Exception) else WizardError(str(exc))
 
 
-def _collect(sc: StepContext, changes_fn: Callable[[Any], list[Change]]) -> list[Change]:
+def _collect(
+    sc: StepContext, module: Any, changes_fn: Callable[[Any], list[Change]]
+) -> list[Change]:
     try:
         return changes_fn(sc)
     except ConflictError:
         raise
     except Exception as exc:
-        raise explain_failure(sc, exc) from exc
+        raise explain_failure(sc, exc, step=module.NAME) from exc
 
 
 def build_plan(
@@ -136,7 +151,7 @@ def build_plan(
     sc = step_context(ctx, project, sleep=sleep)
     changes: list[Change] = []
     for mod in STEPS:
-        changes.extend(_collect(sc, mod.plan))
+        changes.extend(_collect(sc, mod, mod.plan))
     if create_access_key and project.ci.provider == "travis":
         changes.append(ci.access_key_change(sc))
     return Plan(region=sc.region, account=sc.account, changes=changes)
@@ -240,7 +255,7 @@ def build_destroy_plan(ctx: Any, project: Any) -> Plan:
     sc = step_context(ctx, project)
     changes: list[Change] = []
     for mod in DESTROY_STEPS:
-        changes.extend(_collect(sc, mod.destroy_plan))
+        changes.extend(_collect(sc, mod, mod.destroy_plan))
     return Plan(region=sc.region, account=sc.account, changes=changes)
 
 

@@ -267,3 +267,14 @@ def test_a_token_replaying_a_terminated_launch_launches_anew(aws, monkeypatch):
     (second,) = instances.launch(sc)
     assert second != first
     assert len(set(tokens)) == 2
+
+
+def test_launching_for_a_windows_bundle_is_refused_with_the_adopt_fix(aws):
+    project = make_project(
+        "shop",
+        instances={"launch": 1},
+        bundle={"os": "windows", "destination": "C:\\shop"},
+    )
+    (change,) = instances.plan(sc_for(aws, project))
+    assert change.action == "conflict"
+    assert "instances.launch: 0" in change.fix

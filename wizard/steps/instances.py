@@ -253,7 +253,22 @@ def plan(sc: StepContext) -> list[Change]:
 
     if p.instances.launch > 0:
         need = p.instances.launch - len(launched)
-        if need > 0:
+        if need > 0 and p.bundle.os == "windows":
+            out.append(
+                Change(
+                    **base,
+                    action="conflict",
+                    description=(
+                        "the wizard launches Linux instances only (its user data installs the "
+                        "Linux agent), but bundle.os is windows"
+                    ),
+                    fix=(
+                        "Set instances.launch: 0 and tag your Windows instances with "
+                        f"{label} so the wizard adopts them."
+                    ),
+                )
+            )
+        elif need > 0:
             try:
                 _, ami_desc = resolve_ami(sc)
                 _, subnet_desc = resolve_subnet(sc)

@@ -165,7 +165,8 @@ class DeployScreen(Screen[str]):
         self.handle = handle
         where = handle.console_url or "sandbox (no AWS console)"
         self.query_one("#deploy-stage", Static).update(
-            f"deployment {handle.deployment_id}  ·  s3://{handle.bucket}/{handle.key}\n{where}"
+            f"deployment {handle.deployment_id}\nrevision   s3://{handle.bucket}/{handle.key}\n"
+            f"console    {where}"
         )
 
     def _event(self, ev: FollowEvent) -> None:
@@ -192,7 +193,7 @@ class DeployScreen(Screen[str]):
             )
             if t.target_id in self._rows:
                 for col, value in zip(("status", "event", "detail"), cells[1:], strict=True):
-                    table.update_cell(t.target_id, col, value)
+                    table.update_cell(t.target_id, col, value, update_width=True)
             else:
                 table.add_row(*cells, key=t.target_id)
                 self._rows.add(t.target_id)
@@ -217,6 +218,12 @@ class DeployScreen(Screen[str]):
     def _show_diagnosis(self, text: str, doc: dict[str, Any] | None, final: bool = False) -> None:
         self.diagnosis = doc
         self.diagnosed = final
+        causes = (doc or {}).get("root_causes") or []
+        if final and causes:
+            self.query_one("#deploy-result", Static).update(
+                f"Deployment {self.status}. Root cause: {causes[0]}"
+                + (f" (then: {', '.join(causes[1:3])})" if len(causes) > 1 else "")
+            )
         self.query_one("#deploy-diagnosis", Static).update(text)
 
     # ------------------------------------------------------------------ actions

@@ -139,3 +139,18 @@ def test_destroy_yes_removes_and_a_second_run_has_nothing_to_do(aws, project_dir
     assert "[✓] delete ec2:instance" in out and "[✓] delete s3:bucket" in out
     assert wizard("destroy", "--yes", "--project-dir", str(project_dir)) == 0
     assert "Nothing to remove" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n", 1), ("y", 0)])
+def test_apply_asks_on_a_terminal(aws, project_dir, capsys, monkeypatch, answer, code):
+    import boto3
+
+    from wizard.commands import _context
+
+    monkeypatch.setattr(_context, "is_tty", lambda: True)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda q: asked.append(q) or answer)
+    assert wizard("apply", "--project-dir", str(project_dir)) == code
+    assert asked and "Apply these 8 changes?" in asked[0]
+    roles = boto3.client("iam").list_roles()["Roles"]
+    assert bool(roles) is (answer == "y")

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from wizard.sandbox import extensions, fleet, scenarios
-from wizard.sandbox.world import World
+from wizard.sandbox.world import World, zip_bundle
 
 
 @pytest.fixture
@@ -354,3 +354,58 @@ def test_mock_aws_sees_the_extensions_without_a_server(aws_credentials) -> None:
         assert (
             "CodeDeployDefault.AllAtOnce" in cd.list_deployment_configs()["deploymentConfigsList"]
         )
+
+
+def test_sse_kms_bundle_needs_kms_decrypt(w: World) -> None:
+    import json
+
+    r = scenarios.build(w, count=1)
+    key = w.client("kms").create_key()["KeyMetadata"]
+    w.client("s3").put_object(
+        Bucket=r["bucket"],
+        Key="kms.zip",
+        Body=zip_bundle(scenarios._files(w)),
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=key["Arn"],
+    )
+    denied = w.wait(w.deploy(r["deployment_group"], r["bucket"], "kms.zip"))
+    assert denied["status"] == "Failed"
+    (target,) = w.targets(denied["deploymentId"])
+    failed = next(e for e in target["lifecycleEvents"] if e["status"] == "Failed")
+    assert failed["lifecycleEventName"] == "DownloadBundle"
+    assert failed["diagnostics"]["message"] == "Access Denied"
+    w.client("iam").put_role_policy(
+        RoleName=r["instance_profile"],
+        PolicyName="kms",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key["Arn"]}],
+            }
+        ),
+    )
+    assert w.wait(w.deploy(r["deployment_group"], r["bucket"], "kms.zip"))["status"] == "Succeeded"
+
+
+def test_without_a_revision_the_last_good_one_is_redeployed(w: World) -> None:
+    r = scenarios.build(w, count=1)
+    cd = w.client("codedeploy")
+    again = cd.create_deployment(
+        applicationName=r["application"], deploymentGroupName=r["deployment_group"]
+    )["deploymentId"]
+    info = w.wait(again)
+    assert info["status"] == "Succeeded"
+    assert info["revision"]["s3Location"]["key"] == r["key"]
+
+
+def test_agent_log_tells_what_happened(w: World) -> None:
+    r = scenarios.build(w, count=1, tags={"sandbox:hook:ApplicationStart": "exit=2"})
+    (iid,) = r["instance_ids"]
+    ssm = w.client("ssm")
+    cmd = ssm.send_command(
+        InstanceIds=[iid],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": ["tail -n 3 /var/log/aws/codedeploy-agent/codedeploy-agent.log"]},
+    )["Command"]
+    out = ssm.get_command_invocation(CommandId=cmd["CommandId"], InstanceId=iid)
+    assert "failed with exit code 2" in out["StandardOutputContent"]

@@ -224,3 +224,25 @@ def test_managed_policies_the_app_attaches_exist(iam) -> None:
         "arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforAWSCodeDeploy",
     ):
         assert iam.get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
+
+
+def test_resource_policy_naming_the_account_delegates_to_identity_policies() -> None:
+    key_policy = PolicySource(
+        "ResourcePolicy",
+        "resource",
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ]
+        },
+        is_resource_policy=True,
+    )
+    who = Principal(ROLE, None, "123456789012")
+    assert not evaluate("kms:Decrypt", "*", [], resource_policy=key_policy, principal=who).allowed
+    granted = identity(allow("kms:Decrypt"))
+    assert evaluate("kms:Decrypt", "*", granted, resource_policy=key_policy, principal=who).allowed

@@ -804,7 +804,8 @@ def create_deployment(self: Any) -> ActionResult:
             "DeploymentGroupDoesNotExistException",
             f"The deployment group {group_name} does not exist with the user or AWS account.",
         )
-    revision = _validate_revision(self._get_param("revision"))
+    revision = self._get_param("revision") or _last_good_revision(backend, group)
+    revision = _validate_revision(revision)
     config_name = self._get_param("deploymentConfigName")
     if config_name:
         get_config(backend, config_name)
@@ -845,6 +846,19 @@ def create_deployment(self: Any) -> ActionResult:
         register_revision(backend, app, revision, group=group_name)
         group._sandbox_last_attempted = d.deployment_id
     return ActionResult({"deploymentId": d.deployment_id})
+
+
+def _last_good_revision(backend: Any, group: Any) -> dict[str, Any] | None:
+    """Without a revision, CodeDeploy redeploys the group's target (last successful) revision."""
+    best = None
+    for d in backend.deployments.values():
+        if d.deployment_group is not group:
+            continue
+        run = run_of(d, backend)
+        with fleet.LOCK:
+            if run.status(run.tick()) == "Succeeded" and (best is None or run.created > best[0]):
+                best = (run.created, d.revision)
+    return best[1] if best else None
 
 
 def stop_deployment(self: Any) -> ActionResult:

@@ -818,6 +818,8 @@ def download(ctx: DeploymentContext, facts: Facts) -> tuple[str | None, Bundle |
         if _allowed(ctx, facts.role_arn, "s3:ListBucket", f"arn:aws:s3:::{bucket_name}", policy):
             return MSG_NO_KEY, None
         return MSG_ACCESS_DENIED, None
+    if not _kms_readable(ctx, facts, ctx._object):
+        return MSG_ACCESS_DENIED, None
     etag = loc.get("eTag")
     actual = ctx._object.etag
     if etag and etag.strip('"') != actual.strip('"'):
@@ -827,6 +829,23 @@ def download(ctx: DeploymentContext, facts: Facts) -> tuple[str | None, Bundle |
     if ctx._bundle.error:
         return ctx._bundle.error, None
     return None, ctx._bundle
+
+
+def _kms_readable(ctx: DeploymentContext, facts: Facts, obj: Any) -> bool:
+    """SSE-KMS with a customer key: the role needs kms:Decrypt (identity and key policy)."""
+    if getattr(obj, "encryption", None) != "aws:kms":
+        return True
+    key_id = getattr(obj, "kms_key_id", None)
+    if not key_id or "alias/aws/s3" in str(key_id):
+        return True  # the AWS managed key serves every principal allowed to use S3
+    try:
+        from moto.kms.models import kms_backends
+
+        key = kms_backends[ctx.account][ctx.region].describe_key(str(key_id))
+    except Exception:
+        return False
+    assert facts.role_arn
+    return _allowed(ctx, facts.role_arn, "kms:Decrypt", key.arn, key.policy)
 
 
 def _copy_plan(
@@ -945,6 +964,8 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         for name in EVENTS:
             if name not in done:
                 events.append(EventOutcome(name, 0.0, "Skipped", None))
+        if facts.agent == "running" and facts.credentials:
+            _agent_log(st, ctx, events)
         return TargetOutcome(events, status, effects)
 
     if facts.agent != "running" or not facts.credentials:
@@ -1033,6 +1054,32 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
 
     effects.append(remember)
     return finish("Succeeded", effects)
+
+
+def _agent_log(st: InstanceState, ctx: DeploymentContext, events: list[EventOutcome]) -> None:
+    """What the agent writes to its own log and the deployments log while it works."""
+    offset = 0.0
+    prefix = "InstanceAgent::Plugins::CodeDeployPlugin::CommandPoller"
+    for ev in events:
+        if ev.status == "Skipped":
+            continue
+        stamp = _ts(ctx.started + timedelta(seconds=offset))
+        offset += ev.duration
+        st.log(
+            DEPLOYMENTS_LOG,
+            f"[{stamp}] [{ctx.deployment_id}] LifecycleEvent - {ev.name}: {ev.status}",
+        )
+        st.log(
+            AGENT_LOG,
+            f"{stamp} INFO  [codedeploy-agent(1)]: {prefix}: Calling "
+            f'PutHostCommandComplete: "{"Failed" if ev.status == "Failed" else "Succeeded"}"',
+        )
+        if ev.status == "Failed" and ev.diagnostics:
+            st.log(
+                AGENT_LOG,
+                f"{stamp} ERROR [codedeploy-agent(1)]: {prefix}: Error during perform: "
+                f"{ev.diagnostics['errorCode']} - {ev.diagnostics['message']}",
+            )
 
 
 def when(ctx: DeploymentContext, offset: float) -> datetime:

@@ -130,8 +130,12 @@ def resource_matches(pattern: str, resource: str, context: Mapping[str, list[str
     return _glob(pattern, resource)
 
 
-def principal_matches(spec: Any, who: Principal) -> bool:
-    """Does a policy Principal element name `who`?"""
+def principal_matches(spec: Any, who: Principal, *, direct: bool = False) -> bool:
+    """Does a policy Principal element name `who`?
+
+    With `direct`, naming the whole account (its id or `:root`) does not count: in a resource
+    policy that only delegates to the account's IAM policies, it grants nothing by itself.
+    """
     if spec == "*" or spec == {"AWS": "*"}:
         return True
     if not isinstance(spec, Mapping):
@@ -144,7 +148,15 @@ def principal_matches(spec: Any, who: Principal) -> bool:
             if kind == "AWS" and who.arn:
                 if value == "*" or value == who.arn:
                     return True
-                if who.account and value in (who.account, f"arn:aws:iam::{who.account}:root"):
+                if (
+                    not direct
+                    and who.account
+                    and value
+                    in (
+                        who.account,
+                        f"arn:aws:iam::{who.account}:root",
+                    )
+                ):
                     return True
                 # assumed-role session of the role
                 if ":assumed-role/" in who.arn and value.endswith(":role/" + who.arn.split("/")[1]):
@@ -385,6 +397,13 @@ def evaluate(
             if effect == "Deny":
                 denies.append((source, index))
             elif effect == "Allow":
+                if (
+                    is_resource
+                    and "Principal" in stmt
+                    and principal is not None
+                    and not principal_matches(stmt["Principal"], principal, direct=True)
+                ):
+                    continue  # granted to the account: identity policies must allow it
                 allows.append((source, index))
                 if is_resource:
                     resource_allowed = True

@@ -46,3 +46,21 @@ def test_files_travis_with_sandbox_account(run_wizard, sandbox_env, sandbox_ctx,
     bucket = f"shop-codedeploy-{sandbox_ctx.account}-us-east-1"
     assert [d["bucket"] for d in data["deploy"]] == [bucket, bucket]
     assert all(d["region"] == "us-east-1" for d in data["deploy"])
+
+
+def test_generated_files_deploy_successfully(run_wizard, sandbox_env, tmp_path):
+    """The proof that matters: apply, then `wizard files`, then a deployment of that bundle
+    succeeds on the simulated fleet (every lifecycle event, our hook script included)."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        "application: files-e2e-deploy\nregion: us-east-1\ninstances:\n  launch: 1\n"
+        "bundle:\n  hooks: [ApplicationStart, ValidateService]\nci:\n  provider: none\n"
+    )
+    (tmp_path / "index.html").write_text("<h1>hello</h1>\n")
+    r = run_wizard("apply", "--yes", "--project-dir", str(tmp_path), env=sandbox_env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = run_wizard("files", "--project-dir", str(tmp_path), env=sandbox_env)
+    assert r.returncode == 0, r.stderr
+    assert "created scripts/validate_service.sh" in r.stdout
+    r = run_wizard("deploy", "--wait", "--project-dir", str(tmp_path), env=sandbox_env, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "ValidateService   Succeeded" in r.stdout + r.stderr

@@ -247,3 +247,26 @@ deploy:
         "bucket": "b",
         "key": "api.zip",
     }
+
+
+def test_deploy_in_a_stage_is_updated_there():
+    old = """\
+language: python
+jobs:
+  include:
+    - stage: test
+      script: pytest
+    - stage: deploy
+      script: skip
+      deploy:
+        - provider: codedeploy
+          application: renderer
+          bucket: b
+          key: k.zip
+"""
+    data = load(merge_travis(old, T))
+    assert "deploy" not in data and "before_deploy" not in data
+    stage = data["jobs"]["include"][1]
+    assert [d["provider"] for d in stage["deploy"]] == ["s3", "codedeploy"]
+    assert "dpl_cd_upload" in stage["before_deploy"][-1]
+    assert data["jobs"]["include"][0] == {"stage": "test", "script": "pytest"}

@@ -208,3 +208,24 @@ def test_every_rule_id_in_the_sources_is_catalogued():
             found.add(f"appspec.permissions-{name}")
     found -= {"appspec.yml", "appspec.json", "workflow.yml"}  # file names, not rules
     assert found - set(RULES) == set()
+
+
+def test_rules_apply_inside_stages():
+    text = """\
+language: python
+before_deploy: cd dist
+jobs:
+  include:
+    - stage: deploy
+      deploy:
+        - provider: codedeploy
+          application: a
+          bucket: b
+          key: k.zip
+        - provider: s3
+          bucket: b
+          local_dir: out
+"""
+    rules = by_rule(validate_travis_text(text))
+    assert rules["travis.before-deploy-cd"][0].line == 2
+    assert rules["travis.deploy-order"][0].line == 11

@@ -156,14 +156,40 @@ def merge_travis(old_text: str, t: TravisTarget) -> str:
     else:
         doc = CommentedMap()
         new_file = True
-    _merge_before_deploy(doc, t)
-    _merge_deploy(doc, t)
+    scope = _scope(doc, t)
+    _merge_before_deploy(scope, t)
+    _merge_deploy(scope, t)
     if t.slack:
         _merge_slack(doc)
     buf = io.StringIO()
     yml.dump(doc, buf)
     text = buf.getvalue()
     return (HEADER + text) if new_file else text
+
+
+def _job_scopes(doc: Any) -> list[Any]:
+    """Job entries that can hold their own deploy (jobs.include / matrix.include)."""
+    out = []
+    for key in ("jobs", "matrix"):
+        jobs = doc.get(key)
+        include = jobs.get("include") if isinstance(jobs, dict) else None
+        if isinstance(include, list):
+            out += [j for j in include if isinstance(j, dict)]
+    return out
+
+
+def _scope(doc: Any, t: TravisTarget) -> Any:
+    """Where our deploy lives: the job (stage) that already deploys with CodeDeploy, else the
+    top level, so that an existing stage deploy is updated rather than a second one added."""
+
+    def has_codedeploy(m: Any) -> bool:
+        deploy = m.get("deploy")
+        entries = deploy if isinstance(deploy, list) else [deploy]
+        return any(_provider(e) == "codedeploy" for e in entries)
+
+    if has_codedeploy(doc):
+        return doc
+    return next((j for j in _job_scopes(doc) if has_codedeploy(j)), doc)
 
 
 def _cm(data: dict[str, Any]) -> Any:

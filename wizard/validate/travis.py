@@ -123,9 +123,25 @@ class _Rules:
 
     def run(self) -> None:
         self.secrets(self.root, [], set())
-        commands = self.before_deploy()
-        entries = self.deploy_entries()
-        self.deploy_rules(entries, commands)
+        commands = self.before_deploy(self.top)
+        self.deploy_rules(self.deploy_entries(self.top), commands)
+        for job in self.jobs():  # stages inherit the top level's before_deploy
+            fields = {name: (k, v) for name, k, v in yn.items(self.loader, job)}
+            job_commands = self.before_deploy(fields) if "before_deploy" in fields else commands
+            entries = self.deploy_entries(fields)
+            if entries:
+                self.deploy_rules(entries, job_commands)
+
+    def jobs(self) -> list[MappingNode]:
+        """Entries of jobs.include / matrix.include (each may have its own deploy)."""
+        out: list[MappingNode] = []
+        for key in ("jobs", "matrix"):
+            if key not in self.top:
+                continue
+            for name, _, val in yn.items(self.loader, self.top[key][1]):
+                if name == "include" and isinstance(val, SequenceNode):
+                    out += [j for j in val.value if isinstance(j, MappingNode)]
+        return out
 
     # ------------------------------------------------------------------ secrets
     def secrets(self, node: Node, path: list[str], seen: set[int]) -> None:
@@ -175,10 +191,10 @@ class _Rules:
                     )
 
     # ------------------------------------------------------------------ before_deploy
-    def before_deploy(self) -> list[str]:
-        if "before_deploy" not in self.top:
+    def before_deploy(self, scope: dict[str, tuple[Node, Node]]) -> list[str]:
+        if "before_deploy" not in scope:
             return []
-        _, node = self.top["before_deploy"]
+        _, node = scope["before_deploy"]
         items = node.value if isinstance(node, SequenceNode) else [node]
         commands: list[str] = []
         for item in items:
@@ -206,10 +222,12 @@ class _Rules:
         return commands
 
     # ------------------------------------------------------------------ deploy
-    def deploy_entries(self) -> list[tuple[MappingNode, dict[str, tuple[Node, Node]]]]:
-        if "deploy" not in self.top:
+    def deploy_entries(
+        self, scope: dict[str, tuple[Node, Node]]
+    ) -> list[tuple[MappingNode, dict[str, tuple[Node, Node]]]]:
+        if "deploy" not in scope:
             return []
-        _, node = self.top["deploy"]
+        _, node = scope["deploy"]
         items = node.value if isinstance(node, SequenceNode) else [node]
         out = []
         for item in items:

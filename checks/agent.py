@@ -20,13 +20,16 @@ INSTALL_DOC = "AWS-ConfigureAWSPackage"
 
 def install_fix(region: str, online: list[str]) -> Fix:
     cmds = [
-        f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids {' '.join(online[:5]) or 'INSTANCE_ID'} "
+        f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids "
+        f"{' '.join(online[:5]) or 'INSTANCE_ID'} "
         "--parameters action=Install,name=AWSCodeDeployAgent",
-        f"# or on the instance: wget https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install "
+        "# or on the instance: wget "
+        f"https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install "
         "&& chmod +x install && sudo ./install auto && sudo systemctl start codedeploy-agent",
     ]
     return Fix(
-        f"Install and start the CodeDeploy agent ({INSTALL_DOC} through SSM, or the install script).",
+        f"Install and start the CodeDeploy agent ({INSTALL_DOC} through SSM, or the install "
+        "script).",
         cmds,
         automatic=bool(online),
         action="install-agent" if online else None,
@@ -59,7 +62,8 @@ def running(ctx) -> Result:
         )
         if not need:
             return passed(
-                f"the agent ran lifecycle events on every instance it was asked to ({len(failed)} failed later)"
+                f"the agent ran lifecycle events on every instance it was asked to ({len(failed)} "
+                "failed later)"
                 if failed
                 else "the agent ran the deployment on every instance",
                 evidence=evidence,
@@ -165,7 +169,8 @@ def clock(ctx) -> Result:
         "agent.clock",
         "the instance clock is off and AWS rejects the agent's requests (Signature expired)",
         Fix(
-            "Sync the clock (chrony / Amazon Time Sync Service at 169.254.169.123), then restart the agent.",
+            "Sync the clock (chrony / Amazon Time Sync Service at 169.254.169.123), then restart "
+            "the agent.",
             ["sudo chronyc makestep", "sudo systemctl restart codedeploy-agent"],
         ),
     )
@@ -182,9 +187,11 @@ def imds(ctx) -> Result:
         "Update the agent to the current release (old agents cannot use IMDSv2), or allow IMDSv1 "
         "on the instance meanwhile.",
         [
-            "aws ssm send-command --document-name AWS-ConfigureAWSPackage --instance-ids INSTANCE_ID "
+            "aws ssm send-command --document-name AWS-ConfigureAWSPackage --instance-ids "
+            "INSTANCE_ID "
             "--parameters action=Install,name=AWSCodeDeployAgent",
-            "aws ec2 modify-instance-metadata-options --instance-id INSTANCE_ID --http-tokens optional",
+            "aws ec2 modify-instance-metadata-options --instance-id INSTANCE_ID --http-tokens "
+            "optional",
         ],
     )
     res = _pointed_result(
@@ -206,7 +213,7 @@ def imds(ctx) -> Result:
 
 @check("agent.restart", "No agent restart mid-event", priority=28)
 def restart(ctx) -> Result:
-    """'Failing in-progress lifecycle event after an agent restart': the agent (or instance) restarted."""
+    """'Failing in-progress lifecycle event after an agent restart': the agent restarted."""
     res = _pointed_result(
         ctx,
         "agent.restart",

@@ -31,7 +31,8 @@ def appspec(ctx) -> Result:
             evidence=evidence,
             instances=ids,
             fix=Fix(
-                "Upload a zip (or tar/tgz) made from the bundle folder, with the matching bundleType.",
+                "Upload a zip (or tar/tgz) made from the bundle folder, with the matching "
+                "bundleType.",
                 ["wizard deploy"],
             ),
         )

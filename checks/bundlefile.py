@@ -2,7 +2,8 @@
 
 The agent accepts `appspec.yml` or `appspec.yaml` at the bundle root, and strips at most one
 top-level directory, only when that directory holds the appspec. The appspec is validated with the
-project's validator (`wizard.validate.appspec`) when it is available, else with the agent's core rules.
+project's validator (`wizard.validate.appspec`) when it is available, else with the agent's
+core rules.
 """
 
 from __future__ import annotations

@@ -102,7 +102,8 @@ def writable(ctx) -> Result:
                         continue  # missing: the agent creates it if the parent is writable
                     if not can_write(user, st):
                         problems.setdefault(
-                            f"{p} is {st[0]}:{st[1]} {st[2]:o}, not writable by the agent user {user}",
+                            f"{p} is {st[0]}:{st[1]} {st[2]:o}, not writable by the agent user "
+                            f"{user}",
                             [],
                         ).append(iid)
                     break
@@ -140,7 +141,8 @@ def writable(ctx) -> Result:
         msg_ids = sorted(f.instance_id for f in pointed)
         detail = " (SSM offline: could not look inside)" if unseen else ""
         return fail(
-            f"{count_phrase(len(msg_ids), total)}: {first.cause.label} — {first.message[:160]}{detail}",
+            f"{count_phrase(len(msg_ids), total)}: {first.cause.label} — "
+            f"{first.message[:160]}{detail}",
             evidence=evidence,
             instances=msg_ids,
             fix=Fix(
@@ -151,7 +153,8 @@ def writable(ctx) -> Result:
     if unseen:
         how = inside.how_to_look(unseen, f"stat -c '%U:%G %a' {dests[0] if dests else '/'}")
         return warn(
-            f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not allowed)",
+            f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not "
+            "allowed)",
             evidence=evidence,
             instances=unseen,
             fix=Fix(f"Look by hand: {how}", [how]),
@@ -162,8 +165,8 @@ def writable(ctx) -> Result:
             evidence=evidence,
         )
     return passed(
-        f"{', '.join(dests) or 'no destinations'} writable on {count_phrase(len(ids), total)} looked at"
-        + (f"; runas users exist ({', '.join(runas)})" if runas else ""),
+        f"{', '.join(dests) or 'no destinations'} writable on {count_phrase(len(ids), total)} "
+        "looked at" + (f"; runas users exist ({', '.join(runas)})" if runas else ""),
         evidence=evidence,
     )
 
@@ -201,7 +204,8 @@ def file_exists(ctx) -> Result:
         evidence["clashes"] = {k: [f.instance_id for f in v] for k, v in groups}
         msg_ids = sorted(f.instance_id for f in pointed)
         return fail(
-            f"{count_phrase(len(msg_ids), total)}: a file already exists at {groups[0][0] or 'the destination'} "
+            f"{count_phrase(len(msg_ids), total)}: a file already exists at "
+            f"{groups[0][0] or 'the destination'} "
             f"(file_exists_behavior {behavior} from the {source})",
             evidence=evidence,
             instances=msg_ids,
@@ -244,7 +248,8 @@ def file_exists(ctx) -> Result:
         status = warn if previous else fail
         extra = " (unless the last successful deployment put them there)" if previous else ""
         return status(
-            f"{count_phrase(len(cids), total)}: {first} already exists and file_exists_behavior is DISALLOW{extra}",
+            f"{count_phrase(len(cids), total)}: {first} already exists and file_exists_behavior "
+            f"is DISALLOW{extra}",
             evidence=evidence,
             instances=sorted({i for v in clashes.values() for i in v}),
             fix=fix,

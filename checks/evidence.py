@@ -245,7 +245,7 @@ class Evidence:
         return self.memo("failed-target-ids", lambda: self._list_targets("Failed"))
 
     def target_ids(self) -> list[str]:
-        """Every target of the deployment (instance ids); one listing only when some did not fail."""
+        """Every target of the deployment (instance ids); listed again only if some did not fail."""
         dep = self.deployment()
         if not dep:
             return []
@@ -522,7 +522,7 @@ class Evidence:
                     if i.get("IamInstanceProfile", {}).get("Arn")
                 }
             )
-            return dict(zip(arns, self.fan_out(self.instance_profile, arns)))
+            return dict(zip(arns, self.fan_out(self.instance_profile, arns), strict=False))
 
         return self.memo("profiles", load)
 
@@ -636,7 +636,8 @@ class Evidence:
             if int(head.get("ContentLength") or 0) > limit:
                 raise Unavailable(
                     f"the bundle is larger than {limit // (1024 * 1024)} MiB; not downloaded",
-                    f"aws s3 cp s3://{loc['bucket']}/{loc['key']} . && unzip -l {loc['key'].rsplit('/', 1)[-1]}",
+                    f"aws s3 cp s3://{loc['bucket']}/{loc['key']} . && unzip -l "
+                    f"{loc['key'].rsplit('/', 1)[-1]}",
                 )
             kwargs: dict[str, Any] = {"Bucket": loc["bucket"], "Key": loc["key"]}
             if loc.get("version"):

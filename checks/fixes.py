@@ -81,7 +81,8 @@ def _describe(action: str, p: dict[str, Any]) -> tuple[str, list[str]]:
     if action == "install-agent":
         n = len(p["instances"])
         return (
-            f"install and start the CodeDeploy agent on {n} instance(s) with AWS-ConfigureAWSPackage",
+            f"install and start the CodeDeploy agent on {n} instance(s) with "
+            "AWS-ConfigureAWSPackage",
             [f"ssm:SendCommand ×{(n + 49) // 50}"],
         )
     return action, []

@@ -35,7 +35,8 @@ def _group_or_fail(ctx) -> tuple[dict[str, Any] | None, Result | None]:
                 u.reason,
                 evidence={"error": u.code},
                 fix=Fix(
-                    "Create the application and deployment group (wizard apply), then deploy again.",
+                    "Create the application and deployment group (wizard apply), then deploy "
+                    "again.",
                     ["wizard apply"],
                 ),
             )
@@ -179,7 +180,8 @@ def health(ctx) -> Result:
     possible = need < n or (name == "CodeDeployDefault.OneAtATime" and n >= 1) or n == 0
     app, group = ctx.ev.application, ctx.ev.group_name
     fix = Fix(
-        "Use a deployment config this fleet can satisfy (AllAtOnce for one instance), or add instances.",
+        "Use a deployment config this fleet can satisfy (AllAtOnce for one instance), or add "
+        "instances.",
         [
             f"aws deploy update-deployment-group --application-name {app} "
             f"--current-deployment-group-name {group} "

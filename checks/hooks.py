@@ -94,7 +94,8 @@ def failed(ctx) -> Result:
         evidence={"failures": rows},
         instances=sorted({i for r in rows for i in r["instances"]}),
         fix=Fix(
-            f"Fix the script ({top['hint']}), then deploy again. The full output is in scripts.log.",
+            f"Fix the script ({top['hint']}), then deploy again. The full output is in "
+            "scripts.log.",
             [f"sudo tail -n 100 {log}", "wizard deploy"],
         ),
     )

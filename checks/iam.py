@@ -1,4 +1,4 @@
-"""iam.*: the service role CodeDeploy assumes, and the instance profile the agent's credentials come from."""
+"""iam.*: the service role CodeDeploy assumes, and the instance profile behind the agent."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def service_role(ctx) -> Result:
         problems.append(f"{name} is not trusted by {CODEDEPLOY}{hint}")
         fixes.append(
             Fix(
-                f"Let CodeDeploy assume {name} (a trust statement with confused-deputy conditions).",
+                f"Let CodeDeploy assume {name} (a trust statement with confused-deputy "
+                "conditions).",
                 [
                     f"aws iam update-assume-role-policy --role-name {name} --policy-document "
                     f"file://codedeploy-trust.json   # Principal.Service={CODEDEPLOY}, "
@@ -92,7 +93,8 @@ def service_role(ctx) -> Result:
             fixes.append(attach)
         elif not problems:
             return warn(
-                f"{name} lacks AWSCodeDeployRole (custom policies attached: check they cover EC2 and Auto Scaling)",
+                f"{name} lacks AWSCodeDeployRole (custom policies attached: check they cover EC2 "
+                "and Auto Scaling)",
                 evidence=evidence,
                 fix=attach,
             )
@@ -194,10 +196,12 @@ def instance_profile(ctx) -> Result:
         name = _suggest_profile(ctx, good)
         cmd_name = name or "PROFILE_NAME"
         fix = Fix(
-            f"Attach the instance profile {cmd_name} to {id_list(first_ids)}, then restart the agent "
+            f"Attach the instance profile {cmd_name} to {id_list(first_ids)}, then restart the "
+            "agent "
             "(it caches missing credentials).",
             [
-                f"aws ec2 associate-iam-instance-profile --instance-id {i} --iam-instance-profile Name={cmd_name}"
+                f"aws ec2 associate-iam-instance-profile --instance-id {i} --iam-instance-profile "
+                f"Name={cmd_name}"
                 for i in first_ids[:3]
             ]
             + ["sudo systemctl restart codedeploy-agent   # on each instance"],

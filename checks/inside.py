@@ -66,10 +66,7 @@ def _appspec_or_none(ev: Evidence) -> dict[str, Any] | None:
 def ids_to_look_at(ev: Evidence) -> list[str]:
     """Failed targets (a deployment) or every matched instance (preflight); running ones only."""
     insts = ev.instances()
-    if ev.deployment():
-        ids = [i for i in ev.failed_target_ids() if i in insts]
-    else:
-        ids = list(insts)
+    ids = [i for i in ev.failed_target_ids() if i in insts] if ev.deployment() else list(insts)
     return sorted(i for i in ids if insts[i].get("State", {}).get("Name") == "running")
 
 

@@ -1,8 +1,8 @@
 """The catalogue: every check registers itself here with `@check(...)`.
 
-Ids are a public contract (users select and script on them), so the registry refuses duplicates and
-keeps catalogue order: the order of `AREAS`, then the order of definition within a module. That order
-is the output order whatever order checks finish in.
+Ids are a public contract (users select and script on them), so the registry refuses
+duplicates and keeps catalogue order: the order of `AREAS`, then the order of definition within
+a module. That order is the output order whatever order checks finish in.
 """
 
 from __future__ import annotations

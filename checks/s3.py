@@ -1,4 +1,4 @@
-"""s3.*: the revision object: there, unchanged, in the right region, readable by every instance role."""
+"""s3.*: the revision object: there, unchanged, in the right region, readable by every role."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def bundle_exists(ctx) -> Result:
                 "Upload the bundle again (or pin a versionId) and deploy again.",
                 [
                     "wizard deploy",
-                    f"aws s3api list-object-versions --bucket {loc['bucket']} --prefix {loc['key']}",
+                    f"aws s3api list-object-versions --bucket {loc['bucket']} --prefix "
+                    f"{loc['key']}",
                 ],
             ),
         )
@@ -72,10 +73,12 @@ def bundle_exists(ctx) -> Result:
     want = str(loc.get("eTag") or "").strip('"')
     if want and etag and want != etag:
         return fail(
-            f"{url} changed after the deployment was created (ETag {etag}, the deployment expects {want})",
+            f"{url} changed after the deployment was created (ETag {etag}, the deployment expects "
+            f"{want})",
             evidence=evidence,
             fix=Fix(
-                "Never overwrite a deployed key: upload each bundle under a new key (or pin versionId), "
+                "Never overwrite a deployed key: upload each bundle under a new key (or pin "
+                "versionId), "
                 "then deploy again.",
                 ["wizard deploy"],
             ),
@@ -83,7 +86,8 @@ def bundle_exists(ctx) -> Result:
     pointed = [f for f in ctx.pointed("s3.bundle-exists")]
     if pointed:
         return warn(
-            f"{url} exists now, but {count_phrase(len(pointed), None)} could not find it during the deployment",
+            f"{url} exists now, but {count_phrase(len(pointed), None)} could not find it during "
+            "the deployment",
             evidence=evidence,
             instances=sorted(f.instance_id for f in pointed),
             fix=Fix("Deploy again.", ["wizard deploy"]),
@@ -116,7 +120,8 @@ def bundle_region(ctx) -> Result:
             f"bucket {loc['bucket']} is in {region}, the instances are in {ctx.ev.region}",
             evidence=evidence,
             fix=Fix(
-                f"Use a revision bucket in {ctx.ev.region} (the agent downloads from its own region).",
+                f"Use a revision bucket in {ctx.ev.region} (the agent downloads from its own "
+                "region).",
                 [
                     f"aws s3 mb s3://{loc['bucket']}-{ctx.ev.region} --region {ctx.ev.region}",
                     "wizard deploy",
@@ -143,7 +148,8 @@ def _read_policy_fix(role: str, bucket: str, key: str) -> Fix:
     return Fix(
         f"Let {role} read the revisions: an inline policy scoped to {resource}.",
         [
-            f"aws iam put-role-policy --role-name {role} --policy-name codedeploy-wizard-revision-read "
+            f"aws iam put-role-policy --role-name {role} --policy-name "
+            "codedeploy-wizard-revision-read "
             f"--policy-document '{json.dumps(doc, separators=(',', ':'))}'"
         ],
         automatic=True,
@@ -219,7 +225,8 @@ def bundle_readable(ctx) -> Result:
             return info(f"{names} appear to be allowed to read {obj}{label}", evidence=evidence)
         if pointed:
             return warn(
-                f"{names} may read the bundle now, but {count_phrase(len(pointed), total)} got Access Denied "
+                f"{names} may read the bundle now, but {count_phrase(len(pointed), total)} got "
+                "Access Denied "
                 "during the deployment (policy changed since, or KMS?)",
                 evidence=evidence,
                 instances=sorted(f.instance_id for f in pointed),
@@ -241,9 +248,13 @@ def bundle_readable(ctx) -> Result:
             == "explicitDeny"
         )
         where = "the bucket policy" if in_bucket else "an identity policy"
-        summary = f"{count_phrase(len(ids), total)}: role {rname} is denied s3:GetObject by an explicit Deny in {where}{label}"
+        summary = (
+            f"{count_phrase(len(ids), total)}: role {rname} is denied s3:GetObject "
+            f"by an explicit Deny in {where}{label}"
+        )
         fix = Fix(
-            f"Remove or narrow the Deny statement in {where} (not automatic: a Deny protects data).",
+            f"Remove or narrow the Deny statement in {where} (not automatic: a Deny protects "
+            "data).",
             [f"aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text"],
         )
     else:
@@ -263,7 +274,7 @@ def _account(role_arn: str) -> str:
 
 @check("s3.kms", "Bundle encryption key usable", requires=("s3.bundle-exists",), priority=36)
 def kms(ctx) -> Result:
-    """An SSE-KMS bundle can be decrypted by every instance role (identity policy and key policy)."""
+    """An SSE-KMS bundle can be decrypted by every instance role (identity and key policy)."""
     loc = _loc(ctx)
     if not loc:
         return _no_revision(ctx)
@@ -329,13 +340,15 @@ def kms(ctx) -> Result:
     if denied:
         total = len(ctx.ev.instances())
         return fail(
-            f"{count_phrase(len(ids), total)}: role {denied[0]} may not kms:Decrypt with {key_arn}{label}",
+            f"{count_phrase(len(ids), total)}: role {denied[0]} may not kms:Decrypt with "
+            f"{key_arn}{label}",
             evidence=evidence,
             instances=sorted(ids),
             fix=Fix(
                 f"Allow kms:Decrypt on {key_arn} for {denied[0]} (and in the key policy).",
                 [
-                    f"aws iam put-role-policy --role-name {denied[0]} --policy-name codedeploy-wizard-kms "
+                    f"aws iam put-role-policy --role-name {denied[0]} --policy-name "
+                    "codedeploy-wizard-kms "
                     f'--policy-document \'{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow",'
                     f'"Action":"kms:Decrypt","Resource":"{key_arn}"}}]}}\''
                 ],

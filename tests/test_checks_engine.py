@@ -14,7 +14,7 @@ from tests.checks_world import FakeEvidence, build, probes, target
 
 moto = pytest.importorskip("moto")
 
-NOT_RECEIVED = "CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs on your host and make sure the agent is running and can connect to the CodeDeploy server."
+NOT_RECEIVED = "CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs on your host and make sure the agent is running and can connect to the CodeDeploy server."  # noqa: E501
 
 
 @pytest.fixture(scope="module")
@@ -212,7 +212,7 @@ def test_bucket_in_another_region(ctx):
         target(
             w.instance_ids[0],
             "DownloadBundle",
-            message="The bucket you are attempting to access must be addressed using the specified endpoint.",
+            message="The bucket you are attempting to access must be addressed using the specified endpoint.",  # noqa: E501
         )
     ]
     ev = FakeEvidence(
@@ -225,7 +225,7 @@ def test_bucket_in_another_region(ctx):
 
 def test_appspec_missing_at_root_names_the_nested_one(ctx):
     w = build(ctx, n=1, bundle={"app/appspec.yml": "version: 0.0\nos: linux\n", "other/x": "y"})
-    msg = 'The CodeDeploy agent did not find an AppSpec file within the unpacked revision directory at revision-relative path "appspec.yml".'
+    msg = 'The CodeDeploy agent did not find an AppSpec file within the unpacked revision directory at revision-relative path "appspec.yml".'  # noqa: E501
     ev = FakeEvidence(
         ctx,
         w,
@@ -248,7 +248,7 @@ def test_hook_failure_grouped_with_log_tail(ctx):
             "ApplicationStart",
             code="ScriptFailed",
             script="scripts/start.sh",
-            message="Script at specified location: scripts/start.sh run as user root failed with exit code 1",
+            message="Script at specified location: scripts/start.sh run as user root failed with exit code 1",  # noqa: E501
             log="[stderr]boom: port 80 in use",
         )
         for i in w.instance_ids
@@ -294,7 +294,7 @@ def test_agent_absent_seen_through_run_command(ctx):
 
 
 def test_destination_not_writable_and_runas_missing(ctx):
-    appspec = "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv/app\nhooks:\n  ApplicationStart:\n    - location: start.sh\n      runas: deploy\n"
+    appspec = "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv/app\nhooks:\n  ApplicationStart:\n    - location: start.sh\n      runas: deploy\n"  # noqa: E501
     w = build(ctx, n=1, bundle={"appspec.yml": appspec, "start.sh": "#!/bin/bash\n"})
     iid = w.instance_ids[0]
     msg = "Permission denied @ dir_s_mkdir - /srv/app"
@@ -325,7 +325,7 @@ def test_destination_not_writable_and_runas_missing(ctx):
 def test_file_exists_message(ctx):
     w = build(ctx, n=1)
     iid = w.instance_ids[0]
-    msg = "The deployment failed because a specified file already exists at this location: /var/www/app/index.html"
+    msg = "The deployment failed because a specified file already exists at this location: /var/www/app/index.html"  # noqa: E501
     ev = FakeEvidence(
         ctx,
         w,

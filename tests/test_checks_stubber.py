@@ -1,6 +1,7 @@
-"""What no emulator produces, with botocore's Stubber (responses validated against the service model,
-shaped like the AWS documentation's examples): denied simulation, clock skew, IMDSv2 401 with an old
-agent, an agent restart mid-event, an SSE-KMS bundle without kms:Decrypt; and the batching rules
+"""What no emulator produces, with botocore's Stubber (responses validated against the service
+model, shaped like the AWS documentation's examples): denied simulation, clock skew, IMDSv2 401
+with an old agent, an agent restart mid-event, an SSE-KMS bundle without kms:Decrypt; and the
+batching rules
 (25 targets per BatchGetDeploymentTargets, pagination) at the wire level.
 """
 
@@ -80,8 +81,10 @@ def deployment(
     if code:
         info["errorInformation"] = {
             "code": code,
-            "message": "The overall deployment failed because too many individual instances failed deployment, "
-            "too few healthy instances are available for deployment, or some instances in your deployment "
+            "message": "The overall deployment failed because too many individual instances failed "
+            "deployment, "
+            "too few healthy instances are available for deployment, or some instances in your "
+            "deployment "
             "group are experiencing problems.",
         }
     return {"deploymentInfo": info}
@@ -191,10 +194,14 @@ def test_batches_of_25_targets_and_pagination(ctx):
             "clock",
         ),
         (
-            "CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy agent logs "
-            "on your host and make sure the agent is running and can connect to the CodeDeploy server.",
-            "ERROR [codedeploy-agent(3120)]: InstanceAgent::Plugins::CodeDeployPlugin::CommandPoller: "
-            "Error during perform: InstanceMetadata::InstanceMetadataError - HTTP error from metadata "
+            "CodeDeploy agent was not able to receive the lifecycle event. Check the CodeDeploy "
+            "agent logs "
+            "on your host and make sure the agent is running and can connect to the CodeDeploy "
+            "server.",
+            "ERROR [codedeploy-agent(3120)]: "
+            "InstanceAgent::Plugins::CodeDeployPlugin::CommandPoller: "
+            "Error during perform: InstanceMetadata::InstanceMetadataError - HTTP error from "
+            "metadata "
             "service, code 401",
             "agent.imds",
             "401",

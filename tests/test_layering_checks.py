@@ -1,7 +1,7 @@
-"""checks/ never imports Textual or the sandbox: diagnose reaches its verdicts only through AWS APIs.
+"""checks/ never imports Textual or the sandbox: diagnose reaches verdicts only through AWS APIs.
 
-Every checks module is imported in a fresh interpreter where `textual` and `wizard.sandbox` cannot be
-imported (a meta path finder refuses them), and then a full import of the catalogue is done too.
+Every checks module is imported in a fresh interpreter where `textual` and `wizard.sandbox`
+cannot be imported (a meta path finder refuses them), then the whole catalogue is loaded.
 """
 
 from __future__ import annotations
@@ -77,5 +77,10 @@ def test_the_blocker_really_blocks():
 def test_no_source_file_in_checks_names_the_sandbox_or_textual():
     for path in Path(checks.__file__).parent.rglob("*.py"):
         text = path.read_text()
-        for word in ("import textual", "from textual", "wizard.sandbox", "from wizard import sandbox"):
+        for word in (
+            "import textual",
+            "from textual",
+            "wizard.sandbox",
+            "from wizard import sandbox",
+        ):
             assert word not in text, f"{path}: {word}"

@@ -3,7 +3,8 @@
 Each world is built through ordinary AWS API calls against the session's sandbox server (the
 sandbox's scenario builders: IAM, EC2 with user data and tags, S3 with a real zip, CodeDeploy), one
 deployment runs to its end on the simulated fleet, then diagnose runs as a user would run it: a
-subprocess with --endpoint-url, reading only the AWS APIs. We assert the first root cause and its fix.
+subprocess with --endpoint-url, reading only the AWS APIs. We assert the first root cause and
+its fix.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def test_diagnose_names_the_root_cause_and_fix(scenario, sandbox_url, run_wizard
 
 def test_healthy_deployment_exits_zero_with_no_root_cause(sandbox_url, run_wizard):
     world = seed(sandbox_url, "healthy")
-    code, doc, stderr = diagnose_json(run_wizard, sandbox_url, world["deployment_id"])
+    code, doc, _stderr = diagnose_json(run_wizard, sandbox_url, world["deployment_id"])
     assert code == 0, [(r["id"], r["summary"]) for r in doc["results"] if r["status"] != "pass"]
     assert doc["deployment"]["status"] == "Succeeded"
     assert doc["root_causes"] == []

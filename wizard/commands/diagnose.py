@@ -150,9 +150,7 @@ def _run_plain(ctx: Any, args: argparse.Namespace, target: dict[str, Any]) -> in
     if args.json:
         doc = report.to_json()
         if args.fix:
-            doc["fixes"] = [
-                {**o.fix.to_json(), "ok": o.ok, "message": o.message} for o in applied
-            ]
+            doc["fixes"] = [{**o.fix.to_json(), "ok": o.ok, "message": o.message} for o in applied]
         print_json(doc)
     else:
         print(text.render(report, verbose=bool(args.verbose), color=use_color()))

@@ -1,0 +1,132 @@
+"""The diagnose TUI screen on the sandbox, driven with App.run_test() and Pilot: rows fill in live,
+the root cause is selected with its evidence and fix, the Fix button shows the plan in a modal and,
+once confirmed, applies it and re-runs the affected checks."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("timed out waiting for the screen")
+        await pilot.pause(0.1)
+
+
+def cell_text(table, row_key: str, column: str) -> str:
+    return str(table.get_cell(row_key, column))
+
+
+def test_screen_shows_root_cause_and_applies_the_fix(sandbox_ctx, sandbox_url):
+    from textual.widgets import Button, DataTable, Static
+
+    from wizard.sandbox import scenarios
+    from wizard.screens.diagnose import DiagnoseApp, DiagnoseScreen, FixPlanScreen
+
+    world = scenarios.seed("role-no-s3-read", sandbox_url)
+    app = DiagnoseApp(sandbox_ctx, deployment_id=world["deployment_id"])
+    seen_live: list[int] = []
+
+    async def scenario():
+        async with app.run_test(size=(180, 50)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, DiagnoseScreen)
+            table = screen.query_one("#diag-checks", DataTable)
+            assert table.row_count >= 13
+            assert "waiting" in cell_text(table, "hooks.failed", "result") or screen.report
+            await wait_for(
+                pilot,
+                lambda: (
+                    (seen_live.append(len(screen.results)) or True) and screen.report is not None
+                ),
+            )
+            assert "[✗]" in cell_text(table, "s3.bundle-readable", "mark")
+            assert "may not s3:GetObject" in cell_text(table, "s3.bundle-readable", "result")
+            root = str(screen.query_one("#diag-root", Static).content)
+            assert root.startswith("Root cause: s3.bundle-readable")
+            assert "2 of 2 instances" in root or "instances — DownloadBundle" in root
+            detail = str(screen.query_one("#diag-detail-text", Static).content)
+            assert "put-role-policy" in detail and "Evidence" in detail
+            fix = screen.query_one("#diag-fix", Button)
+            assert not fix.disabled
+            await pilot.click("#diag-fix")
+            await pilot.pause()
+            assert isinstance(app.screen, FixPlanScreen)
+            plan = str(app.screen.query_one("#fix-plan", Static).content)
+            assert "add inline policy codedeploy-wizard-revision-read" in plan
+            await pilot.click("#apply")
+            await wait_for(
+                pilot,
+                lambda: (
+                    not screen.busy
+                    and "fix(es) applied" in str(screen.query_one("#diag-status", Static).content)
+                ),
+            )
+            assert "[✓]" in cell_text(table, "s3.bundle-readable", "mark") or "[!]" in cell_text(
+                table, "s3.bundle-readable", "mark"
+            )
+            await pilot.press("escape")
+            await pilot.pause()
+        return app.report
+
+    report = run(scenario())
+    assert report is not None and "s3.bundle-readable" not in report.root_causes
+    assert max(seen_live) >= 1
+
+
+def test_cancelling_the_fix_changes_nothing(sandbox_ctx, sandbox_url):
+    from textual.widgets import Static
+
+    from wizard.sandbox import scenarios
+    from wizard.screens.diagnose import DiagnoseApp, FixPlanScreen
+
+    world = scenarios.seed("service-role-untrusted", sandbox_url)
+    app = DiagnoseApp(sandbox_ctx, deployment_id=world["deployment_id"])
+
+    async def scenario():
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.report is not None)
+            assert str(screen.query_one("#diag-root", Static).content).startswith(
+                "Root cause: iam.service-role"
+            )
+            await pilot.press("f")
+            await pilot.pause()
+            assert isinstance(app.screen, FixPlanScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen is screen and not screen.busy
+
+    run(scenario())
+    role = world["service_role_arn"].rsplit("/", 1)[-1]
+    trust = sandbox_ctx.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    assert "codedeploy.amazonaws.com" not in str(trust)
+
+
+def test_unknown_deployment_shows_one_line_error(sandbox_ctx):
+    from textual.widgets import Static
+
+    from wizard.screens.diagnose import DiagnoseApp
+
+    app = DiagnoseApp(sandbox_ctx, deployment_id="d-ZZZZZZZZZ")
+
+    async def scenario():
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: screen.error is not None)
+            assert "d-ZZZZZZZZZ does not exist" in str(
+                screen.query_one("#diag-status", Static).content
+            )
+
+    run(scenario())

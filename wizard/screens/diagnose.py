@@ -1,0 +1,387 @@
+"""DiagnoseScreen: the checks as rows that fill in live, a detail pane with evidence and fix, and a
+Fix button that shows the automatic fixes as a plan and applies them after confirmation.
+
+All AWS work runs in thread workers (`checks.runner.diagnose`, `checks.fixes.apply_fixes`); results
+come back to the UI thread with `call_from_thread`. The screen dismisses with the last Report (or
+None). `DiagnoseApp` hosts it for `wizard diagnose` on a terminal; the wizard app pushes the screen.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Static
+
+if TYPE_CHECKING:  # pragma: no cover
+    from checks.fixes import PlannedFix
+    from checks.model import Result
+    from checks.runner import Report
+
+_STYLE = {
+    "pass": "green",
+    "info": "blue",
+    "warn": "yellow",
+    "skip": "dim",
+    "fail": "bold red",
+    "error": "bold magenta",
+}
+
+
+def _cell(text: str, style: str = "") -> Any:
+    from rich.text import Text
+
+    return Text(text, style=style)
+
+
+class FixPlanScreen(ModalScreen[bool]):
+    """The automatic fixes as a numbered plan; dismisses True when the user applies them."""
+
+    DEFAULT_CSS = """
+    FixPlanScreen { align: center middle; }
+    FixPlanScreen > Vertical { width: 90; max-width: 95%; height: auto; border: thick $warning;
+        background: $surface; padding: 1 2; }
+    FixPlanScreen #fix-plan { margin: 1 0; }
+    FixPlanScreen Horizontal { height: auto; align-horizontal: right; }
+    FixPlanScreen Button { margin-left: 2; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, fixes: list[PlannedFix]) -> None:
+        super().__init__()
+        self.fixes = fixes
+
+    def compose(self) -> ComposeResult:
+        lines = [
+            f"{i}. [{f.check_id}] {f.description}\n   calls: {', '.join(f.calls)}"
+            for i, f in enumerate(self.fixes, 1)
+        ]
+        with Vertical():
+            yield Static("[b]Apply these fixes?[/b] Nothing is deleted or detached.")
+            yield Static("\n".join(lines), id="fix-plan", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Apply", id="apply", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "apply")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class DiagnoseScreen(Screen["Report | None"]):
+    """Diagnose a deployment (or a group, preflight) with live rows and fixes."""
+
+    DEFAULT_CSS = """
+    DiagnoseScreen #diag-title { padding: 0 1; text-style: bold; }
+    DiagnoseScreen #diag-status { padding: 0 1; color: $text-muted; }
+    DiagnoseScreen #diag-status.-failed { color: $error; }
+    DiagnoseScreen #diag-status.-ok { color: $success; }
+    DiagnoseScreen #diag-body { height: 1fr; }
+    DiagnoseScreen #diag-checks { width: 3fr; height: 1fr; }
+    DiagnoseScreen #diag-detail { width: 2fr; height: 1fr; border: round $panel; padding: 0 1; }
+    DiagnoseScreen #diag-root { padding: 0 1; height: auto; }
+    DiagnoseScreen #diag-buttons { height: auto; padding: 0 1; }
+    DiagnoseScreen #diag-buttons Button { margin-right: 2; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "rerun", "Run again"),
+        Binding("f", "fix", "Fix…"),
+    ]
+
+    def __init__(
+        self,
+        ctx: Any,
+        *,
+        deployment_id: str | None = None,
+        application: str | None = None,
+        deployment_group: str | None = None,
+        check_ids: list[str] | None = None,
+        preflight: bool = False,
+        local: bool = False,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.deployment_id = deployment_id
+        self.application = application
+        self.deployment_group = deployment_group
+        self.check_ids = check_ids
+        self.preflight = preflight
+        self.local = local
+        self.report: Report | None = None
+        self.results: dict[str, Result] = {}
+        self.busy = False
+        self.error: str | None = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        badge = "[reverse] SANDBOX [/reverse] " if getattr(self.ctx, "sandbox", False) else ""
+        what = self.deployment_id or " / ".join(
+            x for x in (self.application, self.deployment_group) if x
+        )
+        kind = "Preflight of" if self.preflight else "Diagnose"
+        yield Static(f"{badge}{kind} {what}", id="diag-title")
+        yield Static("Gathering evidence…", id="diag-status", markup=False)
+        with Horizontal(id="diag-body"):
+            yield DataTable(id="diag-checks", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="diag-detail"):
+                yield Static("Select a check to see its evidence and fix.", id="diag-detail-text")
+        yield Static("", id="diag-root", markup=False)
+        with Horizontal(id="diag-buttons"):
+            yield Button("Fix…", id="diag-fix", variant="warning", disabled=True)
+            yield Button("Run again", id="diag-rerun", disabled=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from checks import registry
+
+        table = self.query_one("#diag-checks", DataTable)
+        table.add_column(" ", key="mark", width=3)
+        table.add_column("Check", key="check")
+        table.add_column("Result", key="result")
+        try:
+            selected = registry.select(self.check_ids)
+        except KeyError:
+            selected = registry.all_checks()
+        if not self.local and not self.check_ids:
+            selected = [c for c in selected if not c.id.startswith("local.")]
+        for c in selected:
+            table.add_row(_cell("…", "dim"), c.title, _cell("waiting", "dim"), key=c.id)
+        self._start()
+
+    # ------------------------------------------------------------------ workers (threads)
+    def _start(self) -> None:
+        self.busy = True
+        self._set_buttons()
+        self.run_worker(self._work, thread=True, exclusive=True, group="diagnose")
+
+    def _work(self) -> None:
+        from checks.runner import diagnose
+
+        ui = self.app.call_from_thread
+        try:
+            report = diagnose(
+                self.ctx,
+                deployment_id=self.deployment_id,
+                application=self.application,
+                deployment_group=self.deployment_group,
+                check_ids=self.check_ids,
+                preflight=self.preflight,
+                local=self.local,
+                on_result=lambda r: ui(self._on_result, r),
+            )
+        except Exception as exc:
+            ui(self._failed, exc)
+            return
+        ui(self._done, report)
+
+    def _apply(self, fixes: list[PlannedFix]) -> None:
+        from checks import fixes as fixes_mod
+
+        ui = self.app.call_from_thread
+        assert self.report is not None
+        outcomes = fixes_mod.apply_fixes(
+            self.ctx, fixes, progress=lambda f, st, msg: ui(self._fix_progress, f, st, msg)
+        )
+        done = [o.fix for o in outcomes if o.ok]
+        try:
+            report = fixes_mod.rerun(
+                self.ctx, self.report, done, on_result=lambda r: ui(self._on_result, r)
+            )
+        except Exception as exc:
+            ui(self._failed, exc)
+            return
+        failed = [o for o in outcomes if not o.ok]
+        ui(
+            self._done,
+            report,
+            f"{len(done)} fix(es) applied" + (f", {len(failed)} failed" if failed else ""),
+        )
+
+    # ------------------------------------------------------------------ UI thread
+    def _on_result(self, result: Result) -> None:
+        self.results[result.id] = result
+        table = self.query_one("#diag-checks", DataTable)
+        style = _STYLE[result.status.value]
+        try:
+            table.update_cell(result.id, "mark", _cell(f"[{result.status.symbol}]", style))
+            table.update_cell(
+                result.id, "result", _cell(result.summary, style if result.status.problem else "")
+            )
+        except Exception:  # a row not on screen (e.g. a prerequisite): nothing to update
+            return
+        done = len(self.results)
+        self._status(f"{done} of {table.row_count} checks done…")
+        if table.cursor_row is not None and self._row_key(table.cursor_row) == result.id:
+            self._show(result.id)
+
+    def _done(self, report: Report, note: str | None = None) -> None:
+        from checks.reporters.text import summary_line
+
+        self.report = report
+        self.busy = False
+        for r in report.results:
+            self.results[r.id] = r
+        line = summary_line(report)
+        self._status((note + ". " if note else "") + line, ok=report.exit_code == 0)
+        root = self.query_one("#diag-root", Static)
+        if report.root_causes:
+            first = report.result(report.root_causes[0])
+            text = f"Root cause: {report.root_causes[0]} — {first.summary if first else ''}"
+            groups = self._groups(report)
+            root.update(text + (f"\n{groups}" if groups else ""))
+        else:
+            root.update("No root cause: nothing failed." if report.exit_code == 0 else "")
+        self._set_buttons()
+        table = self.query_one("#diag-checks", DataTable)
+        target = report.root_causes[0] if report.root_causes else None
+        if target is not None:
+            keys = [self._row_key(i) for i in range(table.row_count)]
+            if target in keys:
+                table.move_cursor(row=keys.index(target))
+                self._show(target)
+
+    def _failed(self, exc: BaseException) -> None:
+        from wizard.aws import explain
+
+        mapped = explain(exc)
+        self.error = mapped.one_line() if mapped else f"{type(exc).__name__}: {exc}"
+        self.busy = False
+        self._status(f"diagnose failed: {self.error}", ok=False)
+        self._set_buttons()
+
+    def _fix_progress(self, fix: PlannedFix, state: str, message: str) -> None:
+        mark = {"start": "…", "done": "✓", "failed": "✗"}.get(state, "")
+        self._status(f"{mark} {fix.description}: {message}" if state != "start" else f"… {message}")
+
+    @staticmethod
+    def _groups(report: Report) -> str:
+        dep = report.result("deployment.status")
+        rows = (dep.evidence.get("failures") if dep else None) or []
+        lines = []
+        for g in rows[:4]:
+            of = f" of {g['of']}" if g.get("of") else ""
+            where = f"{g['event']}: " if g.get("event") else ""
+            lines.append(f"  {g['count']}{of} instances — {where}{g['explanation']}")
+        return "\n".join(lines)
+
+    def _status(self, text: str, ok: bool | None = None) -> None:
+        status = self.query_one("#diag-status", Static)
+        status.update(text)
+        status.set_class(ok is True, "-ok")
+        status.set_class(ok is False, "-failed")
+
+    def _set_buttons(self) -> None:
+        from checks.fixes import plan_fixes
+
+        fixes = plan_fixes(self.report) if self.report else []
+        self.query_one("#diag-fix", Button).disabled = self.busy or not fixes
+        self.query_one("#diag-rerun", Button).disabled = self.busy
+
+    def _row_key(self, row: int) -> str:
+        table = self.query_one("#diag-checks", DataTable)
+        return str(table.coordinate_to_cell_key((row, 0)).row_key.value)
+
+    def _show(self, check_id: str) -> None:
+        detail = self.query_one("#diag-detail-text", Static)
+        r = self.results.get(check_id)
+        if r is None:
+            detail.update(f"{check_id}: waiting…")
+            return
+        from rich.text import Text
+
+        t = Text()
+        t.append(f"{r.title}\n", style="bold")
+        t.append(f"{r.id} · {r.status.value.upper()}\n", style=_STYLE[r.status.value])
+        t.append(f"{r.summary}\n")
+        if r.fix and (r.status.problem or r.status.value == "warn"):
+            t.append("\nFix", style="bold")
+            t.append(" (automatic: press f)\n" if r.fix.automatic else "\n", style="dim")
+            t.append(f"{r.fix.summary}\n")
+            for cmd in r.fix.commands:
+                t.append(f"  $ {cmd}\n", style="cyan")
+        if r.instances:
+            shown = ", ".join(r.instances[:30])
+            more = f" (+{len(r.instances) - 30})" if len(r.instances) > 30 else ""
+            t.append(f"\nInstances ({len(r.instances)})\n", style="bold")
+            t.append(f"{shown}{more}\n")
+        if r.evidence:
+            t.append("\nEvidence\n", style="bold")
+            t.append(json.dumps(r.evidence, indent=2, default=str)[:6000])
+        detail.update(t)
+
+    # ------------------------------------------------------------------ events and actions
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value is not None:
+            self._show(str(event.row_key.value))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "diag-fix":
+            self.action_fix()
+        elif event.button.id == "diag-rerun":
+            self.action_rerun()
+
+    def action_rerun(self) -> None:
+        if self.busy:
+            return
+        self.results.clear()
+        table = self.query_one("#diag-checks", DataTable)
+        for i in range(table.row_count):
+            key = self._row_key(i)
+            table.update_cell(key, "mark", _cell("…", "dim"))
+            table.update_cell(key, "result", _cell("waiting", "dim"))
+        self._status("Gathering evidence…")
+        self._start()
+
+    def action_fix(self) -> None:
+        from checks.fixes import plan_fixes
+
+        if self.busy or self.report is None:
+            return
+        fixes = plan_fixes(self.report)
+        if not fixes:
+            self.notify("No automatic fix applies; the fixes shown are for you to run.")
+            return
+
+        def answered(apply: bool | None) -> None:
+            if apply:
+                self.busy = True
+                self._set_buttons()
+                self._status("Applying fixes…")
+                self.run_worker(
+                    lambda: self._apply(fixes), thread=True, exclusive=True, group="diagnose"
+                )
+
+        self.app.push_screen(FixPlanScreen(fixes), answered)
+
+    def action_back(self) -> None:
+        self.dismiss(self.report)
+
+
+class DiagnoseApp(App[int]):
+    """`wizard diagnose` on a terminal: the screen alone; `report` holds the last result."""
+
+    TITLE = "wizard diagnose"
+
+    def __init__(self, ctx: Any, **kw: Any) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._diagnose_kw = kw
+        self.report: Report | None = None
+
+    def on_mount(self) -> None:
+        self.push_screen(DiagnoseScreen(self.ctx, **self._diagnose_kw), self._on_diagnose_closed)
+
+    def _on_diagnose_closed(self, report: Report | None) -> None:
+        self.report = report
+        self.exit(report.exit_code if report is not None else 1)

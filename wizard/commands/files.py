@@ -178,6 +178,9 @@ def run(args: argparse.Namespace) -> int:
         )
         if project.ci.slack:
             info(f"Slack: encrypt your token into the file with: {travis_r.SLACK_COMMAND}")
+    if to_write and project.ci.provider != "none":
+        names = " ".join(sorted({_rel(c.path, root).split("/")[0] for c in to_write}))
+        info(f"Next: git add {names} && git commit, then push to {project.ci.branch} to deploy.")
     return _self_check([c for c in to_write if c.kind != "hook"], root)
 
 

@@ -278,3 +278,17 @@ def test_launching_for_a_windows_bundle_is_refused_with_the_adopt_fix(aws):
     (change,) = instances.plan(sc_for(aws, project))
     assert change.action == "conflict"
     assert "instances.launch: 0" in change.fix
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ({"subnet": "subnet-0123456789abcdef0"}, "instances.subnet"),
+        ({"instance_type": "zz9.mega"}, "instances.instance_type"),
+    ],
+)
+def test_a_missing_subnet_or_unknown_type_is_a_conflict_not_a_failed_launch(aws, section, needle):
+    project = make_project("shop", instances={"launch": 1, **section})
+    (change,) = instances.plan(sc_for(aws, project))
+    assert change.action == "conflict"
+    assert needle in change.fix

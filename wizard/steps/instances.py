@@ -144,7 +144,12 @@ def _arch(sc: StepContext) -> str:
         if archs:
             return "arm64" if "x86_64" not in archs and "arm64" in archs else "x86_64"
     except Exception as exc:
-        if error_code(exc) not in ("InvalidInstanceType", "InvalidParameterValue"):
+        if error_code(exc) == "InvalidInstanceType":
+            raise ConflictError(
+                f"the instance type {itype} does not exist in {sc.region}",
+                fix="Set instances.instance_type to a type the region offers, e.g. t3.micro.",
+            ) from None
+        if error_code(exc) != "InvalidParameterValue":
             raise
     m = re.match(r"^([a-z]+)(\d+)([a-z-]*)\.", itype)
     return "arm64" if m and ("g" in m.group(3) or m.group(1) == "a") else "x86_64"
@@ -175,8 +180,21 @@ def resolve_ami(sc: StepContext) -> tuple[str, str]:
 
 def resolve_subnet(sc: StepContext) -> tuple[str, str]:
     """(subnet id, description): the configured one or the default VPC's default subnet."""
-    if sc.project.instances.subnet:
-        return sc.project.instances.subnet, f"subnet {sc.project.instances.subnet}"
+    subnet_id = sc.project.instances.subnet
+    if subnet_id:
+        try:
+            found = sc.client("ec2").describe_subnets(SubnetIds=[subnet_id])["Subnets"]
+        except Exception as exc:
+            if error_code(exc) != "InvalidSubnetID.NotFound":
+                raise
+            found = []
+        if not found:
+            raise ConflictError(
+                f"the subnet {subnet_id} does not exist in {sc.region}",
+                fix="Set instances.subnet to a subnet of this region, or leave it empty for the "
+                "default VPC.",
+            )
+        return subnet_id, f"subnet {subnet_id} ({found[0]['AvailabilityZone']})"
     if "subnet" in sc.cache:
         return sc.cache["subnet"]
     ec2 = sc.client("ec2")

@@ -169,3 +169,12 @@ def test_destroy_plan_deletes_only_our_group_and_app(aws):
             application.destroy(sc, ch)
     names = cd.list_deployment_groups(applicationName="shop")["deploymentGroups"]
     assert names == ["someone-elses"]
+
+
+def test_an_unknown_custom_deployment_config_is_a_conflict(aws):
+    if not _sandbox_has("get_deployment_config"):
+        pytest.skip("GetDeploymentConfig is not emulated yet (sandbox extension pending)")
+    plan = application.plan(sc_for(aws, make_project("shop", deployment_config="Ours.TwoAtATime")))
+    (conflict,) = [c for c in plan if c.action == "conflict"]
+    assert conflict.resource == "codedeploy:deployment-config"
+    assert "create-deployment-config" in conflict.fix

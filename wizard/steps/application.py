@@ -157,6 +157,9 @@ def plan(sc: StepContext) -> list[Change]:
             )
         )
 
+    config_conflict = _check_config(sc)
+    if config_conflict:
+        out.append(config_conflict)
     base_grp = {
         "step": NAME,
         "resource": "codedeploy:deployment-group",
@@ -229,6 +232,31 @@ def plan(sc: StepContext) -> list[Change]:
         )
     )
     return out
+
+
+def _check_config(sc: StepContext) -> Change | None:
+    """A custom deployment config must exist; the CodeDeployDefault ones always do."""
+    name = sc.project.deployment_config
+    if name.startswith("CodeDeployDefault."):
+        return None
+    try:
+        sc.client("codedeploy").get_deployment_config(deploymentConfigName=name)
+        return None
+    except Exception as exc:
+        if error_code(exc) != "DeploymentConfigDoesNotExistException":
+            raise
+    return Change(
+        step=NAME,
+        resource="codedeploy:deployment-config",
+        name=name,
+        action="conflict",
+        description=f"the deployment config {name} does not exist in {sc.region}",
+        fix=(
+            "Set deployment_config to CodeDeployDefault.AllAtOnce, HalfAtATime or OneAtATime, "
+            f"or create it: aws deploy create-deployment-config --deployment-config-name {name} "
+            "--minimum-healthy-hosts type=HOST_COUNT,value=1"
+        ),
+    )
 
 
 def _invalid_role(exc: BaseException) -> bool:

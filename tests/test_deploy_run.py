@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from datetime import datetime, timezone
@@ -43,12 +44,30 @@ def world(aws_credentials, tmp_path: Path):
         (tmp_path / "site" / "appspec.yml").write_text(APPSPEC)
         (tmp_path / "site" / "index.html").write_text("hi\n")
         project = from_dict({"application": "shop", "bundle": {"source": "site"}})
+        iam = boto3.client("iam", region_name="us-east-1")
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "codedeploy.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = iam.create_role(
+            RoleName="shop-codedeploy-service", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
+        iam.attach_role_policy(
+            RoleName="shop-codedeploy-service",
+            PolicyArn="arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole",
+        )
         cd = boto3.client("codedeploy", region_name="us-east-1")
         cd.create_application(applicationName="shop", computePlatform="Server")
         cd.create_deployment_group(
             applicationName="shop",
             deploymentGroupName="shop-group",
-            serviceRoleArn=f"arn:aws:iam::{ACCOUNT}:role/shop-codedeploy-service",
+            serviceRoleArn=role,
             ec2TagFilters=[{"Key": "app", "Value": "shop", "Type": "KEY_AND_VALUE"}],
         )
         s3 = boto3.client("s3", region_name="us-east-1")

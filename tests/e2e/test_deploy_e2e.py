@@ -114,6 +114,10 @@ def build_world(url: str, project_dir: Path, *, instances: int = 1, tags: dict |
     service_role = iam.create_role(
         RoleName=f"{name}-svc", AssumeRolePolicyDocument=json.dumps(cd_trust)
     )["Role"]["Arn"]
+    iam.attach_role_policy(
+        RoleName=f"{name}-svc",
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSCodeDeployRole",
+    )
     s3.create_bucket(Bucket=bucket)
 
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
@@ -263,10 +267,22 @@ def test_failing_hook_exits_1_with_the_log_tail_and_the_root_cause(
     assert "hooks.failed" in out
     assert "Traceback" not in proc.stderr
 
-    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json")
+    # again, as CI would, for the JSON document (OVERWRITE: the files of the first try are there)
+    proc = deploy(
+        run_wizard,
+        sandbox_env,
+        sandbox_url,
+        tmp_path,
+        "--wait",
+        "--json",
+        "--file-exists-behavior",
+        "OVERWRITE",
+    )
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["status"] == "Failed"
+    info = world["client"]("codedeploy").get_deployment(deploymentId=doc["deployment_id"])
+    assert info["deploymentInfo"]["fileExistsBehavior"] == "OVERWRITE"
     assert doc["diagnosis"]["root_causes"][0] == "hooks.failed"
     failed = next(r for r in doc["diagnosis"]["results"] if r["id"] == "hooks.failed")
     assert failed["status"] == "fail" and iid in failed["instances"]

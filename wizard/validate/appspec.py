@@ -830,13 +830,23 @@ class _Checker:
         if not loc or not loc.strip():
             self.add(node, ERROR, "appspec.hook-location", "location must name a script")
             return
-        if loc.startswith(("/", "\\")) or _DRIVE.match(loc):
+        if _DRIVE.match(loc):
             self.add(
                 node,
                 ERROR,
                 "appspec.hook-location",
                 f"location {quote(loc)} must be relative to the bundle root (e.g. "
-                f"{quote(loc.lstrip(chr(92) + '/'))}), not absolute",
+                f"{quote(_DRIVE.sub('', loc).lstrip(chr(92) + '/'))}), not a drive path",
+            )
+        elif loc.startswith(("/", "\\")):
+            # the agent joins the location to the bundle folder (File.join), so a leading
+            # separator still means "relative to the bundle root": legal, but misleading
+            self.add(
+                node,
+                WARNING,
+                "appspec.hook-location",
+                f"location {quote(loc)} is read relative to the bundle root, not as an absolute "
+                f"path; write {quote(loc.lstrip(chr(92) + '/'))} to say so",
             )
         elif " " in loc.strip() and re.search(r"\s-|^[^\s/\\.]+\s+\S", loc.strip()):
             self.add(

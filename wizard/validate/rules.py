@@ -42,7 +42,8 @@ RULES: dict[str, str] = {
     "appspec.hook-empty": "an event with no scripts is skipped (warning)",
     "appspec.hook-scripts": "an event's scripts must be a list of mappings",
     "appspec.hook-unknown-key": "a key a script entry does not have (warning)",
-    "appspec.hook-location": "location missing, a drive path, leading slash, outside the bundle, or a command",
+    "appspec.hook-location": "location missing, a drive path, leading slash, outside the bundle, "
+    "or a command",
     "appspec.timeout": "timeout must be a whole number of seconds, 1-3600",
     "appspec.timeout-total": "an event's timeouts add up to more than 3600 s",
     "appspec.runas": "runas must be one user name",

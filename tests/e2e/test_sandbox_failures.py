@@ -90,6 +90,13 @@ def test_service_role_not_trusted_by_codedeploy(w: World, fast: None) -> None:
     assert "does not have the permissions required to assume the role" in str(exc.value)
     # trusted at creation, untrusted later: the deployment fails as AWS does
     r = scenarios.build(w, untrust_service_role=True)
+    with pytest.raises(ClientError) as exc:
+        cd.update_deployment_group(
+            applicationName=r["application"],
+            currentDeploymentGroupName=r["deployment_group"],
+            serviceRoleArn=bad,
+        )
+    assert exc.value.response["Error"]["Code"] == "InvalidRoleException"
     info = cd.get_deployment(deploymentId=r["deployment_id"])["deploymentInfo"]
     assert info["status"] == "Failed"
     assert info["errorInformation"]["code"] == "IAM_ROLE_PERMISSIONS"

@@ -233,12 +233,15 @@ def test_healthy_deploy_succeeds_and_the_instances_hold_the_files(
     assert head["ETag"].strip('"') == loc["eTag"]
 
 
-def test_json_document_of_a_healthy_deploy(
+def test_json_document_of_a_healthy_deploy_to_27_instances(
     needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
 ):
-    world = build_world(sandbox_url, tmp_path)
+    # more instances than one BatchGetDeploymentTargets call may name (25)
+    world = build_world(sandbox_url, tmp_path, instances=27)
     proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json")
     assert proc.returncode == 0, proc.stderr
+    for iid in world["instance_ids"]:
+        assert f"{iid}  instance          Succeeded" in proc.stderr
     doc = json.loads(proc.stdout)  # nothing but the document on stdout
     assert set(doc) == {"deployment_id", "status", "bundle", "diagnosis"}
     assert doc["status"] == "Succeeded" and doc["diagnosis"] is None
@@ -367,3 +370,100 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             await pilot.press("escape")
 
     asyncio.run(scenario())
+
+
+def _slow_world(sandbox_url: str, project_dir: Path) -> dict:
+    """Five instances one at a time: a deployment that lasts a few seconds."""
+    world = build_world(sandbox_url, project_dir, instances=5)
+    world["client"]("codedeploy").update_deployment_group(
+        applicationName=world["name"],
+        currentDeploymentGroupName=f"{world['name']}-group",
+        deploymentConfigName="CodeDeployDefault.OneAtATime",
+    )
+    return world
+
+
+def _start(sandbox_env: dict, sandbox_url: str, project_dir: Path, **popen: Any):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "wizard", "deploy", "--wait", "--endpoint-url", sandbox_url],
+        cwd=project_dir,
+        env=sandbox_env,
+        text=True,
+        **popen,
+    )
+
+
+def _deployment_of(world: dict) -> dict:
+    cd = world["client"]("codedeploy")
+    ids = cd.list_deployments(
+        applicationName=world["name"], deploymentGroupName=f"{world['name']}-group"
+    )["deployments"]
+    assert len(ids) == 1
+    return cd.get_deployment(deploymentId=ids[0])["deploymentInfo"]
+
+
+def test_ctrl_c_stops_following_but_not_the_deployment(
+    needs_fleet, sandbox_env, sandbox_url, tmp_path
+):
+    import signal
+    import subprocess
+
+    world = _slow_world(sandbox_url, tmp_path)
+    proc = _start(
+        sandbox_env, sandbox_url, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        for line in proc.stdout:
+            if "ApplicationStop" in line:  # following: the first lifecycle line is out
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopped following" in err and "Traceback" not in err
+    assert "Stop deployment" not in err  # no terminal: nothing is asked
+    assert _deployment_of(world)["status"] == "InProgress"  # it goes on without us
+
+
+def test_ctrl_c_on_a_terminal_offers_to_stop_the_deployment(
+    needs_fleet, sandbox_env, sandbox_url, tmp_path
+):
+    import os
+    import pty
+    import signal
+
+    world = _slow_world(sandbox_url, tmp_path)
+    master, slave = pty.openpty()
+    proc = _start(sandbox_env, sandbox_url, tmp_path, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    seen = ""
+
+    def read_until(text: str, timeout: float = 30) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while text not in seen:
+            assert time.monotonic() < deadline, seen
+            try:
+                seen += os.read(master, 4096).decode(errors="replace")
+            except OSError:
+                break
+
+    try:
+        read_until("ApplicationStop")
+        proc.send_signal(signal.SIGINT)
+        read_until("[y/N]")
+        os.write(master, b"y\n")
+        assert proc.wait(timeout=30) == 130
+        read_until("stop requested")
+    finally:
+        proc.kill()
+        os.close(master)
+    deadline = time.monotonic() + 30
+    while (info := _deployment_of(world))["status"] not in ("Succeeded", "Failed", "Stopped"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert info["status"] == "Stopped"

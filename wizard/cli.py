@@ -112,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     json_flag(p)
 
     p = cmd("deploy")
-    p.add_argument("--wait", action="store_true", help="wait for the end; exit 1 on failure")
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow until it ends even without a terminal (CI); exit 1 on Failed/Stopped. "
+        "On a terminal deploy always follows; without one and without --wait it returns "
+        "once the deployment is created",
+    )
     p.add_argument(
         "--file-exists-behavior",
         choices=["DISALLOW", "OVERWRITE", "RETAIN"],

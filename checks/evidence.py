@@ -799,7 +799,7 @@ class Evidence:
     def _collect(self, command_id: str, ids: list[str]) -> dict[str, InstanceLook]:
         ssm = self.client("ssm")
         deadline = time.monotonic() + self.ssm_timeout
-        delay = 0.1 if getattr(self.aws, "sandbox", False) else 1.0
+        delay = 0.02 if getattr(self.aws, "sandbox", False) else 1.0
         time.sleep(delay)
         seen: dict[str, InstanceLook] = {}
         while True:

@@ -11,7 +11,7 @@ import posixpath
 from typing import Any
 
 from checks import interpret
-from checks.evidence import Evidence, InstanceLook, Unavailable
+from checks.evidence import Evidence, InstanceLook
 
 AGENT_LOG = "/var/log/aws/codedeploy-agent/codedeploy-agent.log"
 VERSION_FILE = "/opt/codedeploy-agent/.version"
@@ -56,9 +56,7 @@ def script_for(appspec: dict[str, Any] | None) -> list[str]:
 def _appspec_or_none(ev: Evidence) -> dict[str, Any] | None:
     try:
         spec = ev.appspec()
-    except Unavailable:
-        return None
-    except Exception:
+    except Exception:  # Unavailable, denied, corrupt: probe the agent only
         return None
     return spec if spec and spec.get("appspec_path") else None
 
@@ -75,7 +73,9 @@ def look(ev: Evidence) -> dict[str, InstanceLook]:
     ids = ids_to_look_at(ev)
     if not ids:
         return {}
-    return ev.look_inside(ids, script_for(_appspec_or_none(ev)))
+    # the script needs the appspec (a download) and the call needs SSM's view: fetch both at once
+    spec, _ = ev.fan_out(lambda f: f(), [lambda: _appspec_or_none(ev), ev.ssm_status])
+    return ev.look_inside(ids, script_for(spec))
 
 
 def agent_state(look_: InstanceLook) -> str:

@@ -467,3 +467,22 @@ def test_ctrl_c_on_a_terminal_offers_to_stop_the_deployment(
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert info["status"] == "Stopped"
+
+
+def test_sandbox_scenario_takes_the_users_bundle_without_a_project_file(
+    needs_fleet, run_wizard, tmp_path
+):
+    """`wizard deploy --sandbox --scenario healthy`: the one-command demo on your own bundle."""
+    from tests.conftest import clean_env
+
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "appspec.yml").write_text(APPSPEC.format(dest="/var/www/demo"))
+    (tmp_path / "scripts" / "start.sh").write_text("#!/bin/bash\necho up\n")
+    (tmp_path / "scripts" / "start.sh").chmod(0o755)
+    proc = run_wizard(
+        "deploy", "--sandbox", "--scenario", "healthy", "--wait", cwd=tmp_path, env=clean_env()
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "scenario healthy: deploying to application sbx-healthy" in proc.stderr
+    assert "upload   s3://" in proc.stderr and "/releases/sbx-healthy-" in proc.stderr
+    assert "deployment succeeded" in proc.stdout

@@ -12,6 +12,10 @@ upload goes to stderr. Ctrl-C stops following; on a terminal it then asks whethe
 deployment too (default no). With `--json`, stdout holds only the document
 `{"deployment_id", "status", "bundle": {"bucket", "key", "etag"}, "diagnosis"}` and every line goes
 to stderr; `diagnosis` is the `wizard diagnose --json` document of a failed deployment, else null.
+
+With `--sandbox --scenario NAME` the bundle goes to the seeded world's application, group and
+bucket (the project file is optional then), so `wizard deploy --sandbox --scenario healthy` tries
+a real bundle end to end without any AWS account.
 """
 
 from __future__ import annotations
@@ -30,8 +34,32 @@ from wizard.output import info, print_json, style
 _COLOURS = {"Succeeded": "green", "Failed": "red", "Stopped": "yellow", "Skipped": "dim"}
 
 
+def _project(args: argparse.Namespace) -> config.Project:
+    """The project file; with `--sandbox --scenario` and no file, defaults around bundle `.`."""
+    if getattr(args, "scenario", None) and not config.exists(args.project_dir):
+        return config.from_dict({"application": "sandbox-app"})
+    return config.load(args.project_dir)
+
+
+def _into_scenario(project: config.Project, scenario: dict[str, Any]) -> config.Project:
+    """Deploy the user's bundle into the seeded sandbox world instead of the project's names."""
+    import dataclasses
+
+    bucket = dataclasses.replace(project.bucket, name=scenario.get("bucket") or project.bucket.name)
+    info(
+        f"scenario {scenario.get('scenario')}: deploying to application "
+        f"{scenario['application']}, group {scenario['deployment_group']}"
+    )
+    return dataclasses.replace(
+        project,
+        application=scenario["application"],
+        deployment_group=scenario["deployment_group"],
+        bucket=bucket,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    project = config.load(args.project_dir)
+    project = _project(args)
     if not args.region and project.region:
         args.region = project.region
     as_json = bool(args.json)
@@ -46,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     bundle = make_bundle(project, args.project_dir)
     try:
         with aws_context(args, banner=not as_json) as ctx:
+            if getattr(ctx, "scenario", None):
+                project = _into_scenario(project, ctx.scenario)
             handle = start_deployment(
                 ctx,
                 project,

@@ -165,15 +165,17 @@ def _deploy(
         if mapped is None:
             raise
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code == "ApplicationDoesNotExistException":
-            mapped = WizardError(
-                f"application {app!r} does not exist in {region}",
-                hint="Run `wizard apply` to create it.",
+        hint = "Run `wizard apply` to create it."
+        if ctx.sandbox:
+            hint = (
+                "This sandbox starts empty: try `--scenario healthy`, or keep one running with "
+                "`wizard sandbox`, then `wizard apply` and `wizard deploy` with --endpoint-url."
             )
+        if code == "ApplicationDoesNotExistException":
+            mapped = WizardError(f"application {app!r} does not exist in {region}", hint=hint)
         elif code == "DeploymentGroupDoesNotExistException":
             mapped = WizardError(
-                f"deployment group {group!r} of {app!r} does not exist in {region}",
-                hint="Run `wizard apply` to create it.",
+                f"deployment group {group!r} of {app!r} does not exist in {region}", hint=hint
             )
         raise mapped from exc
 

@@ -402,3 +402,18 @@ def test_agent_log_tells_what_happened(w: World) -> None:
     )["Command"]
     out = ssm.get_command_invocation(CommandId=cmd["CommandId"], InstanceId=iid)
     assert "failed with exit code 2" in out["StandardOutputContent"]
+
+
+def test_half_at_a_time_stops_when_the_next_batch_would_leave_too_few_healthy(w: World) -> None:
+    # 4 instances, minimum 2 healthy, batches of 2: the 2 failures of the first batch (sorted by
+    # instance id, whichever they are) stop the deployment before the second batch
+    r = scenarios.build(
+        w, count=4, config="CodeDeployDefault.HalfAtATime", tags={"sandbox:agent": "stopped"}
+    )
+    info = w.client("codedeploy").get_deployment(deploymentId=r["deployment_id"])["deploymentInfo"]
+    assert info["status"] == "Failed"
+    assert info["errorInformation"]["code"] == "HEALTH_CONSTRAINTS"
+    assert info["deploymentOverview"]["Failed"] == 2
+    assert info["deploymentOverview"]["Skipped"] == 2
+    ok = scenarios.build(World(None), count=4, config="CodeDeployDefault.HalfAtATime")
+    assert ok["status"] == "Succeeded"

@@ -321,7 +321,9 @@ class DeploymentRun:
                 if one_at_a_time and failed:
                     stop_at = done
                     break
-                if not one_at_a_time and n - failed < minimum:
+                # taking the next batch offline must leave the minimum healthy
+                following = min(batch, n - done)
+                if not one_at_a_time and succeeded + (n - done) - following < minimum:
                     stop_at = done
                     break
         if stop_at is not None:

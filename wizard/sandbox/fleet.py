@@ -254,6 +254,7 @@ def gather(account: str, region: str, instance: Any) -> Facts:
     users = {"root", default_user}
     users |= {u.strip() for u in tags.get("sandbox:users", "").split(",") if u.strip()}
     agent_user = tags.get("sandbox:agent-user", "").strip() or "root"
+    users.add(agent_user)  # the agent runs as this user, so it exists
     profile_arn = None
     prof = getattr(instance, "iam_instance_profile", None)
     if isinstance(prof, dict):

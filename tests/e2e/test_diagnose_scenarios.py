@@ -282,3 +282,15 @@ def test_sandbox_scenario_flag_diagnoses_the_seeded_deployment(run_wizard):
     doc = json.loads(proc.stdout)
     assert doc["sandbox"] is True
     assert doc["root_causes"][0] == "s3.bundle-exists"
+
+
+def test_no_id_means_the_latest_deployment_of_the_project_group(sandbox_url, run_wizard, tmp_path):
+    world = seed(sandbox_url, "hook-timeout")
+    assert world["deployment_group"] == f"{world['application']}-group"  # the project default
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        f"application: {world['application']}\nregion: us-east-1\n"
+    )
+    code, doc, stderr = diagnose_json(run_wizard, sandbox_url, "--project-dir", str(tmp_path))
+    assert code == 1, stderr
+    assert doc["deployment"]["id"] == world["deployment_id"]
+    assert doc["root_causes"][0] == "hooks.failed"

@@ -1,0 +1,50 @@
+"""`wizard diagnose` usage as a user meets it, without AWS: the catalogue, and bad input as one line
+with exit 2 (never a traceback)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import clean_env
+
+CREDS = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y", "AWS_REGION": "us-east-1"}
+
+
+def test_list_checks_plain_and_json(run_wizard):
+    proc = run_wizard("diagnose", "--list-checks")
+    assert proc.returncode == 0, proc.stderr
+    ids = [line.split()[0] for line in proc.stdout.splitlines()]
+    assert ids[:2] == ["deployment.status", "group.instances-matched"]
+    assert "s3.bundle-readable" in ids and "hooks.failed" in ids
+    assert "(after iam.instance-profile)" in proc.stdout
+    proc = run_wizard("diagnose", "--list-checks", "--json")
+    doc = json.loads(proc.stdout)
+    by_id = {c["id"]: c for c in doc["checks"]}
+    assert by_id["dest.writable"]["requires"] == ["bundle.appspec"]
+
+
+def test_bad_input_is_one_line_and_exit_2(run_wizard, tmp_path):
+    env = clean_env(**CREDS)
+    cases = [
+        (("diagnose", "--check", "nothing.*"), "no check matches 'nothing.*'"),
+        (("diagnose", "not-an-id"), "is not a deployment id"),
+        (("diagnose", "d-ABCDEFGH1", "--preflight"), "--preflight"),
+        (("diagnose", "--fix", "--json", "d-ABCDEFGH1"), "add --yes"),
+        (("diagnose", "--project-dir", str(tmp_path)), "which deployment?"),
+        (("diagnose", "--scenario", "healthy"), "--scenario needs --sandbox"),
+    ]
+    for args, fragment in cases:
+        proc = run_wizard(*args, env=env)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert fragment in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert proc.stdout == ""
+
+
+def test_unreachable_endpoint_is_one_line_exit_2(run_wizard, tmp_path):
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: shop\nregion: us-east-1\n")
+    env = clean_env(**CREDS, AWS_ENDPOINT_URL="http://127.0.0.1:9")  # nothing listens there
+    proc = run_wizard("diagnose", "--json", "--project-dir", str(tmp_path), env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot reach the AWS endpoint" in proc.stderr
+    assert proc.stdout == ""

@@ -364,9 +364,16 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             except ImportError:
                 assert "not available" in text
             else:
-                assert (
-                    "hooks.failed" in text and screen.diagnosis["root_causes"][0] == "hooks.failed"
-                )
+                assert "hooks.failed" in text
+                assert screen.diagnosis["root_causes"][0] == "hooks.failed"
+                await pilot.press("d")  # the interactive diagnose screen, on this deployment
+                await pilot.pause()
+                top = pilot.app.screen
+                assert type(top).__name__ == "DiagnoseScreen"
+                assert top.deployment_id == screen.handle.deployment_id
+                await pilot.press("escape")
+                await pilot.pause()
+            assert pilot.app.screen is screen
             await pilot.press("escape")
 
     asyncio.run(scenario())

@@ -3,7 +3,8 @@
 All AWS work runs in one thread worker (`wizard.deploy.run` then `wizard.deploy.follow`); results
 come back to the UI thread with `call_from_thread`. Leaving the screen stops following (the
 deployment itself goes on); `s` stops the deployment after a confirmation. On failure diagnose runs
-at once and its text report is shown under the table; `d` runs it again.
+at once and its text report is shown under the table; `d` opens the interactive DiagnoseScreen
+(evidence and fixes) on the deployment.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class DeployScreen(Screen[str]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("s", "stop_deployment", "Stop deployment"),
-        Binding("d", "diagnose", "Diagnose"),
+        Binding("d", "diagnose", "Diagnose…"),
     ]
 
     def __init__(
@@ -232,8 +233,22 @@ class DeployScreen(Screen[str]):
         self.dismiss(self.status)
 
     def action_diagnose(self) -> None:
-        if self.handle is not None and self.finished:
+        """Open the interactive diagnose screen (evidence, fixes) on this deployment."""
+        if self.handle is None or not self.finished:
+            return
+        try:
+            from wizard.screens.diagnose import DiagnoseScreen
+        except ImportError:
             self.run_worker(self._run_diagnose, thread=True, exclusive=True, group="diagnose")
+            return
+        self.app.push_screen(
+            DiagnoseScreen(
+                self.ctx,
+                deployment_id=self.handle.deployment_id,
+                application=self.handle.application,
+                deployment_group=self.handle.deployment_group,
+            )
+        )
 
     def action_stop_deployment(self) -> None:
         if self.handle is None or self.finished:

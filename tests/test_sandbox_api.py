@@ -389,6 +389,7 @@ def test_without_a_revision_the_last_good_one_is_redeployed(w: World) -> None:
     info = w.wait(again)
     assert info["status"] == "Succeeded"
     assert info["revision"]["s3Location"]["key"] == r["key"]
+    assert info["previousRevision"]["s3Location"]["key"] == r["key"]
 
 
 def test_agent_log_tells_what_happened(w: World) -> None:
@@ -417,3 +418,21 @@ def test_half_at_a_time_stops_when_the_next_batch_would_leave_too_few_healthy(w:
     assert info["deploymentOverview"]["Skipped"] == 2
     ok = scenarios.build(World(None), count=4, config="CodeDeployDefault.HalfAtATime")
     assert ok["status"] == "Succeeded"
+
+
+def test_run_command_by_tag_targets(w: World) -> None:
+    r = scenarios.build(w, count=2)
+    dark = w.launch(1, tags={"sandbox:ssm": "offline"}, profile=r["instance_profile"])[0]
+    ssm = w.client("ssm")
+    cmd = ssm.send_command(
+        Targets=[{"Key": "tag:Name", "Values": [w.name]}],
+        DocumentName="AWS-RunShellScript",
+        Parameters={"commands": ["whoami"]},
+    )["Command"]
+    invs = ssm.list_command_invocations(CommandId=cmd["CommandId"], Details=True)
+    got = {i["InstanceId"]: i["StatusDetails"] for i in invs["CommandInvocations"]}
+    assert got == {
+        r["instance_ids"][0]: "Success",
+        r["instance_ids"][1]: "Success",
+        dark: "Undeliverable",
+    }

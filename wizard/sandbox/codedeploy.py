@@ -700,6 +700,8 @@ def deployment_info(d: Any, backend: Any) -> dict[str, Any]:
             info["completeTime"] = run.at(run.end)
             if run.error:
                 info["errorInformation"] = dict(run.error)
+        if getattr(d, "_sandbox_previous", None):
+            info["previousRevision"] = d._sandbox_previous
         for key in ("errorInformation", "previousRevision", "rollbackInfo", "relatedDeployments"):
             if not info.get(key):
                 info.pop(key, None)
@@ -806,8 +808,8 @@ def create_deployment(self: Any) -> ActionResult:
             "DeploymentGroupDoesNotExistException",
             f"The deployment group {group_name} does not exist with the user or AWS account.",
         )
-    revision = self._get_param("revision") or _last_good_revision(backend, group)
-    revision = _validate_revision(revision)
+    previous = _last_good_revision(backend, group)
+    revision = _validate_revision(self._get_param("revision") or previous)
     config_name = self._get_param("deploymentConfigName")
     if config_name:
         get_config(backend, config_name)
@@ -843,6 +845,7 @@ def create_deployment(self: Any) -> ActionResult:
         d = backend.deployments.pop(original)
         d.deployment_id = _new_deployment_id(backend)
         d.creator = "user"
+        d._sandbox_previous = previous
         backend.deployments[d.deployment_id] = d
         run_of(d, backend)
         register_revision(backend, app, revision, group=group_name)

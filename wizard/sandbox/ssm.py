@@ -528,6 +528,18 @@ def send_command(self: Any) -> ActionResult:
                 "start": now,
                 "end": now,
             }
+        # instances chosen by Targets (tags): run where SSM is online, else undeliverable
+        for iid in command.instance_ids:
+            if iid in results:
+                continue
+            inst = _find_instance(account, region, iid)
+            facts = fleet.gather(account, region, inst) if inst is not None else None
+            if inst is not None and facts is not None and facts.ssm_online:
+                code, out, errs = execute(inst, facts, document, params)
+                results[iid] = {"code": code, "stdout": out, "stderr": errs}
+            else:
+                results[iid] = {"code": -1, "stdout": "", "stderr": "", "undeliverable": True}
+            results[iid].update(start=now, end=now)
         command._sandbox_results = results
         failed = sum(1 for r in results.values() if r["code"] != 0)
         command.error_count = failed
@@ -551,6 +563,7 @@ def _invocation(command: Any, instance_id: str) -> dict[str, Any] | None:
         return None
     r = results[instance_id]
     status = "Success" if r["code"] == 0 else "Failed"
+    details = "Undeliverable" if r.get("undeliverable") else status
     return {
         "CommandId": command.command_id,
         "InstanceId": instance_id,
@@ -563,7 +576,7 @@ def _invocation(command: Any, instance_id: str) -> dict[str, Any] | None:
         "ExecutionElapsedTime": "PT0.01S",
         "ExecutionEndDateTime": r["end"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "Status": status,
-        "StatusDetails": status,
+        "StatusDetails": details,
         "StandardOutputContent": r["stdout"],
         "StandardOutputUrl": "",
         "StandardErrorContent": r["stderr"],

@@ -197,3 +197,24 @@ def test_an_ecs_appspec_is_refused_for_an_ec2_deployment(tmp_path: Path) -> None
     )
     with pytest.raises(BundleError, match="ECS appspec"):
         build_bundle(src, tmp_path / "out.zip")
+
+
+def test_a_hook_script_missing_from_the_archive_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("wizard.validate.bundle", reason="bundle validator not in this tree")
+    src = make_app(tmp_path / "app")
+    (src / "scripts" / "start.sh").unlink()
+    out = tmp_path / "out.zip"
+    with pytest.raises(BundleError, match=r"scripts/start\.sh") as err:
+        build_bundle(src, out)
+    assert not out.exists()
+    assert "nothing was uploaded" in (err.value.hint or "")
+
+
+def test_the_archive_is_what_gets_checked_so_an_excluded_script_is_caught(tmp_path: Path) -> None:
+    pytest.importorskip("wizard.validate.bundle", reason="bundle validator not in this tree")
+    src = make_app(tmp_path / "app")
+    (src / ".venv" / "bin").mkdir(parents=True)
+    (src / ".venv" / "bin" / "start.sh").write_text("#!/bin/bash\n")
+    (src / "appspec.yml").write_text(APPSPEC.replace("scripts/start.sh", ".venv/bin/start.sh"))
+    with pytest.raises(BundleError, match=r"\.venv/bin/start\.sh"):
+        build_bundle(src, tmp_path / "out.zip")

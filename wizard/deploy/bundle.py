@@ -5,7 +5,8 @@ Choices (why):
   `bundle.source`; otherwise the agent fails at Install with "did not find an AppSpec file". A
   folder whose only content is one sub-folder holding the appspec is the classic "zipped the
   parent folder" mistake and is refused with the `bundle.source` value that would work.
-- The bundle is validated (`wizard validate` rules) before anything is uploaded; errors refuse.
+- The built archive is validated (`wizard validate` rules: appspec, `files` sources, hook
+  scripts present) before anything is uploaded; errors refuse and the archive is removed.
 - Excluded at any depth, by name: version-control folders (`.git` also as a file, `.hg`, `.svn`,
   `.bzr`, `CVS`, `_darcs`), caches that are rebuilt anyway (`__pycache__`, `.pytest_cache`,
   `.mypy_cache`, `.ruff_cache`, `.hypothesis`, `.tox`, `.nox`), the local virtualenv `.venv`
@@ -186,11 +187,13 @@ def find_appspec(source: Path, *, display: str | None = None) -> str:
     )
 
 
-def validate(source: Path, appspec_name: str) -> tuple[list[str], list[str]]:
-    """(errors, warnings) from the `wizard validate` rules for this bundle folder.
+def validate(archive: Path, source: Path, appspec_name: str) -> tuple[list[str], list[str]]:
+    """(errors, warnings) from the `wizard validate` rules for the built archive.
 
-    Uses `wizard.validate.bundle.validate_bundle` (appspec rules plus hook scripts present); falls
-    back to the appspec validator alone, then to a YAML parse, so a bundle is never sent unchecked.
+    The archive is checked, not the folder, because it is what the agent will unpack: a hook
+    script that an exclusion left out is caught here. Uses `wizard.validate.bundle` (appspec
+    rules, `files` sources, hook scripts present and executable); falls back to the appspec
+    validator alone, then to a YAML parse, so a bundle is never sent unchecked.
     """
     reports: Any = None
     try:
@@ -198,7 +201,7 @@ def validate(source: Path, appspec_name: str) -> tuple[list[str], list[str]]:
     except ImportError:
         validate_bundle = None  # type: ignore[assignment]
     if validate_bundle is not None:
-        reports = validate_bundle(source)
+        reports = validate_bundle(archive)
     else:
         text = (source / appspec_name).read_text(encoding="utf-8", errors="replace")
         try:
@@ -208,16 +211,24 @@ def validate(source: Path, appspec_name: str) -> tuple[list[str], list[str]]:
         reports = validate_appspec_text(text, path=appspec_name)
     errors: list[str] = []
     warnings: list[str] = []
-    for path, finding in _findings(reports, appspec_name):
+    for finding in _findings(reports):
+        msg = _format(finding, appspec_name)
         sev = str(getattr(finding, "severity", "error")).lower()
-        line = getattr(finding, "line", None)
-        col = getattr(finding, "column", None)
-        where = path + (f":{line}" if line else "") + (f":{col}" if line and col else "")
-        rule = getattr(finding, "rule", "")
-        msg = f"{where}: {rule + ': ' if rule else ''}{getattr(finding, 'message', finding)}"
         (errors if sev == "error" else warnings).append(msg)
     errors.extend(_platform_errors(source, appspec_name))
     return errors, warnings
+
+
+def _format(finding: Any, appspec_name: str) -> str:
+    """`appspec.yml:LINE:COL: rule: message` for appspec findings, `rule: message` otherwise."""
+    rule = getattr(finding, "rule", "") or ""
+    message = str(getattr(finding, "message", finding))
+    line, col = getattr(finding, "line", 0) or 0, getattr(finding, "column", 0) or 0
+    head = f"{appspec_name}: "
+    if message.startswith(head) or rule.startswith("appspec."):
+        message = message.removeprefix(head)
+        return f"{appspec_name}:{line}:{col}: {rule}: {message}" if line else f"{rule}: {message}"
+    return f"{rule}: {message}" if rule else message
 
 
 def _platform_errors(source: Path, appspec_name: str) -> list[str]:
@@ -236,16 +247,14 @@ def _platform_errors(source: Path, appspec_name: str) -> list[str]:
     return []
 
 
-def _findings(reports: Any, default_path: str) -> Iterator[tuple[str, Any]]:
+def _findings(reports: Any) -> Iterator[Any]:
     if reports is None:
         return
     if isinstance(reports, (list, tuple)):
         for r in reports:
-            yield from _findings(r, default_path)
+            yield from _findings(r)
         return
-    path = str(getattr(reports, "path", "") or default_path)
-    for f in getattr(reports, "findings", None) or []:
-        yield path, f
+    yield from getattr(reports, "findings", None) or []
 
 
 def _yaml_only(text: str, name: str) -> list[str]:
@@ -317,32 +326,33 @@ def build_bundle(
     display: str | None = None,
     check: bool = True,
 ) -> BundleInfo:
-    """Check `source` (appspec at root, validator clean) and zip it to `out` (default: a temp file).
+    """Zip `source` to `out` (default: a temp file) and check the archive as the agent would.
 
-    Raises BundleError before writing anything when the folder cannot be a valid revision.
+    Raises BundleError, and leaves no archive behind, when it cannot be a valid revision.
     """
     src = Path(source).resolve()
     if not src.is_dir():
         raise ConfigError(f"bundle.source: {display or src} is not a folder")
     appspec = find_appspec(src, display=display)
-    warnings: list[str] = []
-    if check:
-        errors, warnings = validate(src, appspec)
-        if errors:
-            raise BundleError(
-                f"{display or src}: the bundle is not valid ({len(errors)} error"
-                f"{'s' if len(errors) != 1 else ''}): {errors[0]}",
-                hint="Run `wizard validate` for the full list; nothing was uploaded.",
-                problems=errors,
-            )
     if out is None:
         fd, tmp = tempfile.mkstemp(prefix="codedeploy-wizard-", suffix=".zip")
         os.close(fd)
         out_path = Path(tmp)
     else:
         out_path = Path(out)
+    warnings: list[str] = []
     try:
         files = write_zip(src, out_path)
+        if check:
+            errors, warnings = validate(out_path, src, appspec)
+            if errors:
+                n = len(errors)
+                raise BundleError(
+                    f"{display or src}: the bundle is not valid ({n} error{'s' if n != 1 else ''}"
+                    f"): {errors[0]}",
+                    hint="Run `wizard validate` on the folder; nothing was uploaded.",
+                    problems=errors,
+                )
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise

@@ -26,10 +26,10 @@ from typing import Any
 
 from wizard import config
 from wizard.commands._context import aws_context, is_tty
-from wizard.deploy.bundle import make_bundle
+from wizard.deploy.bundle import BundleError, make_bundle
 from wizard.deploy.follow import FollowEvent, follow
 from wizard.deploy.run import DeploymentHandle, start_deployment
-from wizard.output import info, print_json, style
+from wizard.output import error_line, info, print_json, style
 
 _COLOURS = {"Succeeded": "green", "Failed": "red", "Stopped": "yellow", "Skipped": "dim"}
 
@@ -71,7 +71,13 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=out, flush=True)
 
     # offline first: a bundle that cannot work is refused before any AWS call or upload
-    bundle = make_bundle(project, args.project_dir)
+    try:
+        bundle = make_bundle(project, args.project_dir)
+    except BundleError as exc:
+        error_line(exc)
+        for problem in exc.problems[1:]:
+            info(f"  - {problem}")
+        return exc.exit_code
     try:
         with aws_context(args, banner=not as_json) as ctx:
             if getattr(ctx, "scenario", None):

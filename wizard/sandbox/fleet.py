@@ -693,14 +693,19 @@ def run_scripts(
     st: InstanceState,
     ctx: DeploymentContext,
     at: datetime,
+    root_dir: str | None = None,
 ) -> EventOutcome:
-    """Run the hook scripts of one event; the result as CodeDeploy reports it."""
+    """Run the hook scripts of one event; the result as CodeDeploy reports it.
+
+    `root_dir` is the deployment directory the scripts run from (ApplicationStop: the last
+    successful deployment's), where scripts.log is written.
+    """
     scripts = hooks.get(event) or []
     if not scripts:
         return EventOutcome(event, CLOCK.event, "Succeeded", _ok())
     log: list[str] = [f"LifecycleEvent - {event}\n"]
     forced = facts.tags.get(f"sandbox:hook:{event}")
-    scripts_log = f"{ctx.root_dir}/logs/scripts.log"
+    scripts_log = f"{root_dir or ctx.root_dir}/logs/scripts.log"
     duration = CLOCK.event
     outcome: EventOutcome | None = None
     for index, script in enumerate(scripts):
@@ -989,7 +994,16 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
     # ApplicationStop: from the last successful revision of this group
     record = st.groups.get(ctx.group_id)
     if record is not None:
-        stop = run_scripts("ApplicationStop", record.hooks, record.bundle_files, facts, st, ctx, at)
+        stop = run_scripts(
+            "ApplicationStop",
+            record.hooks,
+            record.bundle_files,
+            facts,
+            st,
+            ctx,
+            at,
+            record.root_dir,
+        )
     else:
         stop = EventOutcome("ApplicationStop", CLOCK.event, "Succeeded", _ok())
     if stop.status == "Failed" and ctx.ignore_stop_failures:

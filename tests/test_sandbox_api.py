@@ -436,3 +436,32 @@ def test_run_command_by_tag_targets(w: World) -> None:
         r["instance_ids"][1]: "Success",
         dark: "Undeliverable",
     }
+
+
+def test_broken_stop_script_of_the_last_good_revision_fails_the_next_deployment(w: World) -> None:
+    hooks = {"ApplicationStop": [{"location": "scripts/start.sh"}]}
+    r = scenarios.build(
+        w,
+        count=1,
+        files=scenarios._files(w, hooks),
+        tags={"sandbox:hook:ApplicationStop": "exit=1;log=no such process"},
+    )
+    assert r["status"] == "Succeeded"  # no earlier revision: nothing to stop
+    cd = w.client("codedeploy")
+    second = w.wait(w.deploy(r["deployment_group"], r["bucket"], r["key"]))
+    assert second["status"] == "Failed"
+    (target,) = w.targets(second["deploymentId"])
+    stop = target["lifecycleEvents"][0]
+    assert stop["lifecycleEventName"] == "ApplicationStop"
+    assert stop["diagnostics"]["errorCode"] == "ScriptFailed"
+    assert "no such process" in stop["diagnostics"]["logTail"]
+    third = cd.create_deployment(
+        applicationName=r["application"],
+        deploymentGroupName=r["deployment_group"],
+        revision={
+            "revisionType": "S3",
+            "s3Location": {"bucket": r["bucket"], "key": r["key"], "bundleType": "zip"},
+        },
+        ignoreApplicationStopFailures=True,
+    )["deploymentId"]
+    assert w.wait(third)["status"] == "Succeeded"

@@ -1427,7 +1427,30 @@ def list_application_revisions(self: Any) -> ActionResult:
     return ActionResult(result)
 
 
+def create_application(self: Any) -> ActionResult:
+    """As moto's, with AWS's default compute platform (Server) and name checks."""
+    name = self._get_param("applicationName")
+    if not name:
+        raise err(
+            "ApplicationNameRequiredException",
+            "The minimum number of required application names was not specified.",
+        )
+    if len(name) > 100:
+        raise err(
+            "InvalidApplicationNameException",
+            "The application name was specified in an invalid format.",
+        )
+    platform = self._get_param("computePlatform") or "Server"
+    if platform not in ("Server", "Lambda", "ECS"):
+        raise err("InvalidComputePlatformException", f"The computePlatform {platform} is invalid.")
+    app_id = self.codedeploy_backend.create_application(
+        application_name=name, compute_platform=platform, tags=self._get_param("tags")
+    )
+    return ActionResult({"applicationId": app_id})
+
+
 HANDLERS = {
+    "create_application": create_application,
     "get_deployment": get_deployment,
     "batch_get_deployments": batch_get_deployments,
     "list_deployments": list_deployments,

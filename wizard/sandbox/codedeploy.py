@@ -445,12 +445,14 @@ def advance_all() -> None:
 
 
 def run_of(deployment: Any, backend: Any) -> DeploymentRun:
-    run = getattr(deployment, "_sandbox_run", None)
-    if run is None:
-        run = DeploymentRun(backend, deployment)
-        deployment._sandbox_run = run
-        ACTIVE.append(run)
-    return run
+    """The simulated run of a moto deployment (created on first sight, kept on the object)."""
+    with fleet.LOCK:
+        run = getattr(deployment, "_sandbox_run", None)
+        if run is None:
+            run = DeploymentRun(backend, deployment)
+            deployment._sandbox_run = run
+            ACTIVE.append(run)
+        return run
 
 
 # ---- service role and instance matching ---------------------------------------------------

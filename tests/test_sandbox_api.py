@@ -110,6 +110,9 @@ def test_targets_paginate_and_batch_limits_hold_at_size(w: World) -> None:
     with pytest.raises(ClientError) as exc:
         cd.get_deployment(deploymentId="d-NOSUCHONE")
     assert error_code(exc) == "DeploymentDoesNotExistException"
+    with pytest.raises(ClientError) as exc:
+        cd.list_deployment_targets(deploymentId="not-an-id")
+    assert error_code(exc) == "InvalidDeploymentIdException"
     validate("codedeploy", "GetDeployment", cd.get_deployment(deploymentId=did))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import string
 import time
 import uuid
@@ -673,6 +674,11 @@ def _deployment(self: Any) -> tuple[Any, DeploymentRun, float]:
         raise err("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
     backend = self.codedeploy_backend
     if deployment_id not in backend.deployments:
+        if not re.fullmatch(r"d-[A-Z0-9]{9}", str(deployment_id)):
+            raise err(
+                "InvalidDeploymentIdException",
+                f"The deployment ID {deployment_id} was specified in an invalid format.",
+            )
         raise err(
             "DeploymentDoesNotExistException",
             f"The deployment {deployment_id} could not be found.",

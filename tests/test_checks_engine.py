@@ -429,3 +429,26 @@ def test_preflight_checks_the_group_without_a_deployment(ctx):
     assert report.result("agent.running").status is Status.PASS
     assert "OFFICIAL_1.7.1-110_rpm" in report.result("agent.running").summary
     assert report.result("group.instances-matched").status is Status.PASS
+
+
+def test_local_checks_run_only_with_local(ctx, tmp_path, monkeypatch):
+    from checks import local as local_checks
+
+    w = build(ctx, n=1)
+    ev = FakeEvidence(ctx, w, status="Succeeded", targets=[target(w.instance_ids[0], None)])
+    without = run(ctx, ev, check_ids=None)
+    assert not [r for r in without.results if r.id.startswith("local.")]
+    log = tmp_path / "codedeploy-agent.log"
+    log.write_text(
+        "2026-11-20T10:00:00 ERROR [codedeploy-agent(1)]: InstanceAgent::Plugins::"
+        "CodeDeployPlugin::"
+        "CommandPoller: Cannot reach InstanceService: Aws::CodeDeployCommand::Errors::"
+        "InvalidSignatureException - Signature expired: 20261120T094219Z is now earlier than "
+        "20261120T094723Z\n"
+    )
+    monkeypatch.setattr(local_checks, "AGENT_LOG", str(log))
+    ev2 = FakeEvidence(ctx, w, status="Succeeded", targets=[target(w.instance_ids[0], None)])
+    report = diagnose(ctx, deployment_id=w.deployment_id, evidence=ev2, local=True)
+    logs = report.result("local.logs")
+    assert logs.status is Status.FAIL and "clock" in logs.summary
+    assert report.result("local.agent").status in (Status.FAIL, Status.WARN, Status.PASS)

@@ -468,3 +468,12 @@ def test_broken_stop_script_of_the_last_good_revision_fails_the_next_deployment(
         ignoreApplicationStopFailures=True,
     )["deploymentId"]
     assert w.wait(third)["status"] == "Succeeded"
+
+
+def test_redeploy_after_a_failed_hook_does_not_clash_with_its_own_files(w: World) -> None:
+    r = scenarios.build(w, count=1, tags={"sandbox:hook:ApplicationStart": "exit=1"})
+    assert r["status"] == "Failed"
+    (iid,) = r["instance_ids"]
+    w.client("ec2").delete_tags(Resources=[iid], Tags=[{"Key": "sandbox:hook:ApplicationStart"}])
+    again = w.wait(w.deploy(r["deployment_group"], r["bucket"], r["key"]))
+    assert again["status"] == "Succeeded"

@@ -1055,19 +1055,20 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         events.append(EventOutcome("Install", CLOCK.event, "Failed", _diag("UnknownError", error)))
         return finish("Failed", [])
     events.append(EventOutcome("Install", CLOCK.event, "Succeeded", _ok()))
-    effects = [effect]
+
+    def remember() -> None:
+        # the agent records the install (cleanup file, "last successful install") when the
+        # Install step succeeds, whatever the later hooks do
+        st.groups[ctx.group_id] = GroupRecord(
+            ctx.deployment_id, spec.hooks, files, installed, ctx.root_dir
+        )
+
+    effects = [effect, remember]
     for event in ("AfterInstall", "ApplicationStart", "ValidateService"):
         outcome = run_scripts(event, spec.hooks, files, facts, st, ctx, at)
         events.append(outcome)
         if outcome.status == "Failed":
             return finish("Failed", effects)
-
-    def remember() -> None:
-        st.groups[ctx.group_id] = GroupRecord(
-            ctx.deployment_id, spec.hooks, files, installed, ctx.root_dir
-        )
-
-    effects.append(remember)
     return finish("Succeeded", effects)
 
 

@@ -95,7 +95,7 @@ def describe_instance_information(self: Any) -> ActionResult:
             "ActivationIds",
             "AssociationStatus",
         ):
-            raise AwsError("InvalidInstanceInformationFilterValue", f"Invalid filter key {key}")
+            raise AwsError("InvalidFilterKey", f"Invalid filter key {key}")
     for f in self._get_param("Filters") or []:
         key, values = f.get("Key", ""), set(f.get("Values") or [])
         if key == "InstanceIds":

@@ -114,3 +114,52 @@ def test_event_line_without_colour_is_plain_text() -> None:
     ev = FollowEvent("target", "d-1", "Succeeded", target_id="i-0abc")
     assert "\x1b" not in ev.line()
     assert ev.line().endswith("i-0abc  instance          Succeeded")
+
+
+def test_follow_without_permission_to_read_targets_keeps_following_the_deployment() -> None:
+    """A least-privilege CI principal may GetDeployment but not ListDeploymentTargets.
+
+    No emulator enforces IAM on CodeDeploy calls, so the AccessDenied answer is stubbed (shapes
+    from the CodeDeploy API reference; the Stubber checks them against the service model).
+    """
+    import boto3
+    from botocore.stub import Stubber
+
+    from wizard.deploy.follow import follow
+
+    cd = boto3.client(
+        "codedeploy", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+    class Ctx:
+        sandbox = False
+
+        def client(self, service: str, region: str | None = None):
+            return cd
+
+    dep = {"deploymentId": "d-A1B2C3D4E", "applicationName": "app", "deploymentGroupName": "g"}
+    with Stubber(cd) as stub:
+        stub.add_response(
+            "get_deployment",
+            {"deploymentInfo": dep | {"status": "InProgress"}},
+            {"deploymentId": dep["deploymentId"]},
+        )
+        stub.add_client_error(
+            "list_deployment_targets",
+            service_error_code="AccessDeniedException",
+            service_message="User: arn:aws:iam::123456789012:user/ci is not authorized to "
+            "perform: codedeploy:ListDeploymentTargets",
+            http_status_code=400,
+        )
+        stub.add_response(
+            "get_deployment",
+            {"deploymentInfo": dep | {"status": "Succeeded"}},
+            {"deploymentId": dep["deploymentId"]},
+        )
+        events: list[FollowEvent] = []
+        status = follow(Ctx(), dep["deploymentId"], events.append, interval=0.01)
+        stub.assert_no_pending_responses()
+    assert status == "Succeeded"
+    kinds = [(e.kind, e.status) for e in events]
+    assert kinds == [("notice", ""), ("deployment", "InProgress"), ("deployment", "Succeeded")]
+    assert "access denied for codedeploy:ListDeploymentTargets" in events[0].line()

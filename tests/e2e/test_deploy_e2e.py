@@ -493,3 +493,18 @@ def test_sandbox_scenario_takes_the_users_bundle_without_a_project_file(
     assert "scenario healthy: deploying to application sbx-healthy" in proc.stderr
     assert "upload   s3://" in proc.stderr and "/releases/sbx-healthy-" in proc.stderr
     assert "deployment succeeded" in proc.stdout
+
+
+def test_a_deployment_still_running_on_the_group_is_named_before_uploading(
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    world = _slow_world(sandbox_url, tmp_path)
+    first = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path)  # returns once created
+    assert first.returncode == 0, first.stderr
+    running = first.stdout.split()[1]
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
+    assert proc.returncode == 1
+    assert f"deployment {running} is still running" in proc.stderr
+    assert f"stop-deployment --deployment-id {running}" in proc.stderr
+    listed = world["client"]("s3").list_objects_v2(Bucket=world["bucket"])
+    assert listed["KeyCount"] == 1  # only the first deployment's revision was uploaded

@@ -64,7 +64,7 @@ class TargetState:
 
 @dataclass(frozen=True)
 class FollowEvent:
-    """A state change: kind is "deployment", "target" or "lifecycle"."""
+    """A state change: kind is "deployment", "target" or "lifecycle" ("notice": a remark)."""
 
     kind: str
     deployment_id: str
@@ -87,6 +87,8 @@ class FollowEvent:
             if self.error_code or self.message:
                 text += f"\n          {self.error_code}: {self.message}".rstrip(": ")
             return text
+        if self.kind == "notice":
+            return f"{stamp}  {self.message}"
         if self.kind == "target":
             return f"{stamp}  {self.target_id}  {'instance':<17} {self.status}"
         text = f"{stamp}  {self.target_id}  {self.lifecycle_event or '':<17} {self.status}"
@@ -209,9 +211,27 @@ def follow(
     deadline = time.monotonic() + timeout if timeout else None
     tracker = Tracker(deployment_id)
     delay = lo
+    see_targets = True
     while True:
         info = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-        changed = _poll_targets(cd, tracker, info, on_event)
+        changed = False
+        if see_targets:
+            try:
+                changed = _poll_targets(cd, tracker, info, on_event)
+            except Exception as exc:
+                if not _denied(exc):
+                    raise
+                see_targets = False
+                on_event(
+                    FollowEvent(
+                        "notice",
+                        deployment_id,
+                        "",
+                        message="cannot read the instances (access denied for "
+                        f"codedeploy:{getattr(exc, 'operation_name', 'ListDeploymentTargets')}); "
+                        "following the deployment status only",
+                    )
+                )
         if changed and on_targets:
             on_targets(list(tracker.targets.values()))
         dep_events = tracker.update_deployment(info)
@@ -230,6 +250,13 @@ def follow(
                 return status
         else:
             time.sleep(delay)
+
+
+def _denied(exc: BaseException) -> bool:
+    from wizard.aws import explain
+    from wizard.errors import AccessDeniedError
+
+    return isinstance(explain(exc), AccessDeniedError)
 
 
 def _poll_targets(

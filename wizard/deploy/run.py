@@ -157,27 +157,7 @@ def _deploy(
     s3 = ctx.client("s3", region)
     app, group = project.application, project.deployment_group
 
-    try:
-        with translate_aws_errors("codedeploy:GetDeploymentGroup"):
-            cd.get_deployment_group(applicationName=app, deploymentGroupName=group)
-    except Exception as exc:
-        mapped = _client_error(exc, "codedeploy:GetDeploymentGroup")
-        if mapped is None:
-            raise
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        hint = "Run `wizard apply` to create it."
-        if ctx.sandbox:
-            hint = (
-                "This sandbox starts empty: try `--scenario healthy`, or keep one running with "
-                "`wizard sandbox`, then `wizard apply` and `wizard deploy` with --endpoint-url."
-            )
-        if code == "ApplicationDoesNotExistException":
-            mapped = WizardError(f"application {app!r} does not exist in {region}", hint=hint)
-        elif code == "DeploymentGroupDoesNotExistException":
-            mapped = WizardError(
-                f"deployment group {group!r} of {app!r} does not exist in {region}", hint=hint
-            )
-        raise mapped from exc
+    _preflight(ctx, cd, app, group, region, say)
 
     bucket = project.bucket_name(ctx.account, region)
     key = revision_key(project, git_short_sha(bundle.source or "."))
@@ -230,6 +210,58 @@ def _deploy(
         deployment_group=group,
         bundle=bundle,
     )
+
+
+ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
+
+
+def _preflight(ctx: AwsContext, cd: Any, app: str, group: str, region: str, say: Progress) -> None:
+    """Before any upload: the group exists and has no deployment in flight.
+
+    Both are read-only checks a least-privilege CI principal may not be allowed (the policy
+    `wizard apply` makes for CI grants CreateDeployment, not these reads); access denied skips the
+    check, and CreateDeployment has the last word.
+    """
+    try:
+        with translate_aws_errors("codedeploy:GetDeploymentGroup"):
+            cd.get_deployment_group(applicationName=app, deploymentGroupName=group)
+    except AccessDeniedError:
+        say("check", "cannot read the deployment group (access denied); going on")
+        return
+    except Exception as exc:
+        mapped = _client_error(exc, "codedeploy:GetDeploymentGroup")
+        if mapped is None:
+            raise
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        hint = "Run `wizard apply` to create it."
+        if ctx.sandbox:
+            hint = (
+                "This sandbox starts empty: try `--scenario healthy`, or keep one running with "
+                "`wizard sandbox`, then `wizard apply` and `wizard deploy` with --endpoint-url."
+            )
+        if code == "ApplicationDoesNotExistException":
+            mapped = WizardError(f"application {app!r} does not exist in {region}", hint=hint)
+        elif code == "DeploymentGroupDoesNotExistException":
+            mapped = WizardError(
+                f"deployment group {group!r} of {app!r} does not exist in {region}", hint=hint
+            )
+        raise mapped from exc
+    try:
+        with translate_aws_errors("codedeploy:ListDeployments"):
+            active = cd.list_deployments(
+                applicationName=app,
+                deploymentGroupName=group,
+                includeOnlyStatuses=list(ACTIVE),
+            ).get("deployments", [])
+    except AccessDeniedError:
+        return
+    if active:
+        raise WizardError(
+            f"deployment {active[0]} is still running on {app}/{group}; CodeDeploy allows one "
+            "at a time",
+            hint=f"Wait for it to end, or stop it: aws deploy stop-deployment --deployment-id "
+            f"{active[0]}",
+        )
 
 
 def _upload(

@@ -139,6 +139,9 @@ class DeployScreen(Screen[str]):
             from wizard.app import one_line_reason
 
             reason, hint = one_line_reason(exc, "deploy")
+            more = list(getattr(exc, "problems", []) or [])[1:]  # every bundle problem
+            if more:
+                reason += "".join(f"\n  - {p}" for p in more)
             if not self._stop.is_set():
                 ui(self._failed, reason, hint)
             return

@@ -317,6 +317,7 @@ def test_without_wait_and_without_a_terminal_it_returns_once_created(
     assert proc.stdout.startswith("deployment d-")
     assert "ApplicationStart" not in proc.stdout  # not followed
     dep_id = proc.stdout.split()[1]
+    assert f"wizard diagnose {dep_id}" in proc.stderr  # where to look later
     cd = _clients(sandbox_url)("codedeploy")
     assert cd.get_deployment(deploymentId=dep_id)["deploymentInfo"]["description"] == "ci run 7"
 

@@ -98,7 +98,10 @@ def run(args: argparse.Namespace) -> int:
                 if as_json:
                     print_json(_doc(handle, status, None))
                 else:
-                    emit(f"follow it with: wizard deploy --wait, or {handle.console_url or ''}")
+                    info(
+                        "not following (no terminal; --wait follows). When it has ended: "
+                        f"wizard diagnose {handle.deployment_id}"
+                    )
                 return 0
             try:
                 status = follow(
@@ -133,6 +136,7 @@ def _status(ctx: Any, handle: DeploymentHandle) -> str:
 
 
 def _printer(emit: Any, stream: Any) -> Any:
+    """One line per state change, the status coloured on a terminal, log tails indented."""
 
     def on_event(ev: FollowEvent) -> None:
         line = ev.line()

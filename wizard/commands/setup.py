@@ -15,11 +15,33 @@ def run(args: argparse.Namespace) -> int:
         from wizard.commands import apply
 
         return apply.run(args)
+    from wizard.app import create_app
+
+    if not getattr(args, "sandbox", False):
+        # The TUI builds the AwsContext in a worker after its first frame (boto3 is slow to
+        # import), and shows a bad profile / region / endpoint there with a Retry.
+        def make_context():
+            from wizard.aws import AwsContext
+
+            ctx = AwsContext(
+                profile=args.profile, region=args.region, endpoint_url=args.endpoint_url
+            )
+            ctx.scenario = None  # type: ignore[attr-defined]
+            return ctx
+
+        app = create_app(
+            make_context,
+            project_dir=args.project_dir,
+            profile=args.profile,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+        )
+        app.run()
+        return app.return_code or 0
+
     from wizard.commands._context import aws_context
 
     with aws_context(args, banner=False) as ctx:
-        from wizard.app import create_app
-
         app = create_app(ctx, project_dir=args.project_dir)
         app.run()
         return app.return_code or 0

@@ -51,6 +51,33 @@ def one_line_reason(exc: BaseException, what: str = "") -> tuple[str, str | None
     return (f"{what}: {text}" if what else text), None
 
 
+class PendingContext:
+    """Stands in for the AwsContext until it is built (in a worker, after the first frame).
+
+    Building a context imports boto3 and reads the AWS config files; doing that before the first
+    paint would double the time to the first screen. Only what the header shows is known here.
+    """
+
+    sandbox = False
+    endpoint_url: str | None = None
+
+    def __init__(
+        self,
+        factory: Callable[[], AwsContext],
+        profile: str | None,
+        region: str | None,
+        endpoint_url: str | None = None,
+    ) -> None:
+        import os
+
+        self.factory = factory
+        self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        self.profile = profile or os.environ.get("AWS_PROFILE") or None
+        self.region = (
+            region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+        )
+
+
 class WizardApp(App[int]):
     """Walks a first-timer from credentials to a deployable CodeDeploy setup."""
 
@@ -64,10 +91,20 @@ class WizardApp(App[int]):
         Binding("ctrl+t", "toggle_theme", "Theme"),
     ]
 
-    def __init__(self, ctx: AwsContext, project_dir: str | Path = ".") -> None:
+    def __init__(
+        self,
+        ctx: AwsContext | Callable[[], AwsContext],
+        project_dir: str | Path | None = ".",
+        *,
+        profile: str | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> None:
         super().__init__()
-        self.ctx = ctx
-        self.project_dir = Path(project_dir)
+        self.ctx: Any = (
+            ctx if not callable(ctx) else PendingContext(ctx, profile, region, endpoint_url)
+        )
+        self.project_dir = Path(project_dir or ".")
         self.identity: dict[str, Any] | None = None
         self.plan: Any = None
         self.file_changes: list[Any] | None = None
@@ -196,10 +233,19 @@ class WizardApp(App[int]):
         """Who are we? Runs first, in a worker; the header and credentials step show it."""
         ctx = self.ctx
 
-        def call() -> dict[str, Any]:
-            return ctx.describe()
+        def call() -> tuple[Any, dict[str, Any]]:
+            real = ctx.factory() if isinstance(ctx, PendingContext) else ctx
+            return real, real.describe()
 
-        self.aws_call(self.screen, call, self.set_identity, what="Checking credentials")
+        def done(result: tuple[Any, dict[str, Any]]) -> None:
+            self.ctx = result[0]
+            self.set_identity(result[1])
+
+        def error(_reason: str) -> None:
+            self.problem_steps.add("credentials")
+            self._context_changed()
+
+        self.aws_call(self.screen, call, done, what="Checking credentials", on_error=error)
 
     def set_identity(self, desc: dict[str, Any]) -> None:
         self.identity = desc
@@ -213,7 +259,7 @@ class WizardApp(App[int]):
         def build() -> tuple[Any, dict[str, Any]]:
             from wizard.aws import AwsContext
 
-            if old.sandbox:
+            if old.sandbox and profile is None and old.profile is None:  # --sandbox's own keys
                 new = AwsContext(
                     region=region,
                     endpoint_url=old.endpoint_url,
@@ -306,6 +352,21 @@ class WizardApp(App[int]):
         )
 
 
-def create_app(ctx: AwsContext, project_dir: str | Path = ".") -> WizardApp:
-    """App factory: tests build the app with a sandbox context."""
-    return WizardApp(ctx, project_dir=project_dir)
+def create_app(
+    ctx: AwsContext | Callable[[], AwsContext],
+    project_dir: str | Path | None = ".",
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> WizardApp:
+    """App factory: tests build the app with a sandbox context.
+
+    `ctx` may also be a zero-argument callable that builds the AwsContext: the app then calls it
+    in a worker after the first frame (fast start). `profile`, `region` and `endpoint_url` are
+    what it was built from: shown meanwhile, and used when the user picks another profile or
+    region after the factory failed.
+    """
+    return WizardApp(
+        ctx, project_dir=project_dir, profile=profile, region=region, endpoint_url=endpoint_url
+    )

@@ -210,3 +210,83 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
     s3.head_bucket(Bucket="tui-walk-codedeploy-123456789012-us-east-1")
     saved = (tmp_path / "tui-walk" / ".codedeploy-wizard.yml").read_text()
     assert "application: tui-walk" in saved
+
+
+def _profiles_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key, raising=False)
+    config = tmp_path / "aws-config"
+    config.write_text(
+        "[profile alpha]\nregion = us-east-1\naws_access_key_id = a\naws_secret_access_key = a\n"
+        "[profile beta]\nregion = us-east-1\naws_access_key_id = b\naws_secret_access_key = b\n"
+    )
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@sync
+async def test_profile_picker_switches_context_in_a_worker(
+    sandbox_url, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`wizard setup` hands the app a context factory; picking a profile builds a new context."""
+    from textual.widgets import Select
+
+    from wizard.app import create_app
+    from wizard.aws import AwsContext
+
+    _profiles_env(tmp_path, monkeypatch)
+    (tmp_path / "p").mkdir()
+    app = create_app(
+        lambda: AwsContext(profile="alpha", endpoint_url=sandbox_url),
+        tmp_path / "p",
+        profile="alpha",
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.identity and app.identity["account"] == "123456789012"
+        assert app.ctx.profile == "alpha"
+        picker = app.screen.query_one("#profile", Select)
+        assert [str(o[0]) for o in picker._options if o[1] is not Select.NULL] == [
+            "alpha",
+            "beta",
+        ]
+        picker.value = "beta"
+        await settle(pilot)
+        assert app.ctx.profile == "beta" and app.identity is not None
+        assert "profile beta" in str(app.screen.query_one("#ctx-profile").render())
+
+
+@sync
+async def test_missing_region_is_reported_then_picked(
+    sandbox_url, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Select
+
+    from wizard.app import create_app
+    from wizard.aws import AwsContext
+    from wizard.screens.modals import ErrorScreen
+
+    _profiles_env(tmp_path, monkeypatch)
+    (tmp_path / "aws-config").write_text(
+        "[default]\naws_access_key_id = a\naws_secret_access_key = a\n"
+    )
+    (tmp_path / "p").mkdir()
+    app = create_app(
+        lambda: AwsContext(endpoint_url=sandbox_url), tmp_path / "p", endpoint_url=sandbox_url
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorScreen)
+        assert "no AWS region configured" in str(app.screen.query_one("#error-reason").render())
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "✗" in str(app.screen.query_one("#step-list").get_option("credentials").prompt)
+        app.screen.query_one("#region", Select).value = "eu-west-1"
+        await settle(pilot)
+        assert app.identity is not None and app.ctx.region == "eu-west-1"
+        await next_step(pilot)
+        assert current_step(app) == "roles"
+        assert app.project.region == "eu-west-1"

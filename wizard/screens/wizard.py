@@ -41,17 +41,22 @@ class WizardScreen(Screen):
         with Horizontal(id="body"):
             yield StepList(STEPS, id="step-list")
             with Vertical(id="main"):
-                yield Container(id="pane-host")
+                # the first pane is composed with the screen: one layout pass before the first frame
+                self.pane = pane_class(self.current)()
+                yield Container(self.pane, id="pane-host")
                 with Horizontal(id="nav"):
                     yield Button("◀ Back", id="back", compact=True)
                     yield Static("", id="nav-hint")
                     yield Button("Next ▶", id="next", variant="primary", compact=True)
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         self.context_changed()
-        await self._show(self.current)
-        self.wizard.load_identity()
+        self._refresh_nav()
+        self.wizard.remember_step(self.current)
+        # AWS work starts once the first frame is on screen (its threads compete for the GIL)
+        self.call_after_refresh(self._pane_shown, self.pane)
+        self.call_after_refresh(self.wizard.load_identity)
 
     # ------------------------------------------------------------------ navigation
     async def _show(self, step: str) -> None:
@@ -62,8 +67,12 @@ class WizardScreen(Screen):
         await host.mount(self.pane)
         self._refresh_nav()
         self.wizard.remember_step(step)
-        self.pane.shown()
-        self.call_after_refresh(self._focus_pane)
+        self.call_after_refresh(self._pane_shown, self.pane)
+
+    def _pane_shown(self, pane: StepPane) -> None:
+        if pane is self.pane and pane.is_attached:
+            pane.shown()
+            self._focus_pane()
 
     def _focus_pane(self) -> None:
         if self.pane is None or not self.pane.is_attached:

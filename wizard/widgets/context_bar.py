@@ -24,7 +24,7 @@ class ContextBar(Horizontal):
         self.query_one("#ctx-account", Static).update(f"account {account or '…'}")
         self.query_one("#ctx-region", Static).update(f"region {region or '?'}")
         self.query_one("#ctx-profile", Static).update(
-            "" if sandbox else f"profile {profile or 'default'}"
+            "" if sandbox and not profile else f"profile {profile or 'default'}"
         )
         badge = self.query_one("#ctx-sandbox", Static)
         badge.display = sandbox

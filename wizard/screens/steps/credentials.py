@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Input, Select, Static
 
 from wizard.screens.steps.base import StepPane
@@ -28,28 +29,20 @@ class Pane(StepPane):
             Input(self.wizard.project.application, id="application"),
             help="Every other name (roles, bucket, group) is derived from it.",
         )
-        sandbox = bool(self.wizard.ctx.sandbox)
-        profile = Select[str](
-            [], prompt="(environment / default)", id="profile", disabled=sandbox, allow_blank=True
-        )
-        yield Field(
-            "AWS profile",
-            "_profile",
-            profile,
-            help="The sandbox has built-in credentials." if sandbox else "From ~/.aws/config.",
-        )
-        region = self.wizard.ctx.region
-        yield Field(
-            "Region",
-            "region",
-            Select[str]([(region, region)], value=region, id="region", allow_blank=False),
-        )
+        yield Vertical(Static("Loading profiles and regions…", classes="note"), id="pickers")
 
     def fields(self) -> list[Field]:
         return [f for f in super().fields() if not f.key.startswith("_")]
 
     def shown(self) -> None:
         self.context_changed()
+        self.load_options()
+
+    def load_options(self) -> None:
+        """Profiles boto3 sees and regions botocore knows (reading files: in a worker).
+
+        The two pickers are mounted when their options arrive, after the first frame.
+        """
         ctx = self.wizard.ctx
 
         def options() -> tuple[list[str], list[str]]:
@@ -65,32 +58,62 @@ class Pane(StepPane):
     def _fill(self, result: tuple[list[str], list[str]]) -> None:
         profiles, regions = result
         ctx = self.wizard.ctx
-        profile = self.query_one("#profile", Select)
-        with self.prevent(Select.Changed):
-            profile.set_options([(p, p) for p in profiles])
-            if ctx.profile in profiles:
-                profile.value = ctx.profile
-            region = self.query_one("#region", Select)
-            if ctx.region not in regions:
-                regions.append(ctx.region)
-            region.set_options([(r, r) for r in regions])
-            region.value = ctx.region
+        sandbox = bool(ctx.sandbox)
+        if ctx.region and ctx.region not in regions:
+            regions.append(ctx.region)
+        pickers = self.query_one("#pickers", Vertical)
+        pickers.remove_children()
+        pickers.mount_all(
+            [
+                Field(
+                    "AWS profile",
+                    "_profile",
+                    Select[str](
+                        [(p, p) for p in profiles],
+                        value=ctx.profile if ctx.profile in profiles else Select.NULL,
+                        prompt="(environment / default)",
+                        id="profile",
+                        disabled=sandbox,
+                    ),
+                    help="The sandbox has built-in credentials."
+                    if sandbox
+                    else "The profiles in your AWS config files.",
+                ),
+                Field(
+                    "Region",
+                    "region",
+                    Select[str](
+                        [(r, r) for r in regions],
+                        value=ctx.region or Select.NULL,
+                        prompt="(pick a region)",
+                        id="region",
+                    ),
+                ),
+            ]
+        )
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id not in ("profile", "region"):
             return
         ctx = self.wizard.ctx
+        if not (self.query("#profile") and self.query("#region")):
+            return
         profile = self.query_one("#profile", Select).value
         profile_name: str | None = None if profile is Select.NULL else str(profile)
         region = self.query_one("#region", Select).value
         region_name = ctx.region if region is Select.NULL else str(region)
         if profile_name == ctx.profile and region_name == ctx.region:
             return
+        if not region_name:
+            self.notify("Pick a region too.", severity="warning")
+            return
         self.wizard.switch_context(profile=profile_name, region=region_name)
 
     def context_changed(self) -> None:
         ident = self.wizard.identity
         box = self.query_one("#whoami", Static)
+        for profile in self.query("#profile").results(Select):
+            profile.disabled = bool(self.wizard.ctx.sandbox)
         if ident is None:
             text = (
                 "[b]Credentials problem[/b]: see the message; pick another profile or Retry."

@@ -119,7 +119,8 @@ def running(ctx) -> Result:
                 evidence=evidence,
                 instances=rest,
                 fix=Fix(
-                    install_fix(ev.region, []).summary + f" Look by hand: {how}",
+                    install_fix(ev.region, []).summary
+                    + " Confirm first: `systemctl is-active codedeploy-agent` on the instance.",
                     [*install_fix(ev.region, []).commands, how],
                 ),
             )
@@ -129,7 +130,7 @@ def running(ctx) -> Result:
             f"could not look inside {count_phrase(len(unseen), total)} ({reason}){note}",
             evidence=evidence,
             instances=sorted(unseen),
-            fix=Fix(f"Look by hand: {how}", [how]),
+            fix=inside.look_by_hand(unseen, "systemctl is-active codedeploy-agent"),
         )
     vtext = f" ({', '.join(evidence['versions'])})" if evidence["versions"] else ""
     return passed(

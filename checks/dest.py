@@ -86,6 +86,7 @@ def writable(ctx) -> Result:
     pointed = ctx.pointed("dest.writable")
     ids, not_reached = _targets(ctx, runas=bool(runas))
     problems: dict[str, list[str]] = {}
+    fixes: dict[str, Fix] = {}
     unseen: list[str] = []
     if ids:
         looks = inside.look(ctx.ev)
@@ -101,11 +102,17 @@ def writable(ctx) -> Result:
                     if st is None:
                         continue  # missing: the agent creates it if the parent is writable
                     if not can_write(user, st):
-                        problems.setdefault(
-                            f"{p} is {st[0]}:{st[1]} {st[2]:o}, not writable by the agent user "
-                            f"{user}",
-                            [],
-                        ).append(iid)
+                        key = (
+                            f"{p} is {st[0]}:{st[1]} {st[2]:o}, "
+                            f"not writable by the agent user {user}"
+                        )
+                        problems.setdefault(key, []).append(iid)
+                        fixes[key] = Fix(
+                            f"Create {dest} owned by the agent user {user} (or run the agent as "
+                            "root), so it can write there.",
+                            [f"sudo install -d -o {user} -g {user} -m 755 {dest}"]
+                            + ([] if p == dest else [f"# {p} itself can stay {st[0]}:{st[1]}"]),
+                        )
                     break
             for u in runas:
                 probe = look.probes.get(f"id {u}")
@@ -126,11 +133,12 @@ def writable(ctx) -> Result:
                 f"Create the user {u} on the instances (or change the hook's runas).",
                 [f"sudo useradd --system {u}"],
             )
+        elif what in fixes:
+            fix = fixes[what]
         else:
-            path = what.split()[0]
             fix = Fix(
-                f"Give the agent user write access to {path}.",
-                [f"sudo chown -R root:root {path}", f"sudo chmod 755 {path}"],
+                "Run the agent as root (the default), or drop `runas` from the hooks.",
+                ["sudo systemctl edit codedeploy-agent   # remove User= from the unit"],
             )
         return fail(
             summary, evidence=evidence, instances=sorted({i for _, v in groups for i in v}), fix=fix
@@ -151,13 +159,12 @@ def writable(ctx) -> Result:
             ),
         )
     if unseen:
-        how = inside.how_to_look(unseen, f"stat -c '%U:%G %a' {dests[0] if dests else '/'}")
         return warn(
             f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not "
             "allowed)",
             evidence=evidence,
             instances=unseen,
-            fix=Fix(f"Look by hand: {how}", [how]),
+            fix=inside.look_by_hand(unseen, f"stat -c '%U:%G %a' {dests[0] if dests else '/'}"),
         )
     if not ids:
         return info(
@@ -255,12 +262,11 @@ def file_exists(ctx) -> Result:
             fix=fix,
         )
     if unseen:
-        how = inside.how_to_look(unseen, f"ls -A {next(iter(landing), '/')}")
         return warn(
             f"could not look inside {count_phrase(len(unseen), total)} ({id_list(unseen, 3)})",
             evidence=evidence,
             instances=unseen,
-            fix=Fix(f"Look by hand: {how}", [how]),
+            fix=inside.look_by_hand(unseen, f"ls -A {next(iter(landing), '/')}"),
         )
     return passed(
         f"nothing at {', '.join(landing) or 'the destinations'} clashes with the bundle",

@@ -195,9 +195,14 @@ def instance_profile(ctx) -> Result:
     if what == "no instance profile":
         name = _suggest_profile(ctx, good)
         cmd_name = name or "PROFILE_NAME"
+        what_profile = (
+            f"the instance profile {name}"
+            if name
+            else "an instance profile whose role trusts ec2.amazonaws.com (none found to suggest; "
+            "`wizard apply` creates one)"
+        )
         fix = Fix(
-            f"Attach the instance profile {cmd_name} to {id_list(first_ids)}, then restart the "
-            "agent "
+            f"Attach {what_profile} to {id_list(first_ids)}, then restart the agent "
             "(it caches missing credentials).",
             [
                 f"aws ec2 associate-iam-instance-profile --instance-id {i} --iam-instance-profile "

@@ -12,6 +12,7 @@ from typing import Any
 
 from checks import interpret
 from checks.evidence import Evidence, InstanceLook
+from checks.model import Fix
 
 AGENT_LOG = "/var/log/aws/codedeploy-agent/codedeploy-agent.log"
 VERSION_FILE = "/opt/codedeploy-agent/.version"
@@ -104,9 +105,18 @@ def agent_reached_ids(ev: Evidence) -> set[str]:
 
 
 def how_to_look(ids: list[str], command: str) -> str:
-    """A copy-pasteable Run Command (or SSH) line to look by hand."""
+    """A copy-pasteable Run Command line to look by hand (see `look_by_hand` for the Fix)."""
     first = ids[0] if ids else "INSTANCE_ID"
     return (
         f"aws ssm send-command --instance-ids {first} --document-name AWS-RunShellScript "
-        f"--parameters 'commands=[\"{command}\"]'   # or over SSH: sudo {command}"
+        f"--parameters 'commands=[\"{command}\"]'"
+    )
+
+
+def look_by_hand(ids: list[str], command: str, why: str = "") -> Fix:
+    """The Fix of a check that could not see: the command, through SSM or over SSH."""
+    return Fix(
+        f"Look by hand{' (' + why + ')' if why else ''}: run `{command}` on the instance, "
+        "through SSM Run Command or over SSH.",
+        [how_to_look(ids, command), f"sudo {command}   # over SSH, on the instance"],
     )

@@ -105,7 +105,7 @@ EXPECTED: dict[str, tuple[str, list[str], list[str], bool]] = {
     "destination-not-writable": (
         "dest.writable",
         ["/var/www is root:root 755", "not writable by the agent user cdagent"],
-        ["chown"],
+        ["install -d -o cdagent"],
         False,
     ),
     "file-exists": (

@@ -477,3 +477,30 @@ def test_redeploy_after_a_failed_hook_does_not_clash_with_its_own_files(w: World
     w.client("ec2").delete_tags(Resources=[iid], Tags=[{"Key": "sandbox:hook:ApplicationStart"}])
     again = w.wait(w.deploy(r["deployment_group"], r["bucket"], r["key"]))
     assert again["status"] == "Succeeded"
+
+
+def test_shell_runs_probes_as_another_user(w: World) -> None:
+    tags = {"sandbox:users": "web", "sandbox:dir:/srv/www": "root:root:755"}
+    r = scenarios.build(w, count=1, tags=tags)
+    (iid,) = r["instance_ids"]
+    ssm = w.client("ssm")
+    lines = [
+        "sudo -u web test -w /srv/www",
+        'echo "web=$?"',
+        "test -w /srv/www",
+        'echo "root=$?"',
+        "sudo -u web whoami",
+        "sudo -u nobody2 true",
+        f"cat {r['destination']}/index.html",
+    ]
+    cmd = ssm.send_command(
+        InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": lines}
+    )["Command"]
+    out = ssm.get_command_invocation(CommandId=cmd["CommandId"], InstanceId=iid)
+    assert out["StandardOutputContent"].splitlines() == [
+        "web=1",
+        "root=0",
+        "web",
+        "<h1>hello from the sandbox</h1>",
+    ]
+    assert "sudo: unknown user nobody2" in out["StandardErrorContent"]

@@ -367,6 +367,23 @@ def _ts(when: datetime) -> str:
 # ---- file permissions --------------------------------------------------------------------
 
 
+def has_bit(node: Node, user: str, bit: int) -> bool:
+    """Does `user` have permission `bit` (4 read, 2 write, 1 search/execute) on `node`?"""
+    try:
+        owner_bits, group_bits, other_bits = (int(d, 8) for d in node.mode[-3:].rjust(3, "0"))
+    except ValueError:
+        return False
+    if user == "root":  # root may read and write anything, and run what anyone may run
+        return bit != 1 or node.kind == "dir" or bool((owner_bits | group_bits | other_bits) & 1)
+    if node.owner == user:
+        bits = owner_bits
+    elif node.group == user:
+        bits = group_bits
+    else:
+        bits = other_bits
+    return bool(bits & bit)
+
+
 def can_write(node: Node, user: str) -> bool:
     """May `user` create entries in directory `node` (write + search)?"""
     if user == "root":
@@ -927,7 +944,8 @@ def install(
             return f"Permission denied @ rb_sysopen - {dst}", [], None
         data = bundle.files.get(rel, b"")
         mode = "755" if data.startswith(b"#!") else "644"
-        planned[dst] = Node("file", user, user, mode, f"deploy:{ctx.group_id}")
+        text = data.decode("utf-8", errors="replace") if len(data) <= 16384 else ""
+        planned[dst] = Node("file", user, user, mode, f"deploy:{ctx.group_id}", text)
         installed.append(dst)
     for perm in spec.permissions:
         owner, group = perm.get("owner"), perm.get("group")

@@ -146,6 +146,7 @@ class Shell:
         self.facts = facts
         self.st = st
         self.status = 0
+        self.user = "root"
         self.stdout: list[str] = []
         self.stderr: list[str] = []
 
@@ -183,8 +184,21 @@ class Shell:
                 continue
             if not argv:
                 continue
-            if argv[0] == "sudo" and len(argv) > 1:
+            self.user = "root"
+            if argv[0] == "sudo":
                 argv = argv[1:]
+                while argv and argv[0].startswith("-"):
+                    flag = argv.pop(0)
+                    if flag == "-u" and argv:
+                        self.user = argv.pop(0)
+                if self.user not in self.facts.users:
+                    self.err(f"sudo: unknown user {self.user}")
+                    self.status = 1
+                    continue
+                if not argv:
+                    self.err("usage: sudo -u user command")
+                    self.status = 1
+                    continue
             handler = getattr(self, "cmd_" + argv[0].replace("-", "_"), None)
             if argv[0] == "[":
                 handler = self.cmd_test
@@ -212,7 +226,7 @@ class Shell:
         return 1
 
     def cmd_whoami(self, args: list[str]) -> int:
-        self.out("root")
+        self.out(self.user)
         return 0
 
     def cmd_getenforce(self, args: list[str]) -> int:
@@ -434,6 +448,11 @@ class Shell:
             return 0 if node and node.kind == "dir" else 1
         if flag == "-f":
             return 0 if node and node.kind == "file" else 1
+        if flag in ("-w", "-r", "-x"):
+            if node is None:
+                return 1
+            bit = {"-r": 4, "-w": 2, "-x": 1}[flag]
+            return 0 if fleet.has_bit(node, self.user, bit) else 1
         return 2
 
 
@@ -498,12 +517,13 @@ def send_command(self: Any) -> ActionResult:
                     f"Instances [[{instance_id}]] not in a valid state for account {account}",
                 )
             checked.append((inst, facts))
+        checked_ids = [inst.id for inst, _ in checked]
         backend = self.ssm_backend
         command = backend.send_command(
             comment=self._get_param("Comment", ""),
             document_name=document,
             timeout_seconds=self._get_int_param("TimeoutSeconds"),
-            instance_ids=ids,
+            instance_ids=list(ids),
             max_concurrency=self._get_param("MaxConcurrency", "50"),
             max_errors=self._get_param("MaxErrors", "0"),
             notification_config=self._get_param("NotificationConfig"),
@@ -528,6 +548,10 @@ def send_command(self: Any) -> ActionResult:
                 "start": now,
                 "end": now,
             }
+        if not self._get_param("Targets"):
+            # moto adds every instance of the region when Targets is empty
+            command.instance_ids = list(dict.fromkeys(checked_ids))
+            command.target_count = len(command.instance_ids)
         # instances chosen by Targets (tags): run where SSM is online, else undeliverable
         for iid in command.instance_ids:
             if iid in results:

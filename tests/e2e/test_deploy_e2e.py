@@ -509,3 +509,19 @@ def test_a_deployment_still_running_on_the_group_is_named_before_uploading(
     assert f"stop-deployment --deployment-id {running}" in proc.stderr
     listed = world["client"]("s3").list_objects_v2(Bucket=world["bucket"])
     assert listed["KeyCount"] == 1  # only the first deployment's revision was uploaded
+
+
+def test_the_whole_journey_apply_files_deploy(needs_fleet, run_wizard, sandbox_env, tmp_path):
+    """What a first-timer runs: set up, generate the appspec, deploy this folder."""
+    name = f"jr{uuid.uuid4().hex[:8]}"
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        f"application: {name}\ninstances:\n  launch: 1\nci:\n  provider: none\n"
+    )
+    (tmp_path / "index.html").write_text("<h1>hello</h1>\n")
+    for step in (("apply", "--yes"), ("files", "--yes")):
+        proc = run_wizard(*step, "--project-dir", str(tmp_path), env=sandbox_env)
+        assert proc.returncode == 0, (step, proc.stdout, proc.stderr)
+    proc = run_wizard("deploy", "--wait", "--project-dir", str(tmp_path), env=sandbox_env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ApplicationStart  Succeeded" in proc.stdout
+    assert "deployment succeeded" in proc.stdout

@@ -504,3 +504,17 @@ def test_shell_runs_probes_as_another_user(w: World) -> None:
         "<h1>hello from the sandbox</h1>",
     ]
     assert "sudo: unknown user nobody2" in out["StandardErrorContent"]
+
+
+def test_download_bundle_checks_the_etag_and_the_archive_type(w: World) -> None:
+    r = scenarios.build(w, count=1)
+    wrong = w.wait(w.deploy(r["deployment_group"], r["bucket"], r["key"], etag="0123abcd"))
+    (target,) = w.targets(wrong["deploymentId"])
+    download = target["lifecycleEvents"][1]
+    assert download["lifecycleEventName"] == "DownloadBundle"
+    assert download["diagnostics"]["message"].startswith(
+        "Expected deployment artifact bundle etag 0123abcd but was actually"
+    )
+    tar = w.wait(w.deploy(r["deployment_group"], r["bucket"], r["key"], bundle_type="tar"))
+    (target,) = w.targets(tar["deploymentId"])
+    assert "Error extracting tar archive" in target["lifecycleEvents"][1]["diagnostics"]["message"]

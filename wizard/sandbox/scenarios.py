@@ -242,7 +242,7 @@ def _bucket_policy_deny(w: World) -> dict[str, Any]:
 
 def _bucket_other_region(w: World) -> dict[str, Any]:
     return {
-        **build(w, bucket_region="eu-west-1"),
+        **build(w, bucket_region="eu-west-1" if w.region != "eu-west-1" else "us-west-2"),
         "expected": _exp(
             "Failed",
             "HEALTH_CONSTRAINTS",

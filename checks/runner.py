@@ -192,6 +192,18 @@ def _rank(results: list[Result], code: str | None, failures: list[interpret.Fail
     return sorted(failing, key=key)
 
 
+def _point_symptom_at_cause(results: list[Result], ranked: list[str]) -> None:
+    """deployment.status is the symptom: its fix names the root cause the ranking found."""
+    causes = [c for c in ranked if c != "deployment.status"]
+    symptom = next((r for r in results if r.id == "deployment.status"), None)
+    if symptom is None or symptom.status is not Status.FAIL or not causes:
+        return
+    others = f" (then {', '.join(causes[1:])})" if len(causes) > 1 else ""
+    symptom.fix = Fix(
+        f"Fix the root cause, {causes[0]}{others}, then deploy again.", ["wizard deploy"]
+    )
+
+
 def _rank_results(results: list[Result], report: Report) -> list[str]:
     """Rank again (after --fix re-ran some checks) with the report's deployment evidence."""
     return _rank(results, (report.deployment or {}).get("error_code"), report.failures)
@@ -260,10 +272,12 @@ def diagnose(
     except Exception:
         failures = []
     code = ((dep or {}).get("errorInformation") or {}).get("code")
+    ranked = _rank(reported, code, failures)
+    _point_symptom_at_cause(reported, ranked)
     return Report(
         results=reported,
         deployment=_deployment_doc(dep),
-        root_causes=_rank(reported, code, failures),
+        root_causes=ranked,
         failures=failures,
         application=ev.application,
         deployment_group=ev.group_name,

@@ -1457,8 +1457,29 @@ def create_application(self: Any) -> ActionResult:
     return ActionResult({"applicationId": app_id})
 
 
+def list_applications(self: Any) -> ActionResult:
+    names = sorted(self.codedeploy_backend.applications)
+    page, nxt = _paginate(names, self._get_param("nextToken"), 100)
+    result: dict[str, Any] = {"applications": page}
+    if nxt:
+        result["nextToken"] = nxt
+    return ActionResult(result)
+
+
+def list_deployment_groups(self: Any) -> ActionResult:
+    app = _app_required(self)
+    names = sorted(self.codedeploy_backend.deployment_groups.get(app, {}))
+    page, nxt = _paginate(names, self._get_param("nextToken"), 100)
+    result: dict[str, Any] = {"applicationName": app, "deploymentGroups": page}
+    if nxt:
+        result["nextToken"] = nxt
+    return ActionResult(result)
+
+
 HANDLERS = {
     "create_application": create_application,
+    "list_applications": list_applications,
+    "list_deployment_groups": list_deployment_groups,
     "get_deployment": get_deployment,
     "batch_get_deployments": batch_get_deployments,
     "list_deployments": list_deployments,

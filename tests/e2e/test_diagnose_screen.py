@@ -130,3 +130,34 @@ def test_unknown_deployment_shows_one_line_error(sandbox_ctx):
             )
 
     run(scenario())
+
+
+def test_the_wizard_app_opens_the_screen_for_the_project_group(sandbox_ctx, sandbox_url, tmp_path):
+    from textual.widgets import Static
+
+    from wizard.app import create_app
+    from wizard.sandbox import scenarios
+    from wizard.screens.diagnose import DiagnoseScreen
+
+    world = scenarios.seed("object-missing", sandbox_url)
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        f"application: {world['application']}\nregion: us-east-1\n"
+    )
+    app = create_app(sandbox_ctx, tmp_path)
+
+    async def scenario():
+        async with app.run_test(size=(160, 45)) as pilot:
+            app.action_open_diagnose()
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, DiagnoseScreen)
+            await wait_for(pilot, lambda: screen.report is not None or screen.error is not None)
+            assert screen.error is None, screen.error
+            assert screen.report.deployment["id"] == world["deployment_id"]
+            root = str(screen.query_one("#diag-root", Static).content)
+            assert root.startswith("Root cause: s3.bundle-exists")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert not isinstance(app.screen, DiagnoseScreen)
+
+    run(scenario())

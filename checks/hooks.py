@@ -87,7 +87,10 @@ def failed(ctx) -> Result:
     last = (top["log_tail"].strip().splitlines() or [""])[-1][:120]
     if last:
         summary += f" — {last}"
-    dg = (ctx.ev.group() or {}).get("deploymentGroupId", "DG_ID") if ctx.ev.group_name else "DG_ID"
+    try:
+        dg = ctx.ev.group().get("deploymentGroupId", "DG_ID")
+    except Exception:  # the group may be gone; the hook failure still stands
+        dg = "DG_ID"
     log = f"/opt/codedeploy-agent/deployment-root/{dg}/{dep.get('deploymentId')}/logs/scripts.log"
     return fail(
         summary,

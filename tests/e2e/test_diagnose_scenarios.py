@@ -294,3 +294,17 @@ def test_no_id_means_the_latest_deployment_of_the_project_group(sandbox_url, run
     assert code == 1, stderr
     assert doc["deployment"]["id"] == world["deployment_id"]
     assert doc["root_causes"][0] == "hooks.failed"
+
+
+def test_fix_installs_the_agent_through_ssm_and_the_check_passes(sandbox_url, run_wizard):
+    world = seed(sandbox_url, "agent-stopped")
+    code, doc, stderr = diagnose_json(
+        run_wizard, sandbox_url, world["deployment_id"], "--fix", "--yes"
+    )
+    assert [f["action"] for f in doc["fixes"]] == ["install-agent"], stderr
+    assert doc["fixes"][0]["ok"], doc["fixes"]
+    agent = next(r for r in doc["results"] if r["id"] == "agent.running")
+    assert agent["status"] == "pass", agent
+    assert "re-ran after fixes: agent.running" in doc["notes"][-1]
+    # the deployment itself stays failed until the next deploy
+    assert code == 1 and doc["deployment"]["status"] == "Failed"

@@ -112,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
             project = None
         if project is not None and project.region:
             args.region = project.region
-    tui = is_tty() and not args.json and not args.plain
+    # --fix asks on the terminal in plain text; the TUI has its own Fix button
+    tui = is_tty() and not args.json and not args.plain and not args.fix
     with aws_context(args, banner=not args.json) as ctx:
         target = _target(args, ctx)
         if tui:

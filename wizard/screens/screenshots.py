@@ -1,0 +1,165 @@
+"""Regenerate screenshots/*.svg from the real screens, in the sandbox.
+
+    python -m wizard.screens.screenshots [--out screenshots] [--size 100x32]
+
+Walks the setup wizard for an application called `renderer` (two tagged instances adopted),
+applies it, saves one SVG per step, then deploys (DeployScreen) and diagnoses a failed deployment
+of the `hook-failed` scenario (DiagnoseScreen), when those screens exist. The test
+tests/tui/test_tui_screenshots.py runs the same `capture` so the README's pictures never go
+stale. Everything runs against the embedded sandbox: nothing real is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = Path(__file__).resolve().parents[2] / "screenshots"
+APPLICATION = "renderer"
+
+
+async def _settle(pilot: Any, rounds: int = 4) -> None:
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _steady(app: Any) -> None:
+    from textual.widgets import Input
+
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
+
+
+def _seed_instances(ctx: Any) -> None:
+    """Two running instances carrying the application's tag, agent running, SSM online."""
+    import urllib.request
+
+    ec2 = ctx.client("ec2")
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    urllib.request.urlopen(  # stable instance ids from one run to the next
+        urllib.request.Request(f"{ctx.endpoint_url}/moto-api/seed?a=11", b"", method="POST")
+    ).close()
+    tags = {
+        "Name": APPLICATION,
+        "codedeploy-wizard:application": APPLICATION,
+        "sandbox:agent": "running",
+        "sandbox:ssm": "online",
+    }
+    ec2.run_instances(
+        ImageId=image,
+        MinCount=2,
+        MaxCount=2,
+        InstanceType="t3.micro",
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+        ],
+    )
+
+
+async def capture(
+    ctx: Any, project_dir: Path, out: Path, size: tuple[int, int] = (100, 32)
+) -> list[Path]:
+    """Walk the wizard in `project_dir` on `ctx` (a sandbox) and save SVGs into `out`."""
+    from wizard.app import create_app
+    from wizard.screens.steps import STEP_IDS
+    from wizard.screens.wizard import WizardScreen
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    app = create_app(ctx, project_dir)
+
+    def save(name: str) -> None:
+        _steady(app)
+        path = out / f"{name}.svg"
+        path.write_text(app.export_screenshot(title=f"codedeploy-wizard: {name}"))
+        saved.append(path)
+
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        for number, step in enumerate(STEP_IDS, start=1):
+            screen = app.screen
+            assert isinstance(screen, WizardScreen) and screen.current == step, step
+            if step == "apply":
+                await pilot.click("#apply-start")
+                await _settle(pilot, rounds=10)
+                if not app.applied:
+                    raise RuntimeError("apply did not finish in the sandbox")
+            await pilot.pause()
+            save(f"{number:02d}-{step}")
+            if step != "done":
+                await pilot.press("ctrl+n")
+                await _settle(pilot)
+        try:
+            import wizard.screens.deploy  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            await pilot.click("#open-deploy")
+            for _ in range(60):
+                await _settle(pilot, rounds=1)
+                if getattr(app.screen, "status", ""):
+                    break
+                await asyncio.sleep(0.5)
+            await _settle(pilot)
+            save("10-deploy")
+            app.pop_screen()
+            await _settle(pilot)
+        try:
+            from wizard.screens.diagnose import DiagnoseScreen
+        except ImportError:
+            pass
+        else:
+            from wizard.sandbox.scenarios import seed
+
+            world = await asyncio.to_thread(seed, "hook-failed", ctx.endpoint_url, ctx.region)
+            app.push_screen(
+                DiagnoseScreen(
+                    ctx,
+                    deployment_id=world["deployment_id"],
+                    application=world["application"],
+                    deployment_group=world["deployment_group"],
+                )
+            )
+            await _settle(pilot, rounds=8)
+            save("11-diagnose")
+    return saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--size", default="100x32", help="terminal WIDTHxHEIGHT")
+    args = parser.parse_args(argv)
+    width, height = (int(x) for x in args.size.lower().split("x"))
+
+    import os
+
+    from wizard.aws import AwsContext
+    from wizard.sandbox.server import SandboxServer
+
+    with SandboxServer() as server, tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")  # leave the user's progress alone
+        ctx = AwsContext(
+            region="us-east-1",
+            endpoint_url=server.url,
+            sandbox=True,
+            access_key="sandbox",
+            secret_key="sandbox",
+        )
+        _seed_instances(ctx)
+        project_dir = Path(tmp) / APPLICATION
+        project_dir.mkdir()
+        saved = asyncio.run(capture(ctx, project_dir, args.out, (width, height)))
+    for path in saved:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

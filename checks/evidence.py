@@ -696,6 +696,10 @@ class Evidence:
                         f"--action-names {' '.join(actions)} --resource-arns {' '.join(resources)}",
                         code="AccessDenied",
                     ) from exc
+                if code in ("InvalidInput", "InvalidInputException") and resource_policy:
+                    # AWS wants an IAM *user* as CallerArn to evaluate a resource policy for a
+                    # role; the caller then simulates identity policies only
+                    raise Unavailable(str(exc), code="InvalidInput") from exc
                 if code in ("NotImplemented", "InternalFailure", "InternalError", "500") or (
                     "not" in str(exc).lower() and "implemented" in str(exc).lower()
                 ):

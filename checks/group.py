@@ -88,6 +88,9 @@ def instances_matched(ctx) -> Result:
         "auto_scaling_groups": [a.get("name") for a in group.get("autoScalingGroups") or []],
         "deployment_config": group.get("deploymentConfigName"),
     }
+    platform = group.get("computePlatform") or "Server"
+    if platform != "Server":
+        return info(f"a {platform} deployment group: the EC2 instance checks do not apply")
     sets = ctx.ev._tag_filter_sets()
     if not sets:
         if evidence["auto_scaling_groups"]:

@@ -191,8 +191,7 @@ def bundle_readable(ctx) -> Result:
     for role_arn, entry in sorted(roles.items()):
         rname = entry["role"]["RoleName"]
         try:
-            decisions = ctx.ev.simulate(role_arn, actions, [obj], bucket_policy)
-            method = "SimulatePrincipalPolicy"
+            decisions, method = _simulate(ctx, role_arn, actions, obj, bucket_policy)
         except Unavailable as u:
             weaker = True
             method = f"read the role's policies (weaker: {u.reason}; conditions not evaluated)"
@@ -265,6 +264,37 @@ def bundle_readable(ctx) -> Result:
     return fail(
         summary, evidence=evidence, instances=sorted({i for _, _, v in denied for i in v}), fix=fix
     )
+
+
+def _simulate(
+    ctx, role_arn: str, actions: list[str], obj: str, bucket_policy: str | None
+) -> tuple[dict[str, str], str]:
+    """Decisions per action and how they were reached.
+
+    With the bucket policy as ResourcePolicy when the service accepts it; when it insists on an IAM
+    user as caller (real AWS does, for a role), the identity policies are simulated and the bucket
+    policy's statements naming the role (or everyone) are applied on top: Deny wins, Allow grants.
+    """
+    try:
+        return ctx.ev.simulate(role_arn, actions, [obj], bucket_policy), "SimulatePrincipalPolicy"
+    except Unavailable as u:
+        if u.code != "InvalidInput":
+            raise
+    decisions = dict(ctx.ev.simulate(role_arn, actions, [obj], None))
+    for a in actions:
+        verdict, _ = policy.evaluate(
+            [],
+            a,
+            obj,
+            resource_policy=bucket_policy,
+            principal_arn=role_arn,
+            account=_account(role_arn),
+        )
+        if verdict == "explicitDeny" or (
+            verdict == "allowed" and decisions.get(a) != "explicitDeny"
+        ):
+            decisions[a] = verdict
+    return decisions, "SimulatePrincipalPolicy (identity) + the bucket policy's statements"
 
 
 def _account(role_arn: str) -> str:

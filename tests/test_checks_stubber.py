@@ -410,3 +410,53 @@ def test_aws_managed_key_needs_nothing(ctx):
         )
         res = s3_checks.kms(_primed(ctx, sse=sse))
     assert res.status is Status.PASS and "AWS managed key" in res.summary
+
+
+def test_resource_policy_refused_for_a_role_then_identity_simulated_and_bucket_policy_read(ctx):
+    iam = ctx.client("iam")
+    cctx = _primed(ctx)
+    deny = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": {"AWS": ROLE_ARN},
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::app-bundles/*",
+                }
+            ],
+        }
+    )
+    cctx.ev.prime("bucket-policy", deny)
+    obj = "arn:aws:s3:::app-bundles/releases/app.zip"
+    with Stubber(iam) as stub:
+        stub.add_client_error(
+            "simulate_principal_policy",
+            "InvalidInput",
+            "Invalid Input: CallerArn is required if you include a ResourcePolicy and the "
+            "PolicySourceArn is not the ARN for an IAM user.",
+            400,
+        )
+        stub.add_response(
+            "simulate_principal_policy",
+            {
+                "EvaluationResults": [
+                    {
+                        "EvalActionName": "s3:GetObject",
+                        "EvalResourceName": obj,
+                        "EvalDecision": "allowed",
+                    }
+                ],
+                "IsTruncated": False,
+            },
+            {"PolicySourceArn": ROLE_ARN, "ActionNames": ["s3:GetObject"], "ResourceArns": [obj]},
+        )
+        res = s3_checks.bundle_readable(cctx)
+        stub.assert_no_pending_responses()
+    assert res.status is Status.FAIL
+    assert "explicit Deny in the bucket policy" in res.summary
+    assert res.evidence["roles"]["app-ec2"]["method"].startswith(
+        "SimulatePrincipalPolicy (identity)"
+    )
+    assert not res.fix.automatic

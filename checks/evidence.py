@@ -164,7 +164,9 @@ class Evidence:
     def fan_out(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         """Map `fn` over `items` on the evidence pool (order kept); the first error is raised."""
         items = list(items)
-        if len(items) <= 1:
+        # inline when there is one item, or when already on a pool thread: a pool thread that
+        # waits on work queued behind it could deadlock a busy pool
+        if len(items) <= 1 or threading.current_thread().name.startswith("evidence"):
             return [fn(i) for i in items]
         return list(self._pool.map(fn, items))
 

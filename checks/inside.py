@@ -8,6 +8,7 @@ answers the agent checks and the destination checks together.
 from __future__ import annotations
 
 import posixpath
+import threading
 from typing import Any
 
 from checks import interpret
@@ -41,15 +42,18 @@ def script_for(appspec: dict[str, Any] | None) -> list[str]:
     lines += _probe("agent-user", "ps -o user= -C ruby")
     lines += _probe("selinux", "getenforce")
     if appspec:
+        # short answers first: Run Command keeps only the first 2,500 characters of output
         seen: set[str] = set()
-        for dest in sorted((appspec.get("destinations") or {}).keys()):
+        dests = sorted((appspec.get("destinations") or {}).keys())
+        for dest in dests:
             for p in parents(dest):
                 if p not in seen:
                     seen.add(p)
                     lines += _probe(f"stat {p}", f"stat -c '%U:%G %a' {p}")
-            lines += _probe(f"ls {dest}", f"ls -A {dest}")
         for user in appspec.get("runas") or []:
             lines += _probe(f"id {user}", f"id -u {user}")
+        for dest in dests:
+            lines += _probe(f"ls {dest}", f"ls -A {dest}")
     lines += _probe("agent-log", f"tail -n 8 {AGENT_LOG}")
     return lines
 
@@ -75,8 +79,15 @@ def look(ev: Evidence) -> dict[str, InstanceLook]:
     if not ids:
         return {}
     # the script needs the appspec (a download) and the call needs SSM's view: fetch both at once
-    spec, _ = ev.fan_out(lambda f: f(), [lambda: _appspec_or_none(ev), ev.ssm_status])
-    return ev.look_inside(ids, script_for(spec))
+    box: dict[str, Any] = {}
+    t = threading.Thread(target=lambda: box.update(spec=_appspec_or_none(ev)), name="appspec")
+    t.start()
+    try:
+        ev.ssm_status()
+    except Exception:
+        pass  # look_inside reports it per instance
+    t.join()
+    return ev.look_inside(ids, script_for(box.get("spec")))
 
 
 def agent_state(look_: InstanceLook) -> str:

@@ -36,9 +36,13 @@ The `sandbox:` instance tags (DESIGN.md, a contract): `sandbox:agent` running|st
 (default: online when the instance role has AmazonSSMManagedInstanceCore), `sandbox:users`
 (comma-separated extra OS users; root and the AMI's default user always exist),
 `sandbox:dir:/abs/path` and `sandbox:file:/abs/path` as `owner:group:mode`,
-`sandbox:hook:EVENT` as `exit=N` or `timeout`, optionally `;log=TEXT` (applies to the first
-script of that event; an event without scripts runs nothing), `sandbox:agent-user` (default
-root).
+`sandbox:hook:EVENT` as `exit=N` or `timeout`, optionally `;log=TEXT` (the log tail; a literal
+`\\n` separates lines; applies to the first script of that event; an event without scripts runs
+nothing), `sandbox:agent-user` (default root; that user always exists).
+
+The clock is compressed: each lifecycle event takes 0.12 s unless
+`CODEDEPLOY_WIZARD_SANDBOX_EVENT_SECONDS` says otherwise; a deployment starts 2 events after it
+is created; a hung script or an agent that never answers takes 5 events.
 """
 
 from __future__ import annotations

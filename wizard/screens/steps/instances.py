@@ -139,9 +139,9 @@ class Pane(PreviewMixin, StepPane):
                         "id": inst["InstanceId"],
                         "state": inst.get("State", {}).get("Name", "?"),
                         "type": inst.get("InstanceType", "?"),
-                        "profile": arn.rsplit("/", 1)[-1] if arn else "none (apply attaches one)",
+                        "profile": arn.rsplit("/", 1)[-1] if arn else "none",
                         "ssm": ping,
-                        "agent": "diagnose checks" if ping == "Online" else "unknown (no SSM)",
+                        "agent": "checking…" if ping == "Online" else "unknown (no SSM)",
                     }
                 )
             return sorted(rows, key=lambda r: r["id"])
@@ -150,9 +150,18 @@ class Pane(PreviewMixin, StepPane):
             table = self.query_one("#instances-table", DataTable)
             table.clear()
             for r in rows:
-                table.add_row(r["id"], r["state"], r["type"], r["profile"], r["ssm"], r["agent"])
+                table.add_row(
+                    r["id"], r["state"], r["type"], r["profile"], r["ssm"], r["agent"], key=r["id"]
+                )
+            online = [r["id"] for r in rows if r["ssm"] == "Online" and r["state"] == "running"]
+            if online:
+                self.probe_agents(project, online)
             if rows:
-                status.update(f"{len(rows)} instance(s) tagged {tag.key}={tag.value}")
+                bare = sum(1 for r in rows if r["profile"] == "none")
+                status.update(
+                    f"{len(rows)} instance(s) with the tag"
+                    + (f"; apply attaches the instance profile to {bare}" if bare else "")
+                )
             elif self._launching():
                 status.update("No tagged instances yet: apply launches them.")
             else:
@@ -162,3 +171,57 @@ class Pane(PreviewMixin, StepPane):
                 )
 
         app.aws_call(self, call, done, what="Listing instances", group="instances")
+
+    def probe_agents(self, project: Any, instance_ids: list[str]) -> None:
+        """Ask the instances (SSM Run Command) whether the CodeDeploy agent is running."""
+        app = self.wizard
+
+        def call() -> dict[str, str]:
+            import time
+
+            sc = step_context(app, project)
+            ssm = sc.client("ssm")
+            states: dict[str, str] = {}
+            for start in range(0, len(instance_ids), 50):
+                batch = instance_ids[start : start + 50]
+                command = ssm.send_command(
+                    InstanceIds=batch,
+                    DocumentName="AWS-RunShellScript",
+                    Comment="codedeploy-wizard: is the CodeDeploy agent running?",
+                    Parameters={"commands": ["systemctl is-active codedeploy-agent"]},
+                    TimeoutSeconds=30,
+                )["Command"]["CommandId"]
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline:
+                    found = ssm.list_command_invocations(CommandId=command, Details=True)
+                    pending = False
+                    for inv in found.get("CommandInvocations", []):
+                        status = inv.get("Status")
+                        if status in ("Pending", "InProgress", "Delayed"):
+                            pending = True
+                            continue
+                        out = "".join(
+                            p.get("Output", "") for p in inv.get("CommandPlugins", [])
+                        ).strip()
+                        states[inv["InstanceId"]] = (
+                            "running"
+                            if out.startswith("active")
+                            else f"not running ({out or status})"
+                        )
+                    if not pending and len(found.get("CommandInvocations", [])) >= len(batch):
+                        break
+                    time.sleep(0.5)
+            return states
+
+        def done(states: dict[str, str]) -> None:
+            table = self.query_one("#instances-table", DataTable)
+            for instance_id in instance_ids:
+                try:
+                    table.update_cell(instance_id, "agent", states.get(instance_id, "no answer"))
+                except Exception:  # the table was refreshed meanwhile
+                    pass
+
+        def failed(_reason: str) -> None:
+            done({})
+
+        app.aws_call(self, call, done, what="Asking the agents", on_error=failed, group="agents")

@@ -94,3 +94,12 @@ def test_error_modal_snapshot(tmp_path: Path, snap_compare) -> None:
     (tmp_path / "snap-error").mkdir()
     app = create_app(ctx, tmp_path / "snap-error")
     assert snap_compare(app, terminal_size=SIZE, run_before=steady)
+
+
+def test_light_theme_snapshot(make_app, snap_compare) -> None:
+    async def light(pilot) -> None:
+        await pilot.press("ctrl+t")
+        await steady(pilot)
+
+    app = make_app("snap-light", at="bucket")
+    assert snap_compare(app, terminal_size=SIZE, run_before=light)

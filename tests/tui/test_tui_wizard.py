@@ -137,6 +137,13 @@ async def test_theme_toggle_and_palette_reach_steps(make_app) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert current_step(app) == "bucket"
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Diagnose")
+        await settle(pilot, rounds=2)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DiagnoseScreen"
 
 
 @sync
@@ -197,6 +204,13 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         assert "✓" in log and "✗" not in log
         await goto(pilot, "done")
         assert "Deploy now" in str(app.screen.query_one("#open-deploy", Button).label)
+        # Travis needs a key for the CI user: created on request, shown once
+        await pilot.click("#create-key")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        body = str(app.screen.query_one("#notice-body").render())
+        assert "AWS_SECRET_ACCESS_KEY" in body and "travis env set" in body
 
     iam = sandbox_ctx.client("iam")
     assert iam.get_role(RoleName="tui-walk-codedeploy-ec2")["Role"]
@@ -210,6 +224,10 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
     s3.head_bucket(Bucket="tui-walk-codedeploy-123456789012-us-east-1")
     saved = (tmp_path / "tui-walk" / ".codedeploy-wizard.yml").read_text()
     assert "application: tui-walk" in saved
+    assert "Secret" not in saved and "AKIA" not in saved
+    keys = iam.list_access_keys(UserName="tui-walk-codedeploy-ci")["AccessKeyMetadata"]
+    assert len(keys) == 1
+    assert (tmp_path / "tui-walk" / "appspec.yml").is_file()
 
 
 def _profiles_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -290,3 +308,20 @@ async def test_missing_region_is_reported_then_picked(
         await next_step(pilot)
         assert current_step(app) == "roles"
         assert app.project.region == "eu-west-1"
+
+
+@sync
+async def test_keyboard_alone_reaches_next_and_the_step_list(make_app) -> None:
+    app = make_app("tui-keys")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        seen: set[str | None] = set()
+        for _ in range(12):  # one full cycle of the focus chain
+            await pilot.press("tab")
+            seen.add(app.focused.id if app.focused is not None else None)
+        assert {"step-list", "application", "region", "next"} <= seen, seen
+        while app.focused is None or app.focused.id != "next":
+            await pilot.press("tab")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert current_step(app) == "roles"

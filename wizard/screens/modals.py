@@ -72,3 +72,30 @@ class ErrorScreen(ModalScreen[bool]):
 
     def action_close(self) -> None:
         self.dismiss(False)
+
+
+class NoticeScreen(ModalScreen[None]):
+    """Something to read once (e.g. a new access key): text and a Close button."""
+
+    BINDINGS = [Binding("escape", "close", "Close")]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog -notice"):
+            yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
+            yield Static(self.body, id="notice-body", classes="dialog-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#close", Button).focus()
+
+    def on_button_pressed(self, _event: Button.Pressed) -> None:
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -151,6 +151,10 @@ class WizardScreen(Screen):
         index = STEP_IDS.index(self.current)
         if index == 0 or self.wizard.applying:
             return
+        if self.pane is not None and self.pane.fields():
+            project = self.pane.validate()  # keep valid answers; invalid ones are dropped
+            if project is not None:
+                self.wizard.save_project(project)
         await self._show(STEP_IDS[index - 1])
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -46,7 +46,7 @@ class Pane(StepPane):
         status = self.query_one("#apply-status", Static)
         if app.applied:
             status.update("[green]Applied.[/] Continue to see the next steps.")
-            self.query_one("#apply-start", Button).label = "Apply again"
+            self.query_one("#apply-start", Button).label = "Plan again"
         elif app.plan is None:
             status.update("Go back to Review to build the plan first.")
             self.query_one("#apply-start", Button).disabled = True
@@ -66,7 +66,10 @@ class Pane(StepPane):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply-start":
             event.stop()
-            self.start_apply()
+            if self.wizard.applied:  # the plan is spent: work it out again from the account
+                self.screen.goto("review")  # type: ignore[attr-defined]
+            else:
+                self.start_apply()
 
     def log_line(self, text: str) -> None:
         self.query_one("#apply-log", Log).write_line(text)
@@ -137,7 +140,7 @@ class Pane(StepPane):
                 "[green]✓ Applied.[/] Continue to see the next steps."
             )
             button = self.query_one("#apply-start", Button)
-            button.label = "Apply again"
+            button.label = "Plan again"
             button.disabled = False
             self.screen.refresh_nav()  # type: ignore[attr-defined]
             self.screen.query_one("#next", Button).focus()

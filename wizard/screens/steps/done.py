@@ -18,6 +18,8 @@ class Pane(StepPane):
         yield Static(self.next_steps(), id="next-steps", classes="box")
         with Horizontal(classes="buttons"):
             yield Button("Deploy now", id="open-deploy", variant="primary")
+            if self.wizard.project.ci.provider == "travis":
+                yield Button("Create CI access key", id="create-key")
             yield Button("Diagnose", id="open-diagnose")
             yield Button("Quit", id="quit")
 
@@ -43,7 +45,7 @@ class Pane(StepPane):
             lines += [
                 "   In Travis repository settings (hidden, never in .travis.yml):",
                 "   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
-                f"   Keys for {user}: `wizard apply --create-access-key` prints them once.",
+                f"   Keys for {user}: press Create CI access key (shown once, never saved).",
             ]
         elif ci == "github":
             lines += [
@@ -72,6 +74,60 @@ class Pane(StepPane):
         elif event.button.id == "open-diagnose":
             event.stop()
             self.wizard.action_open_diagnose()
+        elif event.button.id == "create-key":
+            event.stop()
+            self.confirm_access_key()
         elif event.button.id == "quit":
             event.stop()
             self.wizard.exit(return_code=0)
+
+    def confirm_access_key(self) -> None:
+        from wizard.screens.modals import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.create_access_key()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Create an access key for the CI user? It is shown once, here, and never "
+                "saved: put it in the Travis repository settings straight away.",
+                yes="Create key",
+                no="Cancel",
+            ),
+            answer,
+        )
+
+    def create_access_key(self) -> None:
+        """IAM CreateAccessKey for the CI user (the engine's own helper), shown once."""
+        from wizard.screens.steps.base import step_context
+
+        app = self.wizard
+        project = app.project
+
+        def call() -> tuple[str, dict[str, str]]:
+            from wizard.steps import ci
+
+            key = ci.create_access_key(step_context(app, project))
+            return ci.ci_user_name(project), key
+
+        def done(result: tuple[str, dict[str, str]]) -> None:
+            from wizard.screens.modals import NoticeScreen
+            from wizard.steps.ci import travis_commands
+
+            user, key = result
+            body = "\n".join(
+                [
+                    f"IAM user           {user}",
+                    f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
+                    f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
+                    "",
+                    "Store both as repository settings (hidden), e.g.:",
+                    *(f"  {line}" for line in travis_commands(key)),
+                    "",
+                    "This is the only time the secret is shown. Never commit it.",
+                ]
+            )
+            app.push_screen(NoticeScreen("New CI access key", body))
+
+        app.aws_call(self, call, done, what="Creating the access key", group="key")

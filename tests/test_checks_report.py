@@ -103,8 +103,18 @@ def test_verbose_adds_evidence_and_instances_and_colour_only_when_asked():
 
 
 def test_json_document_shape():
+    import jsonschema
+
+    from checks.reporters.json import SCHEMA, validate
+
     doc = sample_report().to_json()
     json.dumps(doc)
+    validate(doc)
+    broken = json.loads(json.dumps(doc))
+    broken["results"][0]["status"] = "FAIL"
+    with pytest.raises(jsonschema.ValidationError):
+        validate(broken)
+    assert SCHEMA["properties"]["schema_version"] == {"const": 1}
     assert doc["schema_version"] == 1
     assert set(doc["deployment"]) >= {"id", "status", "error_code", "error_message", "instances"}
     for r in doc["results"]:

@@ -135,7 +135,11 @@ def diagnose_json(run_wizard, sandbox_url: str, *args: str) -> tuple[int, dict[s
     )
     proc = run_wizard("diagnose", "--json", "--endpoint-url", sandbox_url, *args, env=env)
     assert proc.stdout.strip(), proc.stderr
-    return proc.returncode, json.loads(proc.stdout), proc.stderr
+    doc = json.loads(proc.stdout)
+    from checks.reporters.json import validate
+
+    validate(doc)  # the published contract
+    return proc.returncode, doc, proc.stderr
 
 
 def test_every_failure_scenario_is_covered():

@@ -44,14 +44,15 @@ def agent(ctx) -> Result:
             evidence=evidence,
         )
     if not version.exists():
+        region = ctx.ev.region
         return fail(
             "the CodeDeploy agent is not installed on this machine",
             evidence=evidence,
             fix=Fix(
-                "Install the agent.",
+                "Install the agent for this region.",
                 [
                     "sudo yum install -y ruby wget || sudo apt-get install -y ruby-full wget",
-                    "wget https://aws-codedeploy-REGION.s3.REGION.amazonaws.com/latest/install",
+                    f"wget https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install",
                     "chmod +x install && sudo ./install auto",
                 ],
             ),

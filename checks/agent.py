@@ -133,6 +133,28 @@ def running(ctx) -> Result:
             fix=inside.look_by_hand(unseen, "systemctl is-active codedeploy-agent"),
         )
     vtext = f" ({', '.join(evidence['versions'])})" if evidence["versions"] else ""
+    cut_off = [f for f in ctx.pointed("agent.running") if f.cause.key == "no-network"]
+    if cut_off:
+        ids = sorted(f.instance_id for f in cut_off)
+        region = ev.region
+        evidence["message"] = cut_off[0].message[:500]
+        return fail(
+            f"{count_phrase(len(ids), total)}: the agent runs{vtext} but cannot reach CodeDeploy "
+            "or S3 (no network path)",
+            evidence=evidence,
+            instances=ids,
+            fix=Fix(
+                "Give the instances a path to HTTPS: a public IP and an internet gateway, or a NAT "
+                f"gateway, or VPC endpoints (com.amazonaws.{region}.codedeploy-commands-secure and "
+                "an S3 gateway endpoint); allow outbound 443 in the security group and NACLs.",
+                [
+                    f"curl -sS -o /dev/null -w '%{{http_code}}\\n' "
+                    f"https://codedeploy-commands.{region}.amazonaws.com   # on the instance",
+                    "aws ec2 describe-route-tables --filters Name=association.subnet-id,"
+                    "Values=SUBNET_ID",
+                ],
+            ),
+        )
     return passed(
         f"the agent is running on {count_phrase(len(states), total)} looked at{vtext}",
         evidence=evidence,

@@ -88,6 +88,11 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         Cause("agent-restart", "the agent restarted during the event", ("agent.restart",)),
     ),
     (
+        re.compile(r"Cannot reach InstanceService|execution expired|Failed to open TCP", re.I),
+        None,
+        Cause("no-network", "the agent cannot reach CodeDeploy or S3", ("agent.running",)),
+    ),
+    (
         re.compile(r"not able to receive the lifecycle event|agent.*did not receive", re.I),
         None,
         Cause(
@@ -95,11 +100,6 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
             "the CodeDeploy agent did not pick up the lifecycle event",
             ("iam.instance-profile", "agent.running"),
         ),
-    ),
-    (
-        re.compile(r"Cannot reach InstanceService|execution expired|Failed to open TCP", re.I),
-        None,
-        Cause("no-network", "the agent cannot reach CodeDeploy or S3", ("agent.running",)),
     ),
     (
         re.compile(r"AppSpec|appspec", re.I),

@@ -452,3 +452,27 @@ def test_local_checks_run_only_with_local(ctx, tmp_path, monkeypatch):
     logs = report.result("local.logs")
     assert logs.status is Status.FAIL and "clock" in logs.summary
     assert report.result("local.agent").status in (Status.FAIL, Status.WARN, Status.PASS)
+
+
+def test_agent_running_but_cut_off_from_codedeploy(ctx):
+    w = build(ctx, n=2)
+    msg = (
+        "CodeDeploy agent was not able to receive the lifecycle event. Cannot reach "
+        "InstanceService: Net::OpenTimeout - execution expired"
+    )
+    targets = [target(i, "ApplicationStop", message=msg) for i in w.instance_ids]
+    out = probes(agent=("active", 0), version=("OFFICIAL_1.7.1-110_rpm", 0))
+    ev = FakeEvidence(
+        ctx,
+        w,
+        error={"code": "HEALTH_CONSTRAINTS"},
+        targets=targets,
+        ssm={i: "Online" for i in w.instance_ids},
+        probes={"*": out},
+        simulate=allow_all,
+    )
+    report = run(ctx, ev)
+    res = report.result("agent.running")
+    assert res.status is Status.FAIL and "cannot reach CodeDeploy" in res.summary
+    assert "codedeploy-commands-secure" in res.fix.summary
+    assert report.root_causes[0] == "agent.running"

@@ -35,7 +35,7 @@ class Pane(StepPane):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
-            yield Button("Apply now", id="apply-start", variant="success")
+            yield Button("Apply now", id="apply-start", variant="success", compact=True)
             yield Static("", id="apply-status", classes="note")
         yield PlanTable(progress=True, id="apply-table")
         yield Log(id="apply-log", highlight=False)

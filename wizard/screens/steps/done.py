@@ -15,13 +15,13 @@ class Pane(StepPane):
     INTRO = "CodeDeploy is set up. Three things left, and the first deployment."
 
     def compose_body(self) -> ComposeResult:
-        yield Static(self.next_steps(), id="next-steps", classes="box")
         with Horizontal(classes="buttons"):
-            yield Button("Deploy now", id="open-deploy", variant="primary")
+            yield Button("Deploy now", id="open-deploy", variant="primary", compact=True)
             if self.wizard.project.ci.provider == "travis":
-                yield Button("Create CI access key", id="create-key")
-            yield Button("Diagnose", id="open-diagnose")
-            yield Button("Quit", id="quit")
+                yield Button("CI access key", id="create-key", compact=True)
+            yield Button("Diagnose", id="open-diagnose", compact=True)
+            yield Button("Quit", id="quit", compact=True)
+        yield Static(self.next_steps(), id="next-steps", classes="box")
 
     def next_steps(self) -> str:
         app = self.wizard
@@ -45,7 +45,7 @@ class Pane(StepPane):
             lines += [
                 "   In Travis repository settings (hidden, never in .travis.yml):",
                 "   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
-                f"   Keys for {user}: press Create CI access key (shown once, never saved).",
+                f"   Keys for {user}: press CI access key (shown once, never saved).",
             ]
         elif ci == "github":
             lines += [

@@ -325,3 +325,36 @@ async def test_keyboard_alone_reaches_next_and_the_step_list(make_app) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert current_step(app) == "roles"
+
+
+@sync
+async def test_conflict_marks_review_and_blocks_apply(make_app, sandbox_ctx) -> None:
+    """A role of the same name that the wizard did not create is never taken over."""
+    import json
+
+    sandbox_ctx.client("iam").create_role(
+        RoleName="tui-conflict-codedeploy-service",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    app = make_app("tui-conflict", at="review")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert current_step(app) == "review"
+        assert app.plan is not None and app.plan.conflicts
+        assert "conflict" in str(app.screen.query_one("#plan-summary").render())
+        assert app.screen.query_one("#next", Button).disabled
+        mark = str(app.screen.query_one("#step-list").get_option("review").prompt)
+        assert "✗" in mark
+        await next_step(pilot)
+        assert current_step(app) == "review"

@@ -81,7 +81,11 @@ class Pane(StepPane):
             "Hook scripts to generate",
             "bundle.hooks",
             SelectionList[str](
-                *((event, event, event in p.bundle.hooks) for event in HOOK_EVENTS[:5]),
+                *(
+                    (event, event, event in p.bundle.hooks)
+                    for event in HOOK_EVENTS
+                    if event in HOOK_EVENTS[:5] or event in p.bundle.hooks
+                ),
                 id="hooks",
             ),
         )

@@ -112,11 +112,10 @@ def test_an_existing_provider_without_the_sts_audience_gets_it_added(aws):
     prov_change = ci.plan(sc)[0]
     assert prov_change.action == "update"
     assert prov_change.calls == ["iam:AddClientIDToOpenIDConnectProvider"]
-    from moto.iam.responses import IamResponse
+    from wizard.sandbox import extensions
 
-    if not hasattr(IamResponse, "add_client_id_to_open_id_connect_provider"):
-        pytest.skip("moto does not implement AddClientIDToOpenIDConnectProvider")
-    ci.apply(sc, prov_change)  # pragma: no cover - depends on the emulator
+    extensions.install()  # plain moto lacks AddClientIDToOpenIDConnectProvider; the sandbox has it
+    ci.apply(sc, prov_change)
     got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=prov_change.data["arn"])
     assert set(got["ClientIDList"]) == {"sigstore", "sts.amazonaws.com"}
 

@@ -68,7 +68,7 @@ def install() -> None:
 
 
 def _install_iam() -> None:
-    from moto.core.responses import ActionResult
+    from moto.core.responses import ActionResult, EmptyResult
     from moto.iam.responses import IamResponse
 
     from wizard.sandbox import iam_sim
@@ -113,8 +113,39 @@ def _install_iam() -> None:
             raise AwsError("MalformedPolicyDocument", f"Invalid policy: {exc}") from None
         return ActionResult(result)
 
+    def add_client_id_to_open_id_connect_provider(self: Any) -> Any:
+        provider = self.backend.get_open_id_connect_provider(
+            self._get_param("OpenIDConnectProviderArn")
+        )
+        client_id = self._get_param("ClientID") or ""
+        if not 1 <= len(client_id) <= 255:
+            raise AwsError("InvalidInput", "ClientID must be 1-255 characters.")
+        if client_id not in provider.client_id_list:  # adding a present id is a no-op on AWS
+            if len(provider.client_id_list) >= 100:
+                raise AwsError(
+                    "LimitExceeded",
+                    "Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: 100",
+                )
+            provider.client_id_list.append(client_id)
+        return EmptyResult()
+
+    def remove_client_id_from_open_id_connect_provider(self: Any) -> Any:
+        provider = self.backend.get_open_id_connect_provider(
+            self._get_param("OpenIDConnectProviderArn")
+        )
+        client_id = self._get_param("ClientID") or ""
+        if client_id in provider.client_id_list:
+            provider.client_id_list.remove(client_id)
+        return EmptyResult()
+
     IamResponse.simulate_principal_policy = simulate_principal_policy
     IamResponse.simulate_custom_policy = simulate_custom_policy
+    IamResponse.add_client_id_to_open_id_connect_provider = (
+        add_client_id_to_open_id_connect_provider
+    )
+    IamResponse.remove_client_id_from_open_id_connect_provider = (
+        remove_client_id_from_open_id_connect_provider
+    )
 
 
 @cache

@@ -358,3 +358,27 @@ async def test_conflict_marks_review_and_blocks_apply(make_app, sandbox_ctx) -> 
         assert "✗" in mark
         await next_step(pilot)
         assert current_step(app) == "review"
+
+
+@sync
+async def test_files_preview_shows_diff_against_existing_file(make_app, tmp_path: Path) -> None:
+    from textual.widgets import OptionList, TabbedContent
+
+    project = tmp_path / "tui-files"
+    project.mkdir()
+    (project / ".travis.yml").write_text("# ours\nlanguage: python\nscript: make test\n")
+    app = make_app("tui-files", project_dir=project, at="files")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        labels = [str(o.prompt) for o in app.screen.query_one("#file-list", OptionList)._options]
+        travis = next(i for i, label in enumerate(labels) if ".travis.yml" in label)
+        assert "changed" in labels[travis] and any("new" in label for label in labels)
+        app.screen.query_one("#file-list", OptionList).highlighted = travis
+        await pilot.pause()
+        app.screen.query_one("#file-tabs", TabbedContent).active = "tab-diff"
+        await pilot.pause()
+        diff = app.screen.query_one("#file-diff").code
+        assert diff.startswith("---") and "+deploy:" in diff.replace(" ", "")
+        # nothing is written before Apply
+        assert (project / ".travis.yml").read_text().startswith("# ours")
+        assert not (project / "appspec.yml").exists()

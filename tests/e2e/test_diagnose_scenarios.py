@@ -129,6 +129,17 @@ def seed(sandbox_url: str, name: str) -> dict[str, Any]:
     return scenarios.seed(name, sandbox_url)
 
 
+@pytest.fixture(scope="module")
+def seeded(sandbox_url) -> dict[str, Any]:
+    """Every failure world, built concurrently once for the module (the server is threaded)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = sorted(EXPECTED)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        worlds = list(pool.map(lambda n: seed(sandbox_url, n), names))
+    return dict(zip(names, worlds, strict=True))
+
+
 def diagnose_json(run_wizard, sandbox_url: str, *args: str) -> tuple[int, dict[str, Any], str]:
     env = clean_env(
         AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_REGION="us-east-1"
@@ -150,8 +161,8 @@ def test_every_failure_scenario_is_covered():
 
 
 @pytest.mark.parametrize("scenario", sorted(EXPECTED))
-def test_diagnose_names_the_root_cause_and_fix(scenario, sandbox_url, run_wizard):
-    world = seed(sandbox_url, scenario)
+def test_diagnose_names_the_root_cause_and_fix(scenario, seeded, sandbox_url, run_wizard):
+    world = seeded[scenario]
     code, doc, stderr = diagnose_json(run_wizard, sandbox_url, world["deployment_id"])
     assert code == 1, stderr
     assert doc["schema_version"] == 1

@@ -14,12 +14,13 @@ class WizardCommands(Provider):
     def _entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         from wizard.screens.steps import STEPS
 
+        long_titles = {"credentials": "Credentials & region", "bucket": "Revision bucket"}
         app = self.app
         out: list[tuple[str, str, Callable[[], object]]] = []
         for step_id, title in STEPS:
             out.append(
                 (
-                    f"Go to step: {title}",
+                    f"Go to step: {long_titles.get(step_id, title)}",
                     "Jump to this step of the setup",
                     partial(app.action_goto, step_id),  # type: ignore[attr-defined]
                 )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 
-STEPS: list[tuple[str, str]] = [
-    ("credentials", "Credentials & region"),
+STEPS: list[tuple[str, str]] = [  # short titles: the step list must leave room at 80 columns
+    ("credentials", "Credentials"),
     ("roles", "Roles"),
     ("instances", "Instances"),
-    ("bucket", "Revision bucket"),
-    ("application", "Application & group"),
+    ("bucket", "Bucket"),
+    ("application", "Application"),
     ("files", "Files"),
     ("review", "Review"),
     ("apply", "Apply"),

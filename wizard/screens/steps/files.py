@@ -19,10 +19,11 @@ from wizard.screens.steps.base import StepPane
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
 
+CI_LABELS = {"travis": "Travis CI", "github": "GitHub Actions", "none": "none"}
 CI_HELP = {
-    "travis": "Travis CI (dpl v2): keys as repository settings, never in the file",
-    "github": "GitHub Actions with OIDC: no stored keys at all",
-    "none": "no CI config; deploy with `wizard deploy`",
+    "travis": "Travis CI (dpl v2): keys as repository settings, never in the file.",
+    "github": "GitHub Actions with OIDC: no stored keys at all.",
+    "none": "No CI config; deploy with `wizard deploy`.",
 }
 
 
@@ -58,13 +59,14 @@ class Pane(StepPane):
                 "CI",
                 "ci.provider",
                 Select[str](
-                    [(f"{name}: {CI_HELP[name]}", name) for name in CI_PROVIDERS],
+                    [(CI_LABELS[name], name) for name in CI_PROVIDERS],
                     value=p.ci.provider,
                     allow_blank=False,
                     id="ci-provider",
                 ),
             )
             yield Field("Branch", "ci.branch", Input(p.ci.branch, id="ci-branch"))
+        yield Static(CI_HELP.get(p.ci.provider, ""), id="ci-help", classes="note")
         yield Field(
             "GitHub repository (OWNER/NAME)",
             "ci.repository",
@@ -103,6 +105,7 @@ class Pane(StepPane):
 
     def _sync_repo(self) -> None:
         provider = self.query_one("#ci-provider", Select).value
+        self.query_one("#ci-help", Static).update(CI_HELP.get(str(provider), ""))
         self.query_one("#ci-repository").parent.display = provider == "github"  # type: ignore[union-attr]
 
     def on_select_changed(self, event: Select.Changed) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from checks import interpret
 
 BATCH_TARGETS = 25  # BatchGetDeploymentTargets limit
-BATCH_INSTANCES = 1000  # DescribeInstances ids per call
+BATCH_INSTANCES = 200  # instance-id filter values per DescribeInstances call (EC2 filter limit)
 BATCH_SSM_INFO = 50  # DescribeInstanceInformation MaxResults
 BATCH_SEND_COMMAND = 50  # SendCommand InstanceIds limit
 BATCH_DEPLOYMENTS = 25  # BatchGetDeployments limit

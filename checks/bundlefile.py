@@ -14,18 +14,10 @@ import tarfile
 import zipfile
 from typing import Any
 
+from wizard.config import HOOK_EVENTS
+
 APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
-KNOWN_HOOKS = (
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
+KNOWN_HOOKS = HOOK_EVENTS  # the events that take scripts, as the project file knows them
 
 
 def archive_kind(data: bytes) -> str:

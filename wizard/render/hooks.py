@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import textwrap
 
+from wizard.validate.appspec import SCRIPT_EVENTS
+
 # When each event runs (reference §4), for the comment at the top of the skeleton.
 WHEN = {
     "BeforeBlockTraffic": "before the instance is taken out of its load balancer",
@@ -74,14 +76,5 @@ def render_hook_script(event: str, application: str, destination: str, os_name: 
     )
 
 
-SCRIPT_ORDER = (
-    "BeforeBlockTraffic",
-    "AfterBlockTraffic",
-    "ApplicationStop",
-    "BeforeInstall",
-    "AfterInstall",
-    "ApplicationStart",
-    "ValidateService",
-    "BeforeAllowTraffic",
-    "AfterAllowTraffic",
-)
+# run order of the events that take scripts (one list, shared with the validator)
+SCRIPT_ORDER = SCRIPT_EVENTS

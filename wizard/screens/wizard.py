@@ -37,9 +37,15 @@ class WizardScreen(Screen):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield ContextBar(id="context-bar")
+        app = self.wizard
+        yield ContextBar(
+            region=app.ctx.region,
+            profile=app.ctx.profile,
+            sandbox=bool(app.ctx.sandbox),
+            id="context-bar",
+        )
         with Horizontal(id="body"):
-            yield StepList(STEPS, id="step-list")
+            yield StepList(STEPS, self.current, app.done_steps, app.problem_steps, id="step-list")
             with Vertical(id="main"):
                 # the first pane is composed with the screen: one layout pass before the first frame
                 self.pane = pane_class(self.current)()
@@ -51,9 +57,8 @@ class WizardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.context_changed()
         self._refresh_nav()
-        self.wizard.remember_step(self.current)
+        self.call_after_refresh(self.wizard.remember_step, self.current)
         # AWS work starts once the first frame is on screen (its threads compete for the GIL)
         self.call_after_refresh(self._pane_shown, self.pane)
         self.call_after_refresh(self.wizard.load_identity)

@@ -8,7 +8,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, SelectionList, Static, Switch
+from textual.widgets import Input, Static
 
 
 class Field(Vertical):
@@ -41,7 +41,7 @@ class Field(Vertical):
             control.compact = True  # one line per control: readable at 80x24
 
     def compose(self) -> ComposeResult:
-        yield Label(self.label, classes="field-label")
+        yield Static(self.label, classes="field-label")
         yield self.control
         if self.help:
             yield Static(self.help, classes="field-help")
@@ -49,6 +49,8 @@ class Field(Vertical):
 
     @property
     def value(self) -> Any:
+        from textual.widgets import Select, SelectionList, Switch
+
         c = self.control
         if isinstance(c, Input):
             raw: Any = c.value.strip()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Static
 
 from wizard.screens.steps.base import StepPane
+
+if TYPE_CHECKING:
+    from textual.widgets import Select
 from wizard.widgets.field import Field
 
 
@@ -56,6 +59,8 @@ class Pane(StepPane):
         self.wizard.aws_call(self, options, self._fill, what="Listing profiles and regions")
 
     def _fill(self, result: tuple[list[str], list[str]]) -> None:
+        from textual.widgets import Select
+
         profiles, regions = result
         ctx = self.wizard.ctx
         sandbox = bool(ctx.sandbox)
@@ -93,6 +98,8 @@ class Pane(StepPane):
         )
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        from textual.widgets import Select
+
         if event.select.id not in ("profile", "region"):
             return
         ctx = self.wizard.ctx
@@ -112,7 +119,7 @@ class Pane(StepPane):
     def context_changed(self) -> None:
         ident = self.wizard.identity
         box = self.query_one("#whoami", Static)
-        for profile in self.query("#profile").results(Select):
+        for profile in self.query("#profile"):
             profile.disabled = bool(self.wizard.ctx.sandbox)
         if ident is None:
             text = (

@@ -6,7 +6,16 @@ worker, hands the result back on the UI thread, and turns a failure into a modal
 reason (`wizard.aws.explain`) and a Retry button. Screens and step panes never block the UI.
 
 Heavy modules (boto3 users, the setup engine, file generators) are imported inside workers so the
-first screen paints about as fast as a bare Textual app (see bench/tui_start.py).
+first screen paints about as fast as a bare Textual app (see bench/tui_start.py); `wizard setup`
+even hands over a factory for the AwsContext, which is called in a worker after the first frame.
+
+Where things are kept:
+- answers: the project file, saved (`wizard.config.save`) whenever the user moves on with valid
+  answers (Next, and Back when the answers are valid), validated by `wizard.config.from_dict`;
+- the step reached: `wizard.screens.progress` (a small JSON file in the user's state directory,
+  keyed by project directory; used only while the project file exists);
+- the plan, the file changes and the apply result: in memory only (re-opened mid-apply, the app
+  resumes at Review and works the plan out again).
 """
 
 from __future__ import annotations

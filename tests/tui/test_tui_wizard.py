@@ -22,6 +22,12 @@ async def test_identity_is_shown_first_with_sandbox_badge(make_app) -> None:
         assert "123456789012" in who and "SANDBOX" in who
         assert app.screen.query_one("#ctx-sandbox").display
         assert "123456789012" in str(app.screen.query_one("#ctx-account").render())
+        # typing into a field never triggers the `q` (quit) binding
+        app.screen.query_one("#application", Input).focus()
+        await pilot.press("end", "q")
+        await pilot.pause()
+        assert app.is_running
+        assert app.screen.query_one("#application", Input).value.endswith("q")
 
 
 @sync

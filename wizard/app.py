@@ -228,8 +228,13 @@ class WizardApp(App[int]):
         hint: str | None = None,
         retry: Callable[[], None] | None = None,
     ) -> None:
-        """The modal for a failed call; Retry re-runs it."""
+        """The modal for a failed call; Retry re-runs it. Never stacks two: a failure while one
+        is open becomes a notification."""
         from wizard.screens.modals import ErrorScreen
+
+        if isinstance(self.screen, ErrorScreen):
+            self.notify(f"{what} failed: {reason}", severity="error", timeout=8)
+            return
 
         def closed(again: bool | None) -> None:
             if again and retry is not None:

@@ -388,3 +388,21 @@ async def test_files_preview_shows_diff_against_existing_file(make_app, tmp_path
         # nothing is written before Apply
         assert (project / ".travis.yml").read_text().startswith("# ours")
         assert not (project / "appspec.yml").exists()
+
+
+@sync
+async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
+    from textual.widgets import RadioButton
+
+    app = make_app("tui-launch", at="instances")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#launch-row").display  # adopting by default
+        app.screen.query_one("#mode-launch", RadioButton).value = True
+        await pilot.pause()
+        assert app.screen.query_one("#launch-row").display
+        app.screen.query_one("#launch", Input).value = "3"
+        await next_step(pilot)
+        assert current_step(app) == "bucket"
+    assert app.project.instances.launch == 3
+    assert "launch: 3" in (tmp_path / "tui-launch" / ".codedeploy-wizard.yml").read_text()

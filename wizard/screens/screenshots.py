@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +35,26 @@ def _steady(app: Any) -> None:
 
     for box in app.screen.query(Input):
         box.cursor_blink = False
+
+
+_VOLATILE = [
+    # Textual's per-export class prefix, deployment ids, clock times, revision key timestamps
+    # and generated UUIDs change on every run without changing what the screen shows
+    (re.compile(r"terminal-\d+"), "terminal-N"),
+    (re.compile(r"\bd-[A-Z0-9]{9}\b"), "d-XXXXXXXXX"),
+    (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "hh:mm:ss"),
+    (re.compile(r"\d{8}T\d{6,9}Z"), "YYYYMMDDTHHMMSSZ"),
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{0,12}"), "UUID"),
+    (re.compile(r"[0-9a-f]{1,12}/d-XXXXXXXXX"), "UUID/d-XXXXXXXXX"),  # a wrapped deployment root
+    (re.compile(r"in&#160;\d+(\.\d+)?&#160;s"), "in&#160;N&#160;s"),  # "17 checks in 0.4 s"
+]
+
+
+def _volatile_free(svg: str) -> str:
+    """The SVG with run-specific values masked: equal means "the screen did not change"."""
+    for pattern, stand_in in _VOLATILE:
+        svg = pattern.sub(stand_in, svg)
+    return svg
 
 
 def _seed_instances(ctx: Any) -> None:
@@ -77,7 +98,10 @@ async def capture(
     def save(name: str) -> None:
         _steady(app)
         path = out / f"{name}.svg"
-        path.write_text(app.export_screenshot(title=f"codedeploy-wizard: {name}"))
+        svg = app.export_screenshot(title=f"codedeploy-wizard: {name}")
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if old is None or _volatile_free(old) != _volatile_free(svg):
+            path.write_text(svg, encoding="utf-8")
         saved.append(path)
 
     async with app.run_test(size=size) as pilot:

@@ -78,7 +78,7 @@ def test_expected_failure_is_one_line_without_traceback(run_wizard, tmp_path):
     proc = run_wizard("whoami", "--profile", "nope")
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "error: unknown AWS profile 'nope' List profiles with `aws configure list-profiles`."
+        "error: unknown AWS profile 'nope'. List profiles with `aws configure list-profiles`."
     ]
 
 
@@ -121,3 +121,13 @@ def test_verbose_shows_the_traceback(run_wizard):
     )
     assert proc.returncode == 2
     assert "Traceback" in proc.stderr and "no AWS credentials" in proc.stderr
+
+
+def test_error_and_hint_read_as_two_sentences():
+    from wizard.errors import UsageError
+
+    assert UsageError("no project file at /x/.y.yml", hint="Run `wizard`.").one_line() == (
+        "no project file at /x/.y.yml. Run `wizard`."
+    )
+    assert UsageError("bad value.", hint="Fix it.").one_line() == "bad value. Fix it."
+    assert UsageError("bad value").one_line() == "bad value"

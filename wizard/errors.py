@@ -31,7 +31,11 @@ class WizardError(Exception):
             self.exit_code = exit_code
 
     def one_line(self) -> str:
-        return f"{self.message} {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        # the hint is a second sentence: end the first one so the two do not run together
+        sep = " " if self.message.rstrip().endswith((".", "!", "?", ":")) else ". "
+        return f"{self.message.rstrip()}{sep}{self.hint}"
 
 
 class UsageError(WizardError):

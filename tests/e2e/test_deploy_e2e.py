@@ -352,6 +352,8 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
                 assert time.monotonic() < deadline, "the deployment did not finish"
                 await pilot.pause(0.1)
             assert screen.status == "Failed"
+            keys = {k: b.enabled for k, b in screen.active_bindings.items()}
+            assert "s" not in keys and keys["d"]  # ended: nothing to stop, diagnose offered
             table = screen.query_one("#deploy-targets", DataTable)
             assert table.row_count == 2
             for iid in world["instance_ids"]:

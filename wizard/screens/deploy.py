@@ -111,6 +111,16 @@ class DeployScreen(Screen[str]):
     def on_unmount(self) -> None:
         self._stop.set()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Stop only while a deployment runs; Diagnose once it has ended (dimmed before)."""
+        if action == "stop_deployment":
+            if self.finished:
+                return False
+            return True if self.handle is not None else None
+        if action == "diagnose":
+            return True if self.finished and self.handle is not None else None
+        return True
+
     # ------------------------------------------------------------------ worker (thread)
     def _work(self) -> None:
         from wizard.deploy.follow import TERMINAL, follow
@@ -167,6 +177,7 @@ class DeployScreen(Screen[str]):
 
     def _created(self, handle: DeploymentHandle) -> None:
         self.handle = handle
+        self.refresh_bindings()
         where = handle.console_url or "sandbox (no AWS console)"
         self.query_one("#deploy-stage", Static).update(
             f"deployment {handle.deployment_id}\nrevision   s3://{handle.bucket}/{handle.key}\n"
@@ -205,6 +216,7 @@ class DeployScreen(Screen[str]):
     def _finished(self, status: str) -> None:
         self.status = status
         self.finished = True
+        self.refresh_bindings()
         result = self.query_one("#deploy-result", Static)
         ok = status == "Succeeded"
         result.set_class(ok, "-ok")
@@ -215,6 +227,7 @@ class DeployScreen(Screen[str]):
     def _failed(self, reason: str, hint: str | None) -> None:
         self.finished = True
         self.status = "Error"
+        self.refresh_bindings()
         result = self.query_one("#deploy-result", Static)
         result.set_class(True, "-failed")
         result.update(reason + (f"\n{hint}" if hint else ""))

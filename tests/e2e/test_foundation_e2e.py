@@ -87,3 +87,14 @@ def test_busy_port_is_a_one_line_error(run_wizard, sandbox_server):
     proc = run_wizard("sandbox", "--port", str(sandbox_server.port))
     assert proc.returncode == 2
     assert "cannot start the sandbox" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_foreground_sandbox_reached_by_endpoint_is_labelled(run_wizard, sandbox_env, tmp_path):
+    """`wizard sandbox` + its export lines: plan says SANDBOX, diagnose --json says sandbox."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: labelled\n")
+    plan = run_wizard("plan", env=sandbox_env, cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stderr.startswith("SANDBOX: emulated AWS account")
+    doc = run_wizard("diagnose", "--preflight", "--json", env=sandbox_env, cwd=tmp_path)
+    assert json.loads(doc.stdout)["sandbox"] is True, doc.stderr
+    assert "SANDBOX" not in doc.stderr  # --json: no banner

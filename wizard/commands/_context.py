@@ -46,6 +46,13 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
     else:
         ctx = AwsContext(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
         ctx.scenario = None  # type: ignore[attr-defined]
+        if ctx.endpoint_url:
+            # a foreground `wizard sandbox` says so in its STS answer: learn it now, so every
+            # report and document of this run is labelled (an endpoint that fails here would
+            # fail the command's first call anyway, with the same one-line error)
+            ctx.identity()
+            if ctx.sandbox and banner:
+                info(sandbox_banner(ctx.endpoint_url, ctx.account, ctx.region))
         yield ctx
 
 

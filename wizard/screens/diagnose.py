@@ -138,8 +138,8 @@ class DiagnoseScreen(Screen["Report | None"]):
                 yield Static("Select a check to see its evidence and fix.", id="diag-detail-text")
         yield Static("", id="diag-root", markup=False)
         with Horizontal(id="diag-buttons"):
-            yield Button("Fix…", id="diag-fix", variant="warning", disabled=True)
-            yield Button("Run again", id="diag-rerun", disabled=True)
+            yield Button("Fix…", id="diag-fix", variant="warning", disabled=True, compact=True)
+            yield Button("Run again", id="diag-rerun", disabled=True, compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -248,7 +248,10 @@ class DiagnoseScreen(Screen["Report | None"]):
         if target is not None:
             keys = [self._row_key(i) for i in range(table.row_count)]
             if target in keys:
-                table.move_cursor(row=keys.index(target))
+                row = keys.index(target)
+                table.move_cursor(row=row)
+                # after the next layout too: on a first report the table has not been sized yet
+                self.call_after_refresh(table.move_cursor, row=row, scroll=True)
                 self._show(target)
 
     def _failed(self, exc: BaseException) -> None:

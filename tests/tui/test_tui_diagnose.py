@@ -1,0 +1,39 @@
+"""The diagnose screen at 80x24: the root cause row is selected and on screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tui.helpers import sync
+
+pytestmark = pytest.mark.e2e
+
+
+@sync
+async def test_root_cause_row_is_scrolled_into_view_at_80x24(sandbox_ctx, sandbox_url) -> None:
+    import asyncio
+
+    from textual.widgets import Button, DataTable
+
+    from wizard.sandbox import scenarios
+    from wizard.screens.diagnose import DiagnoseApp
+
+    world = scenarios.seed("file-exists", sandbox_url)
+    app = DiagnoseApp(sandbox_ctx, deployment_id=world["deployment_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        deadline = asyncio.get_running_loop().time() + 60
+        while screen.report is None:
+            assert asyncio.get_running_loop().time() < deadline, "diagnose did not finish"
+            await pilot.pause(0.1)
+        await pilot.pause()
+        await pilot.pause()
+        table = screen.query_one("#diag-checks", DataTable)
+        row = table.cursor_row
+        assert screen._row_key(row) == "dest.file-exists"
+        # the highlighted row is inside the visible window of the table
+        top = int(table.scroll_y)
+        visible = table.scrollable_content_region.height - 1  # less the header row
+        assert top <= row < top + visible, (top, row, visible)
+        # the buttons fit in one line each, so the table keeps its room at 24 rows
+        assert all(b.outer_size.height == 1 for b in screen.query(Button))

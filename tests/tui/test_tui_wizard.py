@@ -406,3 +406,25 @@ async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
         assert current_step(app) == "bucket"
     assert app.project.instances.launch == 3
     assert "launch: 3" in (tmp_path / "tui-launch" / ".codedeploy-wizard.yml").read_text()
+
+
+@sync
+async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
+    from textual.widgets import RadioButton, Static
+
+    from wizard.widgets.plan_table import PlanTable
+
+    app = make_app("tui-launch-plan", at="instances")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        note = app.screen.query_one("#step-plan-note", Static)
+        assert "no targets" in str(note.render())  # adopting, and nothing carries the tag
+        app.screen.query_one("#mode-launch", RadioButton).value = True
+        await settle(pilot)
+        assert "no targets" not in str(note.render())
+        table = app.screen.query_one("#step-plan", PlanTable)
+        actions = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert actions == ["create"]
+        status = str(app.screen.query_one("#instances-status", Static).render())
+        assert "apply launches them" in status
+        assert current_step(app) == "instances"  # nothing moved on

@@ -77,6 +77,12 @@ class Pane(PreviewMixin, StepPane):
 
     def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
         self._sync_mode()
+        if self.wizard.identity is None:
+            return
+        project = self.validate()  # the plan and the status follow the choice, nothing saved
+        if project is not None:
+            self.refresh_instances(project)
+            self.preview_plan(project)
 
     def collect(self) -> dict[str, Any]:
         data = super().collect()

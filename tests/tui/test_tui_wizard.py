@@ -210,6 +210,8 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         assert "✓" in log and "✗" not in log
         await goto(pilot, "done")
         assert "Deploy now" in str(app.screen.query_one("#open-deploy", Button).label)
+        steps_text = str(app.screen.query_one("#next-steps").render())
+        assert "This was the SANDBOX" in steps_text  # a first-timer learns nothing real exists
         # Travis needs a key for the CI user: created on request, shown once
         await pilot.click("#create-key")
         await pilot.pause()

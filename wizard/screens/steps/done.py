@@ -12,7 +12,7 @@ from wizard.screens.steps.base import StepPane
 class Pane(StepPane):
     STEP_ID = "done"
     TITLE = "Done"
-    INTRO = "CodeDeploy is set up. Three things left, and the first deployment."
+    INTRO = "CodeDeploy is set up. Three things are left: commit, CI secrets, first deployment."
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
@@ -61,6 +61,12 @@ class Pane(StepPane):
             else "   Press Deploy now (same as `wizard deploy`)."
         )
         lines.append("   A failed deployment? Diagnose names the cause and the fix.")
+        if getattr(app.ctx, "sandbox", False):
+            lines += [
+                "",
+                "[b]This was the SANDBOX[/b]: nothing exists in AWS. Run `wizard` without",
+                "--sandbox (with your AWS profile) in this folder to set it up for real.",
+            ]
         return "\n".join(lines)
 
     def shown(self) -> None:

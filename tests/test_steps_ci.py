@@ -26,8 +26,16 @@ def _apply(sc):
             ci.apply(sc, ch)
 
 
-def _deploy_policy_is_least_privilege(doc):
+def _deploy_policy_is_least_privilege(doc, *, travis=False):
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
+    if travis:
+        # dpl v2's codedeploy provider runs HeadObject (s3:GetObject) on the uploaded key
+        assert by_sid.pop("ReadBackBundle") == {
+            "Sid": "ReadBackBundle",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::shop-codedeploy-{ACCOUNT}-us-east-1/releases/*",
+        }
     assert by_sid["UploadBundle"] == {
         "Sid": "UploadBundle",
         "Effect": "Allow",
@@ -130,7 +138,7 @@ def test_travis_user_has_only_the_deploy_policy_and_no_key_unless_asked(aws):
     assert iam.list_access_keys(UserName="shop-codedeploy-ci")["AccessKeyMetadata"] == []
     assert iam.list_attached_user_policies(UserName="shop-codedeploy-ci")["AttachedPolicies"] == []
     doc = iam.get_user_policy(UserName="shop-codedeploy-ci", PolicyName="codedeploy-wizard-deploy")
-    _deploy_policy_is_least_privilege(doc["PolicyDocument"])
+    _deploy_policy_is_least_privilege(doc["PolicyDocument"], travis=True)
     key = ci.create_access_key(sc)
     assert key["AccessKeyId"].startswith("AKIA") or key["AccessKeyId"]
     cmds = ci.travis_commands(key)

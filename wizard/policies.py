@@ -140,18 +140,34 @@ def deploy_policy(
     prefix: str,
     application: str,
     group: str,
+    *,
+    head_bundle: bool = False,
 ) -> dict:
-    """What a CI run needs to deploy, and nothing more."""
+    """What a CI run needs to deploy, and nothing more.
+
+    `head_bundle`: the CI tool reads the uploaded bundle back before deploying. dpl v2's
+    codedeploy provider (Travis) calls HeadObject on the key to pin its version and ETag, and
+    HeadObject is authorised by s3:GetObject; without it dpl stops with "Forbidden" before
+    CreateDeployment. The GitHub workflow (aws s3 cp + aws deploy create-deployment) does not.
+    """
     cd = f"arn:{partition}:codedeploy:{region}:{account}"
+    bundles = f"arn:{partition}:s3:::{bucket}/{prefix}*"
+    upload: list[dict[str, Any]] = [
+        {"Sid": "UploadBundle", "Effect": "Allow", "Action": "s3:PutObject", "Resource": bundles}
+    ]
+    if head_bundle:
+        upload.append(
+            {
+                "Sid": "ReadBackBundle",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": bundles,
+            }
+        )
     return {
         "Version": POLICY_VERSION,
         "Statement": [
-            {
-                "Sid": "UploadBundle",
-                "Effect": "Allow",
-                "Action": "s3:PutObject",
-                "Resource": f"arn:{partition}:s3:::{bucket}/{prefix}*",
-            },
+            *upload,
             {
                 "Sid": "RegisterRevision",
                 "Effect": "Allow",

@@ -50,6 +50,7 @@ def _deploy_policy(sc: StepContext) -> dict:
         p.bucket.prefix,
         p.application,
         p.deployment_group,
+        head_bundle=p.ci.provider == "travis",  # dpl's codedeploy provider runs HeadObject
     )
 
 

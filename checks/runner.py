@@ -116,8 +116,15 @@ def _deployment_doc(dep: dict[str, Any] | None) -> dict[str, Any] | None:
         "application": dep.get("applicationName"),
         "deployment_group": dep.get("deploymentGroupName"),
         "deployment_config": dep.get("deploymentConfigName"),
-        "create_time": str(dep.get("createTime") or "") or None,
+        "create_time": _iso(dep.get("createTime")),
     }
+
+
+def _iso(value: Any) -> str | None:
+    """ISO 8601 with a `T` (what JSON readers parse), not str(datetime)'s space form."""
+    if not value:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 def run_check(check: Check, cctx: CheckContext) -> Result:

@@ -266,3 +266,15 @@ def test_fix_plan_is_deduplicated_and_names_affected_checks():
     assert affected_checks(plan) == ["iam.instance-profile", "s3.bundle-readable", "agent.running"]
     rep.results.append(rep.results[2])
     assert len(plan_fixes(rep)) == 1
+
+
+def test_deployment_create_time_is_iso_8601_in_json():
+    import datetime as dt
+
+    from checks.runner import _deployment_doc
+
+    when = dt.datetime(2026, 11, 26, 5, 53, 40, 657000, tzinfo=dt.timezone.utc)
+    doc = _deployment_doc({"deploymentId": "d-ABCDEFGHI", "status": "Failed", "createTime": when})
+    assert doc["create_time"] == "2026-11-26T05:53:40.657000+00:00"
+    assert dt.datetime.fromisoformat(doc["create_time"]) == when
+    assert _deployment_doc({"deploymentId": "d-ABCDEFGHI"})["create_time"] is None

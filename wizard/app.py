@@ -159,7 +159,12 @@ class WizardApp(App[int]):
         config.save(project, self.project_dir)
 
     def remember_step(self, step: str) -> None:
-        save_progress(self.project_dir, step, sorted(self.done_steps))
+        done = self.done_steps
+        if getattr(self.ctx, "sandbox", False) and step in ("apply", "done"):
+            # the embedded emulator starts empty on every run: what was applied in it is gone,
+            # so the next run resumes at the review (which plans it again), never at "Done"
+            step, done = "review", done - {"apply", "done"}
+        save_progress(self.project_dir, step, sorted(done))
 
     # ------------------------------------------------------------------ screens
     def get_default_screen(self) -> Screen:

@@ -236,6 +236,11 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
     keys = iam.list_access_keys(UserName="tui-walk-codedeploy-ci")["AccessKeyMetadata"]
     assert len(keys) == 1
     assert (tmp_path / "tui-walk" / "appspec.yml").is_file()
+    # the embedded sandbox starts empty on each run: reopening resumes at the review, not Done
+    from wizard.screens.progress import load_progress
+
+    progress = load_progress(tmp_path / "tui-walk")
+    assert progress["step"] == "review" and "done" not in progress["done"]
 
 
 def _profiles_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -526,3 +526,15 @@ def test_the_whole_journey_apply_files_deploy(needs_fleet, run_wizard, sandbox_e
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "ApplicationStart  Succeeded" in proc.stdout
     assert "deployment succeeded" in proc.stdout
+
+
+def test_missing_application_on_a_running_sandbox_says_apply(run_wizard, sandbox_env, tmp_path):
+    """A foreground sandbox keeps its state: the hint is `wizard apply`, not 'starts empty'."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: never-applied\n")
+    (tmp_path / "appspec.yml").write_text("version: 0.0\nos: linux\n")
+    proc = run_wizard("deploy", "--wait", "--project-dir", str(tmp_path), env=sandbox_env)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: application 'never-applied' does not exist in us-east-1")
+    assert "wizard apply" in last and "starts empty" not in last
+    assert "Traceback" not in proc.stderr

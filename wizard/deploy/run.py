@@ -234,7 +234,7 @@ def _preflight(ctx: AwsContext, cd: Any, app: str, group: str, region: str, say:
             raise
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
         hint = "Run `wizard apply` to create it."
-        if ctx.sandbox:
+        if getattr(ctx, "sandbox_server", None) is not None:  # --sandbox: a world of one command
             hint = (
                 "This sandbox starts empty: try `--scenario healthy`, or keep one running with "
                 "`wizard sandbox`, then `wizard apply` and `wizard deploy` with --endpoint-url."

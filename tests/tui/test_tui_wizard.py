@@ -435,3 +435,18 @@ async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
         status = str(app.screen.query_one("#instances-status", Static).render())
         assert "apply launches them" in status
         assert current_step(app) == "instances"  # nothing moved on
+
+
+@sync
+async def test_an_invalid_answer_stays_readable_in_its_box(make_app) -> None:
+    app = make_app("tui-invalid-visible")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.screen.query_one("#application", Input)
+        box.value = "my app!"
+        await next_step(pilot)
+        assert current_step(app) == "credentials"
+        assert box.parent.has_class("-invalid")
+        # the typed value is still on screen, so the user sees what to correct
+        assert box.content_region.height >= 1
+        assert "my app!" in "".join(s.text for s in box.render_line(0))

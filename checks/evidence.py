@@ -194,9 +194,22 @@ class Evidence:
             return None
         if not (self._application and self._group_name):
             raise Unavailable("no deployment id, application or deployment group given")
-        ids = cd.list_deployments(
-            applicationName=self._application, deploymentGroupName=self._group_name
-        ).get("deployments", [])
+        try:
+            ids = cd.list_deployments(
+                applicationName=self._application, deploymentGroupName=self._group_name
+            ).get("deployments", [])
+        except Exception as exc:
+            code = error_code(exc)
+            where = f"in {self.aws.region} (run `wizard apply` to create it, or check --region)"
+            if code == "ApplicationDoesNotExistException":
+                what = f"application {self._application!r}"
+                raise Unavailable(f"{what} does not exist {where}") from exc
+            if code == "DeploymentGroupDoesNotExistException":
+                raise Unavailable(
+                    f"deployment group {self._group_name!r} of {self._application!r} "
+                    f"does not exist {where}"
+                ) from exc
+            raise
         if not ids:
             return None
         infos = cd.batch_get_deployments(deploymentIds=ids[:BATCH_DEPLOYMENTS]).get(

@@ -48,3 +48,15 @@ def test_unreachable_endpoint_is_one_line_exit_2(run_wizard, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "cannot reach the AWS endpoint" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_a_group_never_applied_is_one_line_exit_2(run_wizard, sandbox_env, tmp_path):
+    """No id, a project whose application (or group) is not in AWS: say so, no 'unexpected'."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: never-applied-dx\n")
+    proc = run_wizard("diagnose", "--json", "--project-dir", str(tmp_path), env=sandbox_env)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "error: application 'never-applied-dx' does not exist in us-east-1 "
+        "(run `wizard apply` to create it, or check --region)"
+    ]
+    assert proc.stdout == ""

@@ -131,3 +131,15 @@ def test_error_and_hint_read_as_two_sentences():
     )
     assert UsageError("bad value.", hint="Fix it.").one_line() == "bad value. Fix it."
     assert UsageError("bad value").one_line() == "bad value"
+
+
+def test_a_region_no_partition_has_is_one_line_exit_2(run_wizard, tmp_path):
+    from tests.conftest import clean_env
+
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: shop\n")
+    env = clean_env(AWS_ACCESS_KEY_ID="a", AWS_SECRET_ACCESS_KEY="b", AWS_REGION="us-east1")
+    for args in (("plan",), ("whoami",), ("--region", "nowhere-1", "diagnose", "--preflight")):
+        proc = run_wizard(*args, "--project-dir", str(tmp_path), env=env)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.strip().splitlines()[-1].startswith("error: unknown AWS region"), args
+        assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr

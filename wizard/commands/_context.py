@@ -37,6 +37,7 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
                 secret_key="sandbox",
             )
             ctx.sandbox_server = server  # type: ignore[attr-defined]
+            _check_region(ctx)
             ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
             if banner:
                 info(sandbox_banner(server.url, ctx.account, region))
@@ -46,6 +47,7 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
     else:
         ctx = AwsContext(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url)
         ctx.scenario = None  # type: ignore[attr-defined]
+        _check_region(ctx)
         if ctx.endpoint_url:
             # a foreground `wizard sandbox` says so in its STS answer: learn it now, so every
             # report and document of this run is labelled (an endpoint that fails here would
@@ -54,6 +56,18 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
             if ctx.sandbox and banner:
                 info(sandbox_banner(ctx.endpoint_url, ctx.account, ctx.region))
         yield ctx
+
+
+def _check_region(ctx: AwsContext) -> None:
+    """A region no AWS partition has (a typo: `us-east1`) is a usage error, not a crash later."""
+    import botocore.exceptions
+
+    try:
+        ctx.partition  # noqa: B018 - resolving it is the check
+    except botocore.exceptions.UnknownRegionError:
+        raise UsageError(
+            f"unknown AWS region {ctx.region!r}", hint="Use a name like us-east-1 or eu-west-2."
+        ) from None
 
 
 def is_tty() -> bool:

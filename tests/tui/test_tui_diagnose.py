@@ -37,3 +37,22 @@ async def test_root_cause_row_is_scrolled_into_view_at_80x24(sandbox_ctx, sandbo
         assert top <= row < top + visible, (top, row, visible)
         # the buttons fit in one line each, so the table keeps its room at 24 rows
         assert all(b.outer_size.height == 1 for b in screen.query(Button))
+
+
+@sync
+async def test_a_diagnose_that_cannot_start_does_not_look_busy(sandbox_ctx) -> None:
+    from textual.widgets import DataTable, Static
+
+    from wizard.screens.diagnose import DiagnoseApp
+
+    app = DiagnoseApp(sandbox_ctx, application="tui-no-such-app", deployment_group="g")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.error and "does not exist" in screen.error
+        table = screen.query_one("#diag-checks", DataTable)
+        marks = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert marks == {"not run"}
+        detail = str(screen.query_one("#diag-detail-text", Static).render())
+        assert "No checks ran" in detail and "press r" in detail

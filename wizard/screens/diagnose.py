@@ -261,6 +261,15 @@ class DiagnoseScreen(Screen["Report | None"]):
         self.error = mapped.one_line() if mapped else f"{type(exc).__name__}: {exc}"
         self.busy = False
         self._status(f"diagnose failed: {self.error}", ok=False)
+        # the rows still waiting will not run: say so instead of looking busy forever
+        table = self.query_one("#diag-checks", DataTable)
+        for i in range(table.row_count):
+            key = self._row_key(i)
+            if key not in self.results:
+                table.update_cell(key, "mark", _cell("–", "dim"))
+                table.update_cell(key, "result", _cell("not run", "dim"))
+        if table.row_count:
+            self._show(self._row_key(table.cursor_row))
         self._set_buttons()
 
     def _fix_progress(self, fix: PlannedFix, state: str, message: str) -> None:
@@ -299,7 +308,10 @@ class DiagnoseScreen(Screen["Report | None"]):
         detail = self.query_one("#diag-detail-text", Static)
         r = self.results.get(check_id)
         if r is None:
-            detail.update(f"{check_id}: waiting…")
+            if self.error and not self.busy:
+                detail.update(f"No checks ran: {self.error}\nFix that, then press r to run again.")
+            else:
+                detail.update(f"{check_id}: waiting…")
             return
         from rich.text import Text
 
@@ -338,6 +350,7 @@ class DiagnoseScreen(Screen["Report | None"]):
         if self.busy:
             return
         self.results.clear()
+        self.error = None
         table = self.query_one("#diag-checks", DataTable)
         for i in range(table.row_count):
             key = self._row_key(i)

@@ -22,8 +22,10 @@ class Pane(PreviewMixin, StepPane):
     STEP_MODULE = "instances"
     TITLE = "Instances"
     INTRO = (
-        "A deployment group finds its instances by tag. Adopt running instances that carry "
-        "the tag, or let the wizard launch new ones (Amazon Linux 2023, agent installed at boot)."
+        "A deployment group finds its instances by tag; on each one the CodeDeploy agent (a "
+        "small service) downloads and installs your revision. Adopt running instances that "
+        "carry the tag, or let the wizard launch new ones (Amazon Linux 2023, agent installed "
+        "at boot)."
     )
     OWNS = ("instances",)
 

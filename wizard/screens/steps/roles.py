@@ -30,7 +30,8 @@ class Pane(PreviewMixin, StepPane):
             "Instance role (and instance profile)",
             "roles.instance_role",
             Input(roles.instance_role, id="instance-role"),
-            help="Trusted by ec2.amazonaws.com; may read the revision bucket only.",
+            help="Trusted by ec2.amazonaws.com; may read the revision bucket only. EC2 "
+            "instances get a role through an instance profile of the same name.",
         )
         yield Field(
             "Service role",
@@ -43,7 +44,8 @@ class Pane(PreviewMixin, StepPane):
             "Attach AmazonSSMManagedInstanceCore",
             "roles.ssm",
             Checkbox("attach", roles.ssm, id="ssm"),
-            help="Lets `wizard diagnose` look inside instances through SSM Run Command.",
+            help="SSM (AWS Systems Manager) lets `wizard diagnose` run read-only commands "
+            "inside the instances, without SSH.",
         )
         with TabbedContent(id="trust-tabs"):
             with TabPane("Instance role trust", id="trust-ec2"):

@@ -60,3 +60,15 @@ def test_a_group_never_applied_is_one_line_exit_2(run_wizard, sandbox_env, tmp_p
         "(run `wizard apply` to create it, or check --region)"
     ]
     assert proc.stdout == ""
+
+
+def test_a_group_that_does_not_exist_is_one_line_exit_2(run_wizard, sandbox_ctx, sandbox_env):
+    sandbox_ctx.client("codedeploy").create_application(applicationName="dx-app-only")
+    proc = run_wizard(
+        "diagnose", "--application", "dx-app-only", "--deployment-group", "nosuch", env=sandbox_env
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: deployment group 'nosuch' of 'dx-app-only' does not exist in us-east-1 "
+        "(run `wizard apply` to create it, or check --region)"
+    )

@@ -772,6 +772,11 @@ def list_deployments(self: Any) -> ActionResult:
             "ApplicationDoesNotExistException",
             f"The application {app} does not exist with the user or AWS account.",
         )
+    if app and group and group not in backend.deployment_groups.get(app, {}):
+        raise err(
+            "DeploymentGroupDoesNotExistException",
+            f"The deployment group {group} does not exist with the user or AWS account.",
+        )
     ids = backend.list_deployments(app, group, self._get_param("externalId"), [], time_range)
     out = []
     for i in ids:

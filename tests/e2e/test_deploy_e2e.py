@@ -368,6 +368,8 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             else:
                 assert "hooks.failed" in text
                 assert screen.diagnosis["root_causes"][0] == "hooks.failed"
+                result = str(screen.query_one("#deploy-result", Static).render())
+                assert "exit code 3" in result and "Press d" in result  # the cause in words
                 await pilot.press("d")  # the interactive diagnose screen, on this deployment
                 await pilot.pause()
                 top = pilot.app.screen

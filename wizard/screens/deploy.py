@@ -48,7 +48,8 @@ class DeployScreen(Screen[str]):
     DeployScreen #deploy-title { padding: 0 1; text-style: bold; }
     DeployScreen #deploy-stage { padding: 0 1; color: $text-muted; }
     DeployScreen #deploy-targets { height: auto; max-height: 50%; margin: 1 0 0 0; }
-    DeployScreen #deploy-log { height: 10; border: round $panel; }
+    DeployScreen #deploy-log { height: 1fr; min-height: 5; max-height: 12; border: round $panel; }
+    DeployScreen #deploy-more { height: 1fr; min-height: 3; }
     DeployScreen #deploy-result { padding: 0 1; }
     DeployScreen #deploy-result.-ok { color: $success; }
     DeployScreen #deploy-result.-failed { color: $error; }
@@ -95,7 +96,7 @@ class DeployScreen(Screen[str]):
         table: DataTable = DataTable(id="deploy-targets", cursor_type="row", zebra_stripes=True)
         yield table
         yield RichLog(id="deploy-log", wrap=True, markup=False, max_lines=2000)
-        with VerticalScroll():
+        with VerticalScroll(id="deploy-more"):
             yield Static("", id="deploy-result", markup=False)
             yield Static("", id="deploy-diagnosis", markup=False)
         yield Footer()
@@ -237,9 +238,12 @@ class DeployScreen(Screen[str]):
         self.diagnosed = final
         causes = (doc or {}).get("root_causes") or []
         if final and causes:
+            summaries = {r.get("id"): r.get("summary") for r in (doc or {}).get("results") or []}
+            first = summaries.get(causes[0])
             self.query_one("#deploy-result", Static).update(
-                f"Deployment {self.status}. Root cause: {causes[0]}"
-                + (f" (then: {', '.join(causes[1:3])})" if len(causes) > 1 else "")
+                f"Deployment {self.status}. Root cause ({causes[0]})"
+                + (f": {first}" if first else "")
+                + "\nPress d for the evidence and the fix."
             )
         self.query_one("#deploy-diagnosis", Static).update(text)
 

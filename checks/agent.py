@@ -18,13 +18,19 @@ from checks.registry import check
 INSTALL_DOC = "AWS-ConfigureAWSPackage"
 
 
+def _suffix(region: str) -> str:
+    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+
+
 def install_fix(region: str, online: list[str]) -> Fix:
     cmds = [
         f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids "
         f"{' '.join(online[:5]) or 'INSTANCE_ID'} "
         "--parameters action=Install,name=AWSCodeDeployAgent",
-        "# or on the instance: wget "
-        f"https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install "
+        # the installer is a Ruby script: without ruby (and wget) it cannot run
+        "# or on the instance: (sudo dnf install -y ruby wget || sudo yum install -y ruby wget "
+        "|| sudo apt-get install -y ruby-full wget) && wget "
+        f"https://aws-codedeploy-{region}.s3.{region}.{_suffix(region)}/latest/install "
         "&& chmod +x install && sudo ./install auto && sudo systemctl start codedeploy-agent",
     ]
     return Fix(

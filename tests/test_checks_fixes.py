@@ -123,3 +123,13 @@ def test_a_failing_fix_does_not_stop_the_others(ctx):
     outs = apply_fixes(ctx, [bad, good])
     assert [o.ok for o in outs] == [False, True]
     assert "no-such-role" in outs[0].message or "NoSuchEntity" in outs[0].message
+
+
+def test_by_hand_agent_install_brings_ruby_and_the_regions_installer():
+    from checks.agent import install_fix
+
+    (by_hand,) = [c for c in install_fix("eu-west-1", []).commands if "./install auto" in c]
+    assert "dnf install -y ruby wget" in by_hand and "apt-get install -y ruby-full wget" in by_hand
+    assert "https://aws-codedeploy-eu-west-1.s3.eu-west-1.amazonaws.com/latest/install" in by_hand
+    (cn,) = [c for c in install_fix("cn-north-1", []).commands if "./install auto" in c]
+    assert "aws-codedeploy-cn-north-1.s3.cn-north-1.amazonaws.com.cn/latest/install" in cn

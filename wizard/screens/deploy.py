@@ -229,6 +229,8 @@ class DeployScreen(Screen[str]):
         self.finished = True
         self.status = "Error"
         self.refresh_bindings()
+        if self.handle is None:  # it stopped before a deployment existed
+            self.query_one("#deploy-stage", Static).update("Not deployed.")
         result = self.query_one("#deploy-result", Static)
         result.set_class(True, "-failed")
         result.update(reason + (f"\n{hint}" if hint else ""))

@@ -325,6 +325,14 @@ def test_public_ami_parameters_resolve_to_existing_images(w: World) -> None:
     assert "ubuntu" in ec2.describe_images(ImageIds=[w.ami("ubuntu-24.04")])["Images"][0]["Name"]
 
 
+def test_ubuntu_arm64_parameter_resolves_to_an_arm64_image(w: World) -> None:
+    """`instances: {ami: ubuntu-24.04, instance_type: t4g.micro}` needs Canonical's arm64 one."""
+    name = "/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id"
+    image = w.client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
+    (img,) = w.client("ec2").describe_images(ImageIds=[image])["Images"]
+    assert img["Architecture"] == "arm64" and "arm64" in img["Name"]
+
+
 def test_service_role_without_permissions_fails_the_deployment(w: World) -> None:
     r = scenarios.build(w, count=1, wait=False)
     iam = w.client("iam")

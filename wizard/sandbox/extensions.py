@@ -45,6 +45,14 @@ UBUNTU_PARAMETER = (
     "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
 )
 CANONICAL_OWNER = "099720109477"
+UBUNTU_ARM_AMI_ID = "ami-0b1f3c6e2a7d9e4c5"
+UBUNTU_ARM_AMI_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20250115"
+UBUNTU_ARM_PARAMETER = UBUNTU_PARAMETER.replace("/amd64/", "/arm64/")
+# (AMI id, name, architecture, public SSM parameter), as Canonical publishes them
+UBUNTU_AMIS = (
+    (UBUNTU_AMI_ID, UBUNTU_AMI_NAME, "x86_64", UBUNTU_PARAMETER),
+    (UBUNTU_ARM_AMI_ID, UBUNTU_ARM_AMI_NAME, "arm64", UBUNTU_ARM_PARAMETER),
+)
 
 
 def install() -> None:
@@ -195,23 +203,24 @@ def _add_ubuntu_ami(ec2_backend: Any) -> None:
 
     from moto.ec2.models.amis import Ami
 
-    if UBUNTU_AMI_ID in ec2_backend.amis:
-        return
-    ec2_backend.amis[UBUNTU_AMI_ID] = Ami(
-        ec2_backend,
-        ami_id=UBUNTU_AMI_ID,
-        name=UBUNTU_AMI_NAME,
-        description="Canonical, Ubuntu, 24.04, amd64 noble image",
-        owner_id=CANONICAL_OWNER,
-        public=True,
-        virtualization_type="hvm",
-        architecture="x86_64",
-        state="available",
-        creation_date=datetime(2025, 1, 15),
-        root_device_type="ebs",
-        root_device_name="/dev/sda1",
-        boot_mode="uefi-preferred",
-    )
+    for ami_id, name, arch, _param in UBUNTU_AMIS:
+        if ami_id in ec2_backend.amis:
+            continue
+        ec2_backend.amis[ami_id] = Ami(
+            ec2_backend,
+            ami_id=ami_id,
+            name=name,
+            description=f"Canonical, Ubuntu, 24.04, {name.split('-')[-3]} noble image",
+            owner_id=CANONICAL_OWNER,
+            public=True,
+            virtualization_type="hvm",
+            architecture=arch,
+            state="available",
+            creation_date=datetime(2025, 1, 15),
+            root_device_type="ebs",
+            root_device_name="/dev/sda1",
+            boot_mode="uefi-preferred",
+        )
 
 
 def _install_amis() -> None:
@@ -238,22 +247,30 @@ def _install_amis() -> None:
             self, "_sandbox_canonical", False
         ):
             self._sandbox_canonical = True
-            defaultdict.__getitem__(self, UBUNTU_PARAMETER).append(
-                ssm_models.Parameter(
-                    account_id=self.account_id,
-                    name=UBUNTU_PARAMETER,
-                    value=UBUNTU_AMI_ID,
-                    parameter_type="String",
-                    description=None,
-                    allowed_pattern=None,
-                    keyid=None,
-                    last_modified_date=1736899200.0,
-                    version=1,
-                    data_type="aws:ec2:image",
-                )
-            )
+            for ami_id, _name, _arch, param in UBUNTU_AMIS:
+                _add_parameter(self, param, ami_id)
 
     ssm_models.ParameterDict._check_loading_status = _check_loading_status
+
+
+def _add_parameter(params: Any, name: str, value: str) -> None:
+    """Add a public AMI parameter to moto's SSM store, as AWS publishes it."""
+    from moto.ssm import models as ssm_models
+
+    defaultdict.__getitem__(params, name).append(
+        ssm_models.Parameter(
+            account_id=params.account_id,
+            name=name,
+            value=value,
+            parameter_type="String",
+            description=None,
+            allowed_pattern=None,
+            keyid=None,
+            last_modified_date=1736899200.0,
+            version=1,
+            data_type="aws:ec2:image",
+        )
+    )
 
 
 def _install_run_instances() -> None:

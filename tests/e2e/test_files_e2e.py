@@ -46,6 +46,9 @@ def test_files_travis_with_sandbox_account(run_wizard, sandbox_env, sandbox_ctx,
     bucket = f"shop-codedeploy-{sandbox_ctx.account}-us-east-1"
     assert [d["bucket"] for d in data["deploy"]] == [bucket, bucket]
     assert all(d["region"] == "us-east-1" for d in data["deploy"])
+    # a running sandbox reached through AWS_ENDPOINT_URL: there is no --sandbox to drop
+    assert "names the sandbox account" in r.stderr
+    assert "without --sandbox" not in r.stderr
 
 
 def test_generated_files_deploy_successfully(run_wizard, sandbox_env, tmp_path):

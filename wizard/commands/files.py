@@ -64,9 +64,14 @@ def _lookup_account(
         with aws_context(args) as ctx:
             account = ctx.account
             if ctx.sandbox:
+                how = (
+                    "without --sandbox"
+                    if getattr(ctx, "sandbox_server", None) is not None
+                    else "against your AWS account (not the sandbox endpoint)"
+                )
                 info(
                     f"note: the CI file names the sandbox account {account}; run `wizard files` "
-                    "without --sandbox to write your AWS account's values"
+                    f"{how} to write your AWS account's values"
                 )
             return account, ctx.region
     except WizardError as exc:

@@ -450,3 +450,21 @@ async def test_an_invalid_answer_stays_readable_in_its_box(make_app) -> None:
         # the typed value is still on screen, so the user sees what to correct
         assert box.content_region.height >= 1
         assert "my app!" in "".join(s.text for s in box.render_line(0))
+
+
+@sync
+async def test_warnings_use_the_themes_readable_colour_in_light_mode(make_app) -> None:
+    from textual.widgets import Static
+
+    app = make_app("tui-light-warning", at="instances")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert app.theme == "textual-light"
+        note = app.screen.query_one("#step-plan-note", Static)
+        assert "no targets" in str(note.render())
+        strip = note.render_line(0)
+        colours = {seg.style.color.triplet.hex for seg in strip if seg.text.strip() and seg.style}
+        wanted = app.get_css_variables()["text-warning"].lower()
+        assert colours == {wanted}  # dark amber on the light background, not bright yellow

@@ -44,7 +44,13 @@ class StepList(OptionList):
     @staticmethod
     def _option(step_id: str, title: str, state: str) -> Option:
         mark = MARKS[state]
-        style = {"done": "green", "current": "bold", "problem": "red", "todo": "dim"}[state]
+        # theme text colours: readable on the light theme too (plain "green" is not)
+        style = {
+            "done": "$text-success",
+            "current": "bold",
+            "problem": "$text-error",
+            "todo": "dim",
+        }[state]
         return Option(f"[{style}]{mark} {title}[/]", id=step_id)
 
     def set_marks(self, current: str, done: set[str], problems: set[str]) -> None:

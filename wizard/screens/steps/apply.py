@@ -45,7 +45,7 @@ class Pane(StepPane):
         self.rows = plan_rows(app) if app.plan is not None else []
         status = self.query_one("#apply-status", Static)
         if app.applied:
-            status.update("[green]Applied.[/] Continue to see the next steps.")
+            status.update("[$text-success]Applied.[/] Continue to see the next steps.")
             self.query_one("#apply-start", Button).label = "Plan again"
         elif app.plan is None:
             status.update("Go back to Review to build the plan first.")
@@ -137,7 +137,7 @@ class Pane(StepPane):
             app.apply_result = result
             app.problem_steps.discard("apply")
             self.query_one("#apply-status", Static).update(
-                "[green]✓ Applied.[/] Continue to see the next steps."
+                "[$text-success]✓ Applied.[/] Continue to see the next steps."
             )
             button = self.query_one("#apply-start", Button)
             button.label = "Plan again"
@@ -149,7 +149,7 @@ class Pane(StepPane):
             app.applying = False
             app.problem_steps.add("apply")
             self.log_line(f"✗ {reason}")
-            self.query_one("#apply-status", Static).update(f"[red]✗ {reason}[/]")
+            self.query_one("#apply-status", Static).update(f"[$text-error]✗ {reason}[/]")
             self.query_one("#apply-start", Button).disabled = False
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 

@@ -180,13 +180,13 @@ class PreviewMixin:
             pane.query_one("#step-plan", PlanTable).set_changes(changes)
             conflicts = [c for c in changes if c.action == "conflict"]
             warnings = [c.warning for c in changes if getattr(c, "warning", None)]
-            lines = [f"[red]✗ {c.name}: {c.description}[/]" for c in conflicts]
-            lines += [f"[red]  fix: {c.fix}[/]" for c in conflicts if c.fix]
-            lines += [f"[yellow]! {w}[/]" for w in warnings]
+            lines = [f"[$text-error]✗ {c.name}: {c.description}[/]" for c in conflicts]
+            lines += [f"[$text-error]  fix: {c.fix}[/]" for c in conflicts if c.fix]
+            lines += [f"[$text-warning]! {w}[/]" for w in warnings]
             note.update("\n".join(lines) or "What apply will do for this step:")
 
         def failed(reason: str) -> None:
-            note.update(f"[red]Could not work out the plan: {reason}[/]")
+            note.update(f"[$text-error]Could not work out the plan: {reason}[/]")
 
         app.aws_call(pane, call, done, what="Planning this step", on_error=failed, group="plan")
 

@@ -34,9 +34,9 @@ def file_label(change: Any, project_dir: Path) -> str:
     except ValueError:
         rel = path
     if change.old_text is None:
-        mark = "[green]new[/]     "
+        mark = "[$text-success]new[/]     "
     elif change.changed:
-        mark = "[yellow]changed[/] "
+        mark = "[$text-warning]changed[/] "
     else:
         mark = "[dim]same[/]    "
     return f"{mark}{rel}"
@@ -128,7 +128,7 @@ class Pane(StepPane):
         try:
             project = from_dict(self.collect(), check_region_known=False)
         except ConfigError:
-            status.update("[red]Fix the answers above to see the files.[/]")
+            status.update("[$text-error]Fix the answers above to see the files.[/]")
             return
         app = self.wizard
         account = app.identity["account"] if app.identity else None

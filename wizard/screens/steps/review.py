@@ -67,7 +67,7 @@ class Pane(StepPane):
 
         def failed(reason: str) -> None:
             app.problem_steps.add("review")
-            self.query_one("#plan-summary", Static).update(f"[red]✗ {reason}[/]")
+            self.query_one("#plan-summary", Static).update(f"[$text-error]✗ {reason}[/]")
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         self.query_one("#plan-summary", Static).update("Working out the plan…")
@@ -113,9 +113,9 @@ class Pane(StepPane):
         if c.calls:
             lines.append("calls: " + ", ".join(c.calls))
         if getattr(c, "warning", None):
-            lines.append(f"[yellow]! {c.warning}[/]")
+            lines.append(f"[$text-warning]! {c.warning}[/]")
         if c.fix:
-            lines.append(f"[red]fix: {c.fix}[/]")
+            lines.append(f"[$text-error]fix: {c.fix}[/]")
         detail = self.query_one("#plan-detail", Static)
         detail.update("\n".join(lines))
         detail.display = True

@@ -270,3 +270,34 @@ jobs:
     assert [d["provider"] for d in stage["deploy"]] == ["s3", "codedeploy"]
     assert "dpl_cd_upload" in stage["before_deploy"][-1]
     assert data["jobs"]["include"][0] == {"stage": "test", "script": "pytest"}
+
+
+def _ci_file(project, tmp_path, kind):
+    (change,) = [c for c in plan_files(project, tmp_path, account="111122223333") if c.kind == kind]
+    return change.new_text
+
+
+@pytest.mark.parametrize("behavior", ["OVERWRITE", "RETAIN"])
+def test_ci_deployments_use_the_projects_file_exists_behavior(tmp_path, behavior):
+    """`wizard deploy` passes bundle.file_exists_behavior; CI deployments must do the same."""
+    bundle = {"file_exists_behavior": behavior}
+    travis = from_dict({"application": "shop", "region": "us-east-1", "bundle": bundle})
+    text = _ci_file(travis, tmp_path, "travis")
+    (cd,) = [e for e in load(text)["deploy"] if e["provider"] == "codedeploy"]
+    assert cd["file_exists_behavior"] == behavior.lower()  # dpl's enum: disallow|overwrite|retain
+    assert not [f for f in validate_travis_text(text) if f.severity == "error"]
+    github = from_dict(
+        {
+            "application": "shop",
+            "region": "us-east-1",
+            "bundle": bundle,
+            "ci": {"provider": "github", "repository": "acme/shop"},
+        }
+    )
+    run = load(_ci_file(github, tmp_path, "workflow"))["jobs"]["deploy"]["steps"][4]["run"]
+    assert f"--file-exists-behavior {behavior} \\\n" in run
+
+
+def test_disallow_is_codedeploys_default_and_not_written(tmp_path):
+    project = from_dict({"application": "shop", "region": "us-east-1"})
+    assert "file_exists_behavior" not in _ci_file(project, tmp_path, "travis")

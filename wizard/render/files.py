@@ -176,6 +176,7 @@ def plan_files(
             branch=project.ci.branch,
             source=source,
             slack=project.ci.slack,
+            file_exists_behavior=project.bundle.file_exists_behavior,
         )
         tpath = root / ".travis.yml"
         told = _read(tpath)
@@ -202,6 +203,7 @@ def plan_files(
             branch=project.ci.branch,
             source=source,
             role_arn=deploy_role_arn or deploy_role_arn_for(project, account, region),
+            file_exists_behavior=project.bundle.file_exists_behavior,
         )
         gpath = root / github_r.WORKFLOW
         gold = _read(gpath)

@@ -33,6 +33,7 @@ class GithubTarget:
     branch: str
     source: str
     role_arn: str  # may contain ACCOUNT_VAR
+    file_exists_behavior: str = "DISALLOW"  # the project's; CreateDeployment's default is DISALLOW
 
 
 def partition(region: str) -> str:
@@ -52,6 +53,8 @@ def render_workflow(t: GithubTarget) -> str:
     """The workflow text. Every value that could need quoting is single-quoted."""
     app = re.sub(r"[^A-Za-z0-9._-]+", "-", t.application).strip("-") or "app"
     src = t.source.strip().rstrip("/") or "."
+    feb = t.file_exists_behavior.upper()
+    feb_line = "" if feb == "DISALLOW" else f"            --file-exists-behavior {feb} \\\n"
     return f"""{MARKER}: deploys {t.application} to AWS CodeDeploy on every push to {t.branch}.
 # No stored AWS keys: the GitHub OIDC token is exchanged for the deploy role that `wizard apply`
 # created, trusted for this repository and branch only. Check it offline: wizard validate
@@ -96,7 +99,7 @@ jobs:
             --application-name "$APPLICATION" \\
             --deployment-group-name "$DEPLOYMENT_GROUP" \\
             --s3-location "bucket=$BUCKET,key=$KEY,bundleType=zip" \\
-            --description "$GITHUB_REPOSITORY@$GITHUB_SHA" \\
+{feb_line}            --description "$GITHUB_REPOSITORY@$GITHUB_SHA" \\
             --query deploymentId --output text)
           echo "deployment_id=$id" >> "$GITHUB_OUTPUT"
           echo "Deployment $id: https://console.aws.amazon.com/codesuite/codedeploy/deployments/$id?region=$AWS_REGION"

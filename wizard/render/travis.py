@@ -47,6 +47,7 @@ class TravisTarget:
     branch: str
     source: str  # bundle folder relative to the repository, "." for the root
     slack: bool = False
+    file_exists_behavior: str = "DISALLOW"  # the project's; dpl's own default is disallow
 
     @property
     def bundle_name(self) -> str:
@@ -97,7 +98,7 @@ def _s3_entry(t: TravisTarget) -> dict[str, Any]:
 
 
 def _codedeploy_entry(t: TravisTarget) -> dict[str, Any]:
-    return {
+    entry: dict[str, Any] = {
         "provider": "codedeploy",
         "access_key_id": ENV_KEY_ID,
         "secret_access_key": ENV_SECRET,
@@ -106,11 +107,19 @@ def _codedeploy_entry(t: TravisTarget) -> dict[str, Any]:
         "bundle_type": "zip",
         "application": t.application,
         "deployment_group": t.deployment_group,
-        "region": t.region,
-        "wait_until_deployed": True,
-        "on": {"branch": t.branch},
-        "edge": True,
     }
+    if t.file_exists_behavior.upper() != "DISALLOW":
+        # CI deployments clash with existing files exactly as `wizard deploy` would not
+        entry["file_exists_behavior"] = t.file_exists_behavior.lower()
+    entry.update(
+        {
+            "region": t.region,
+            "wait_until_deployed": True,
+            "on": {"branch": t.branch},
+            "edge": True,
+        }
+    )
+    return entry
 
 
 def _slack() -> dict[str, Any]:

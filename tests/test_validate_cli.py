@@ -203,3 +203,10 @@ def test_files_asks_on_a_terminal(tmp_path, monkeypatch, capsys, answer, written
     assert rc == 0
     assert "Write .travis.yml? [y/N]" in out
     assert ("codedeploy" in (tmp_path / ".travis.yml").read_text()) is written
+
+
+def test_a_path_that_does_not_exist_is_one_line_on_stderr_exit_2(run_wizard, tmp_path):
+    r = run_wizard("validate", str(tmp_path / "nope"))
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope'}: no such file or folder"]

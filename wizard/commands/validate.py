@@ -63,6 +63,13 @@ def run(args: argparse.Namespace) -> int:
                 hint="Name a file, a bundle folder or an archive: wizard validate PATH",
             )
     reports = validate_paths(paths)
+    unreadable = [r for r in reports if r.unreadable]
+    if not args.json and unreadable and len(unreadable) == len(reports):
+        # nothing was checked at all: a usage error in one line, not a lint report
+        first = unreadable[0]
+        why = first.findings[0].message if first.findings else "cannot be read"
+        more = f" (and {len(unreadable) - 1} more path(s))" if len(unreadable) > 1 else ""
+        raise UsageError(f"{first.path}: {why}{more}")
     if args.json:
         print_json({"files": [r.to_dict() for r in reports]})
     else:

@@ -54,7 +54,10 @@ def test_user_data_installs_the_agent_for_the_region_with_the_right_package_mana
     )
     assert "./install auto" in al and "systemctl enable --now codedeploy-agent" in al
     ub = user_data("ubuntu-24.04", "eu-west-1")
-    assert "apt-get install -y ruby-full wget" in ub and "dnf" not in ub
+    assert "install -y ruby-full wget" in ub and "dnf" not in ub
+    # first boot: apt-daily may hold the dpkg lock; every apt-get waits for it instead of failing
+    apt_lines = [line for line in ub.splitlines() if "apt-get" in line]
+    assert len(apt_lines) == 2 and all("-o DPkg::Lock::Timeout=600" in x for x in apt_lines)
     assert agent_installer_url("cn-north-1", "aws-cn") == (
         "https://aws-codedeploy-cn-north-1.s3.cn-north-1.amazonaws.com.cn/latest/install"
     )
@@ -230,7 +233,10 @@ def test_ubuntu_resolves_through_the_canonical_parameter_and_uses_apt(aws):
     inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
     assert inst["ImageId"] == expected
     ud = ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData")
-    assert "apt-get install -y ruby-full wget" in base64.b64decode(ud["UserData"]["Value"]).decode()
+    assert (
+        "apt-get -o DPkg::Lock::Timeout=600 install -y ruby-full wget"
+        in base64.b64decode(ud["UserData"]["Value"]).decode()
+    )
 
 
 def test_a_missing_public_ami_parameter_is_a_conflict_with_a_fix(aws, monkeypatch):

@@ -54,6 +54,9 @@ def agent_installer_url(region: str, partition: str = "aws") -> str:
     return f"https://aws-codedeploy-{region}.s3.{region}.{suffix}/latest/install"
 
 
+_APT_WAIT = "-o DPkg::Lock::Timeout=600"
+
+
 def user_data(ami: str, region: str, partition: str = "aws") -> str:
     """A boot script that installs and starts the CodeDeploy agent for the region.
 
@@ -67,10 +70,12 @@ def user_data(ami: str, region: str, partition: str = "aws") -> str:
             "fi"
         )
     elif ami.startswith("ubuntu"):
+        # at first boot apt-daily/unattended-upgrades may hold the dpkg lock: wait for it
+        # instead of failing the whole script (set -e) and leaving the instance without an agent
         packages = (
             "export DEBIAN_FRONTEND=noninteractive\n"
-            "apt-get update -y\n"
-            "apt-get install -y ruby-full wget"
+            f"apt-get {_APT_WAIT} update -y\n"
+            f"apt-get {_APT_WAIT} install -y ruby-full wget"
         )
     else:
         packages = (
@@ -78,7 +83,7 @@ def user_data(ami: str, region: str, partition: str = "aws") -> str:
             "elif command -v yum >/dev/null; then yum install -y ruby wget\n"
             "elif command -v apt-get >/dev/null; then\n"
             "  export DEBIAN_FRONTEND=noninteractive\n"
-            "  apt-get update -y && apt-get install -y ruby-full wget\n"
+            f"  apt-get {_APT_WAIT} update -y && apt-get {_APT_WAIT} install -y ruby-full wget\n"
             "fi"
         )
     url = agent_installer_url(region, partition)

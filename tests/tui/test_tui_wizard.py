@@ -468,3 +468,24 @@ async def test_warnings_use_the_themes_readable_colour_in_light_mode(make_app) -
         colours = {seg.style.color.triplet.hex for seg in strip if seg.text.strip() and seg.style}
         wanted = app.get_css_variables()["text-warning"].lower()
         assert colours == {wanted}  # dark amber on the light background, not bright yellow
+
+
+@sync
+async def test_plan_rows_are_recoloured_for_the_theme(make_app) -> None:
+    from wizard.widgets.plan_table import PlanTable
+
+    app = make_app("tui-plan-colours", at="review")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#plan-table", PlanTable)
+        assert table.row_count
+
+        def action_colour() -> str:
+            return table.get_row_at(0)[0].style.lower()
+
+        dark = app.get_css_variables()["text-success"].lower()
+        assert action_colour() == dark
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        light = app.get_css_variables()["text-success"].lower()
+        assert light != dark and action_colour() == light  # readable on the light background

@@ -22,6 +22,28 @@ STATE_TEXT = {
     "failed": ("✗ failed", "bold red"),
     "skipped": ("– skipped", "dim"),
 }
+# Rich colour names → the theme's text colours (DataTable cells are Rich text, which cannot use
+# theme variables; bright yellow or green is unreadable on the light theme)
+THEME_COLOURS = {
+    "green": "text-success",
+    "yellow": "text-warning",
+    "red": "text-error",
+    "cyan": "text-accent",
+    "blue": "text-primary",
+    "magenta": "text-secondary",
+}
+
+
+def themed(widget: Any, style: str) -> str:
+    """`style` with its colour names replaced by the current theme's readable text colours."""
+    try:
+        variables = widget.app.get_css_variables()
+    except Exception:  # not mounted yet: keep the plain colours
+        return style
+    return " ".join(
+        variables.get(THEME_COLOURS.get(word, ""), word) if word in THEME_COLOURS else word
+        for word in style.split()
+    )
 
 
 class PlanTable(DataTable):
@@ -30,6 +52,8 @@ class PlanTable(DataTable):
     def __init__(self, *, progress: bool = False, **kw: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
         self.progress = progress
+        self._actions: list[str] = []
+        self._states: dict[int, str] = {}
 
     def on_mount(self) -> None:
         if self.progress:
@@ -38,30 +62,38 @@ class PlanTable(DataTable):
         self.add_column("Resource", key="resource")
         self.add_column("Name", key="name")
         self.add_column("What", key="description")
+        self.app.theme_changed_signal.subscribe(self, self._retheme)
 
     def set_changes(self, changes: Sequence[Any]) -> None:
         """Fill from Change objects (anything with action/resource/name/description)."""
         self.clear()
+        self._actions = [c.action for c in changes]
+        self._states = {}
         for i, c in enumerate(changes):
             row: list[Any] = []
             if self.progress:
                 row.append(self._state_text("pending"))
-            row += [
-                Text(c.action, style=ACTION_STYLE.get(c.action, "")),
-                c.resource,
-                c.name,
-                c.description,
-            ]
+            row += [self._action_text(c.action), c.resource, c.name, c.description]
             self.add_row(*row, key=str(i))
 
-    @staticmethod
-    def _state_text(state: str) -> Text:
+    def _action_text(self, action: str) -> Text:
+        return Text(action, style=themed(self, ACTION_STYLE.get(action, "")))
+
+    def _state_text(self, state: str) -> Text:
         text, style = STATE_TEXT.get(state, (state, ""))
-        return Text(text, style=style)
+        return Text(text, style=themed(self, style))
+
+    def _retheme(self, _theme: Any = None) -> None:
+        """Recolour the rows for the new theme (the cells hold fixed colours)."""
+        for i, action in enumerate(self._actions):
+            self.update_cell(str(i), "action", self._action_text(action))
+            if self.progress:
+                self.update_cell(str(i), "status", self._state_text(self._states.get(i, "pending")))
 
     def set_state(self, index: int, state: str) -> None:
         """Update the progress column of one row ("start", "done", "failed", "skipped")."""
         if self.progress:
+            self._states[index] = state
             self.update_cell(str(index), "status", self._state_text(state))
             if state == "start":
                 self.move_cursor(row=self.get_row_index(str(index)))

@@ -37,6 +37,16 @@ async def test_root_cause_row_is_scrolled_into_view_at_80x24(sandbox_ctx, sandbo
         assert top <= row < top + visible, (top, row, visible)
         # the buttons fit in one line each, so the table keeps its room at 24 rows
         assert all(b.outer_size.height == 1 for b in screen.query(Button))
+        # marks follow the theme: readable text colours, recoloured on a switch
+        assert str(table.get_cell("dest.file-exists", "mark").style).lower().split()[-1] == (
+            app.get_css_variables()["text-error"].lower()
+        )
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.pause()
+        assert str(table.get_cell("dest.file-exists", "mark").style).lower().split()[-1] == (
+            app.get_css_variables()["text-error"].lower()
+        )
 
 
 @sync

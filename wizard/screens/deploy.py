@@ -35,10 +35,13 @@ _STATUS_STYLE = {
 }
 
 
-def _styled(status: str) -> Any:
+def _styled(status: str, widget: Any = None) -> Any:
     from rich.text import Text
 
-    return Text(status or "…", style=_STATUS_STYLE.get(status, ""))
+    from wizard.widgets.plan_table import themed
+
+    style = _STATUS_STYLE.get(status, "")
+    return Text(status or "…", style=themed(widget, style) if widget is not None else style)
 
 
 class DeployScreen(Screen[str]):
@@ -203,7 +206,7 @@ class DeployScreen(Screen[str]):
                 detail = f"{failure.error_code}: {failure.message}".strip(": ")
             cells = (
                 t.target_id,
-                _styled(t.status or "Pending"),
+                _styled(t.status or "Pending", self),
                 cur.name if cur else "",
                 detail,
             )

@@ -157,7 +157,16 @@ class DiagnoseScreen(Screen["Report | None"]):
             selected = [c for c in selected if not c.id.startswith("local.")]
         for c in selected:
             table.add_row(_cell("…", "dim"), c.title, _cell("waiting", "dim"), key=c.id)
+        self.app.theme_changed_signal.subscribe(self, self._retheme)
         self._start()
+
+    def _retheme(self, _theme: Any = None) -> None:
+        """Recolour the finished rows and the detail for the new theme."""
+        table = self.query_one("#diag-checks", DataTable)
+        for result in list(self.results.values()):
+            self._on_result(result, quiet=True)
+        if table.row_count and table.cursor_row is not None:
+            self._show(self._row_key(table.cursor_row))
 
     # ------------------------------------------------------------------ workers (threads)
     def _start(self) -> None:
@@ -209,16 +218,20 @@ class DiagnoseScreen(Screen["Report | None"]):
         )
 
     # ------------------------------------------------------------------ UI thread
-    def _on_result(self, result: Result) -> None:
+    def _on_result(self, result: Result, quiet: bool = False) -> None:
         self.results[result.id] = result
         table = self.query_one("#diag-checks", DataTable)
-        style = _STYLE[result.status.value]
+        from wizard.widgets.plan_table import themed
+
+        style = themed(self, _STYLE[result.status.value])
         try:
             table.update_cell(result.id, "mark", _cell(f"[{result.status.symbol}]", style))
             table.update_cell(
                 result.id, "result", _cell(result.summary, style if result.status.problem else "")
             )
         except Exception:  # a row not on screen (e.g. a prerequisite): nothing to update
+            return
+        if quiet:
             return
         done = len(self.results)
         self._status(f"{done} of {table.row_count} checks done…")
@@ -317,14 +330,16 @@ class DiagnoseScreen(Screen["Report | None"]):
 
         t = Text()
         t.append(f"{r.title}\n", style="bold")
-        t.append(f"{r.id} · {r.status.value.upper()}\n", style=_STYLE[r.status.value])
+        from wizard.widgets.plan_table import themed
+
+        t.append(f"{r.id} · {r.status.value.upper()}\n", style=themed(self, _STYLE[r.status.value]))
         t.append(f"{r.summary}\n")
         if r.fix and (r.status.problem or r.status.value == "warn"):
             t.append("\nFix", style="bold")
             t.append(" (automatic: press f)\n" if r.fix.automatic else "\n", style="dim")
             t.append(f"{r.fix.summary}\n")
             for cmd in r.fix.commands:
-                t.append(f"  $ {cmd}\n", style="cyan")
+                t.append(f"  $ {cmd}\n", style=themed(self, "cyan"))
         if r.instances:
             shown = ", ".join(r.instances[:30])
             more = f" (+{len(r.instances) - 30})" if len(r.instances) > 30 else ""

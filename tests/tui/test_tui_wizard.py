@@ -219,6 +219,7 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         await settle(pilot)
         body = str(app.screen.query_one("#notice-body").render())
         assert "AWS_SECRET_ACCESS_KEY" in body and "travis env set" in body
+        assert "SANDBOX: this key is made up" in body
 
     iam = sandbox_ctx.client("iam")
     assert iam.get_role(RoleName="tui-walk-codedeploy-ec2")["Role"]

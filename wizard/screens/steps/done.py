@@ -134,6 +134,8 @@ class Pane(StepPane):
                     "This is the only time the secret is shown. Never commit it.",
                 ]
             )
+            if getattr(app.ctx, "sandbox", False):
+                body += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
             app.push_screen(NoticeScreen("New CI access key", body))
 
         app.aws_call(self, call, done, what="Creating the access key", group="key")

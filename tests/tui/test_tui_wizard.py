@@ -451,6 +451,8 @@ async def test_an_invalid_answer_stays_readable_in_its_box(make_app) -> None:
         # the typed value is still on screen, so the user sees what to correct
         assert box.content_region.height >= 1
         assert "my app!" in "".join(s.text for s in box.render_line(0))
+        # names derived from it (the group) are not blamed on "another step"
+        assert not app.screen.query_one("#pane-credentials #pane-error").display
 
 
 @sync

@@ -96,6 +96,7 @@ class StepPane(VerticalScroll):
             errors = [split_error(e) for e in exc.errors] or [("", exc.message)]
         fields = self.fields()
         mine: list[str] = []
+        others: list[str] = []
         shown = False
         for key, rule in errors:
             target = next(
@@ -114,7 +115,9 @@ class StepPane(VerticalScroll):
             elif any(key == p or key.startswith(p) for p in self.OWNS):
                 mine.append(f"{key}: {rule}")
             else:
-                mine.append(f"{key}: {rule} (fix it on another step or in the project file)")
+                others.append(f"{key}: {rule} (fix it on another step or in the project file)")
+        if not shown:  # with a marked field here, the rest is usually derived from it
+            mine += others
         if mine:
             self.set_pane_error("\n".join(mine))
         if not shown and not mine:  # pragma: no cover - defensive

@@ -230,3 +230,23 @@ def test_access_denied_while_discovering_names_service_action_and_caller(aws, mo
     with pytest.raises(AccessDeniedError) as info:
         engine.build_plan(aws, _project())
     assert info.value.message == f"access denied: {aws.identity().arn} may not call iam:GetRole"
+
+
+def test_destroy_in_another_region_keeps_the_global_iam_of_the_live_setup(aws):
+    """IAM is global: `destroy` with another AWS_REGION must not break the setup in us-east-1."""
+    from wizard.aws import AwsContext
+
+    project = _project()
+    engine.apply_plan(aws, project, engine.build_plan(aws, project), sleep=no_sleep)
+    elsewhere = engine.build_destroy_plan(AwsContext(region="eu-west-1"), project)
+    assert elsewhere.mutating == []
+    kept = [c for c in elsewhere.changes if c.resource.startswith("iam:")]
+    assert {c.resource for c in kept} >= {"iam:role", "iam:instance-profile"}
+    assert all("run `wizard destroy --region us-east-1`" in c.description for c in kept)
+    # in its own region the same roles are deleted as before
+    home = engine.build_destroy_plan(aws, project)
+    assert [c.name for c in home.mutating if c.resource == "iam:role"] == [
+        "shop-codedeploy-deploy",
+        "shop-codedeploy-ec2",
+        "shop-codedeploy-service",
+    ]

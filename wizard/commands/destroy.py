@@ -25,9 +25,12 @@ def run(args: argparse.Namespace) -> int:
         if not plan.mutating:
             if plan.changes:
                 print(render_plan(plan, title="Destroy plan"))
-            print(
-                f"Nothing to remove: no resources of {project.application} carry the wizard's tag."
-            )
+                print(f"Nothing to remove for {project.application} in {plan.region}.")
+            else:
+                print(
+                    f"Nothing to remove: no resources of {project.application} carry the "
+                    "wizard's tag."
+                )
             return 0
         print(render_plan(plan, title="Destroy plan"))
         n = len(plan.mutating)

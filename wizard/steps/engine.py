@@ -256,7 +256,53 @@ def build_destroy_plan(ctx: Any, project: Any) -> Plan:
     changes: list[Change] = []
     for mod in DESTROY_STEPS:
         changes.extend(_collect(sc, mod, mod.destroy_plan))
+    home = _iam_home_region(sc)
+    if home and home != sc.region:
+        changes = [_keep_global(c, home) for c in changes]
     return Plan(region=sc.region, account=sc.account, changes=changes)
+
+
+def _iam_home_region(sc: Any) -> str | None:
+    """The region the application's IAM resources serve, read from its service role's trust.
+
+    IAM is global: a destroy run in another region (a different AWS_REGION in the shell) must not
+    delete the roles a live setup elsewhere depends on.
+    """
+    from wizard import policies
+
+    try:
+        role = roles.get_role(sc.client("iam"), sc.project.roles.service_role)
+    except Exception:
+        return None
+    if role is None or not sc.owns(role["Tags"]):
+        return None
+    doc = policies.normalise(role.get("AssumeRolePolicyDocument"))
+    statements = doc.get("Statement") if isinstance(doc, dict) else None
+    if isinstance(statements, dict):
+        statements = [statements]
+    for st in statements or []:
+        for cond in ((st or {}).get("Condition") or {}).values():
+            arn = (cond or {}).get("aws:SourceArn") if isinstance(cond, dict) else None
+            parts = str(arn or "").split(":")
+            if len(parts) > 3 and parts[2] == "codedeploy" and parts[3]:
+                return parts[3]
+    return None
+
+
+def _keep_global(change: Change, home: str) -> Change:
+    if not change.resource.startswith("iam:") or change.action != "delete":
+        return change
+    what = change.resource.split(":", 1)[1].replace("-", " ")
+    return Change(
+        step=change.step,
+        resource=change.resource,
+        name=change.name,
+        action="noop",
+        description=(
+            f"keep the {what} {change.name}: IAM is global and it serves the setup in {home}; "
+            f"run `wizard destroy --region {home}` to remove it"
+        ),
+    )
 
 
 def apply_destroy(

@@ -250,3 +250,18 @@ def test_destroy_in_another_region_keeps_the_global_iam_of_the_live_setup(aws):
         "shop-codedeploy-ec2",
         "shop-codedeploy-service",
     ]
+
+
+def test_plan_in_another_region_does_not_take_over_the_live_setups_iam(aws):
+    from wizard.aws import AwsContext
+
+    project = _project()
+    engine.apply_plan(aws, project, engine.build_plan(aws, project), sleep=no_sleep)
+    plan = engine.build_plan(AwsContext(region="eu-west-1"), project)
+    updates = [c for c in plan.changes if c.action == "update"]
+    assert not [c for c in updates if c.resource.startswith("iam:")]
+    conflicts = {c.name for c in plan.conflicts}
+    assert {"shop-codedeploy-ec2", "shop-codedeploy-service"} <= conflicts
+    assert all("serves the setup in us-east-1" in c.description for c in plan.conflicts)
+    # the home region is untouched: still nothing to do there
+    assert engine.build_plan(aws, project).mutating == []

@@ -154,7 +154,32 @@ def build_plan(
         changes.extend(_collect(sc, mod, mod.plan))
     if create_access_key and project.ci.provider == "travis":
         changes.append(ci.access_key_change(sc))
+    home = _iam_home_region(sc)
+    if home and home != sc.region:
+        changes = [_no_takeover(c, home, sc.region) for c in changes]
     return Plan(region=sc.region, account=sc.account, changes=changes)
+
+
+def _no_takeover(change: Change, home: str, region: str) -> Change:
+    """Rewriting the IAM of the setup in `home` for `region` would break that live setup."""
+    if not change.resource.startswith("iam:") or change.action != "update":
+        return change
+    what = change.resource.split(":", 1)[1].replace("-", " ")
+    return Change(
+        step=change.step,
+        resource=change.resource,
+        name=change.name,
+        action="conflict",
+        description=(
+            f"the {what} {change.name} serves the setup in {home}; rewriting it for {region} "
+            f"would break that setup"
+        ),
+        fix=(
+            "Give this region's setup its own IAM names (another application name, or "
+            "roles.instance_role / roles.service_role in the project file), or run "
+            f"`wizard destroy --region {home}` first to move the setup."
+        ),
+    )
 
 
 def verify_checks(plan: Plan) -> list[str]:

@@ -60,6 +60,7 @@ class Pane(PreviewMixin, StepPane):
                 allow_blank=False,
                 id="deployment-config",
             ),
+            id="config-field",
         )
         yield Static(configs[p.deployment_config], id="config-help", classes="note")
         yield Field(

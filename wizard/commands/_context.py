@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 from wizard.aws import SANDBOX_DEFAULT_REGION, AwsContext
-from wizard.errors import UsageError
+from wizard.errors import CredentialsError, UsageError, WizardError
 from wizard.output import info, sandbox_banner
 
 
@@ -52,7 +52,12 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
             # a foreground `wizard sandbox` says so in its STS answer: learn it now, so every
             # report and document of this run is labelled (an endpoint that fails here would
             # fail the command's first call anyway, with the same one-line error)
-            ctx.identity()
+            try:
+                ctx.identity()
+            except CredentialsError:
+                raise
+            except WizardError:
+                pass  # an endpoint that does not serve STS: no label, the command goes on
             if ctx.sandbox and banner:
                 info(sandbox_banner(ctx.endpoint_url, ctx.account, ctx.region))
         yield ctx

@@ -143,3 +143,36 @@ def test_a_region_no_partition_has_is_one_line_exit_2(run_wizard, tmp_path):
         assert proc.returncode == 2, (args, proc.stderr)
         assert proc.stderr.strip().splitlines()[-1].startswith("error: unknown AWS region"), args
         assert "Traceback" not in proc.stderr and "unexpected" not in proc.stderr
+
+
+def test_an_endpoint_without_sts_is_not_an_error_by_itself(monkeypatch):
+    """The sandbox probe (STS) must not fail a command on an endpoint that only lacks STS."""
+    import argparse
+
+    import pytest
+
+    from wizard.aws import AwsContext
+    from wizard.commands._context import aws_context
+    from wizard.errors import CredentialsError, WizardError
+
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+    args = argparse.Namespace(
+        profile=None, region="us-east-1", endpoint_url="http://127.0.0.1:9", sandbox=False
+    )
+
+    def no_sts(self):
+        raise WizardError("sts:GetCallerIdentity is not served here")
+
+    monkeypatch.setattr(AwsContext, "identity", no_sts)
+    with aws_context(args) as ctx:
+        assert ctx.sandbox is False
+
+    def unreachable(self):
+        raise CredentialsError("cannot reach the AWS endpoint http://127.0.0.1:9")
+
+    monkeypatch.setattr(AwsContext, "identity", unreachable)
+    with pytest.raises(CredentialsError), aws_context(args):
+        pass

@@ -142,6 +142,7 @@ def deploy_policy(
     group: str,
     *,
     head_bundle: bool = False,
+    put_acl: bool = False,
 ) -> dict:
     """What a CI run needs to deploy, and nothing more.
 
@@ -149,11 +150,16 @@ def deploy_policy(
     codedeploy provider (Travis) calls HeadObject on the key to pin its version and ETag, and
     HeadObject is authorised by s3:GetObject; without it dpl stops with "Forbidden" before
     CreateDeployment. The GitHub workflow (aws s3 cp + aws deploy create-deployment) does not.
+    `put_acl`: the uploader sends a canned ACL header (dpl v2's s3 provider always sends
+    `x-amz-acl: private`), which S3 authorises with s3:PutObjectAcl as well. The revision bucket
+    has ACLs disabled (bucket owner enforced), so this grants no ACL control: S3 accepts the
+    same-account `private` header as a no-op and refuses any other ACL.
     """
     cd = f"arn:{partition}:codedeploy:{region}:{account}"
     bundles = f"arn:{partition}:s3:::{bucket}/{prefix}*"
+    put: str | list[str] = ["s3:PutObject", "s3:PutObjectAcl"] if put_acl else "s3:PutObject"
     upload: list[dict[str, Any]] = [
-        {"Sid": "UploadBundle", "Effect": "Allow", "Action": "s3:PutObject", "Resource": bundles}
+        {"Sid": "UploadBundle", "Effect": "Allow", "Action": put, "Resource": bundles}
     ]
     if head_bundle:
         upload.append(

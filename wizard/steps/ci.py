@@ -51,6 +51,7 @@ def _deploy_policy(sc: StepContext) -> dict:
         p.application,
         p.deployment_group,
         head_bundle=p.ci.provider == "travis",  # dpl's codedeploy provider runs HeadObject
+        put_acl=p.ci.provider == "travis",  # dpl's s3 provider sends x-amz-acl: private
     )
 
 

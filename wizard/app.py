@@ -95,8 +95,10 @@ class WizardApp(App[int]):
     COMMANDS = App.COMMANDS | {_commands_provider}
     BINDINGS = [
         Binding("ctrl+c", "request_quit", "Quit", show=False, priority=True),
-        Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True),
-        Binding("q", "request_quit", "Quit"),
+        # ctrl+q is the one shown: the footer hides `q` while a text field has the focus, and
+        # the first screen opens in one, which left a first-timer with no visible way out
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        Binding("q", "request_quit", "Quit", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme"),
     ]
 

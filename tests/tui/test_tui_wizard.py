@@ -24,6 +24,9 @@ async def test_identity_is_shown_first_with_sandbox_badge(make_app) -> None:
         assert "123456789012" in str(app.screen.query_one("#ctx-account").render())
         # typing into a field never triggers the `q` (quit) binding
         app.screen.query_one("#application", Input).focus()
+        await pilot.pause()
+        shown = {k for k, b in app.screen.active_bindings.items() if b.binding.show}
+        assert "ctrl+q" in shown  # yet the footer always shows a way out
         await pilot.press("end", "q")
         await pilot.pause()
         assert app.is_running

@@ -423,7 +423,7 @@ async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
 async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
     from textual.widgets import RadioButton, Static
 
-    from wizard.widgets.plan_table import PlanTable
+    from wizard.widgets.plan_table import PlanSummary
 
     app = make_app("tui-launch-plan", at="instances")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -433,9 +433,11 @@ async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
         app.screen.query_one("#mode-launch", RadioButton).value = True
         await settle(pilot)
         assert "no targets" not in str(note.render())
-        table = app.screen.query_one("#step-plan", PlanTable)
-        actions = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-        assert actions == ["create"]
+        summary = app.screen.query_one("#step-plan", PlanSummary)
+        assert [c.action for c in summary.changes] == ["create"]
+        # the whole sentence is on screen, wrapped, even at 80 columns
+        shown = " ".join(str(summary.render()).split())
+        assert " ".join(summary.changes[0].description.split()) in shown
         status = str(app.screen.query_one("#instances-status", Static).render())
         assert "apply launches them" in status
         assert current_step(app) == "instances"  # nothing moved on

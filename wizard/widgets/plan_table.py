@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 ACTION_STYLE = {
     "create": "green",
@@ -97,3 +97,42 @@ class PlanTable(DataTable):
             self.update_cell(str(index), "status", self._state_text(state))
             if state == "start":
                 self.move_cursor(row=self.get_row_index(str(index)))
+
+
+ACTION_VARIABLE = {
+    "create": "$text-success",
+    "update": "$text-warning",
+    "adopt": "$text-accent",
+    "noop": "dim",
+    "conflict": "bold $text-error",
+}
+
+
+class PlanSummary(Static):
+    """One step's share of the plan as wrapped lines, each the action and its whole sentence.
+
+    The steps' panes are narrow at 80 columns: in a table the description (the part a first-timer
+    needs) was cut off after a few characters. The Review step keeps the full table.
+    """
+
+    DEFAULT_CSS = "PlanSummary { height: auto; }"
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__("", **kw)
+        self.changes: list[Any] = []
+
+    def set_changes(self, changes: Sequence[Any]) -> None:
+        """Show Change objects (anything with action and description)."""
+        from textual.content import Content
+
+        self.changes = list(changes)
+        lines = []
+        for c in self.changes:
+            style = ACTION_VARIABLE.get(c.action, "")
+            text = str(c.description)
+            n = len(c.action)
+            if text.lower().startswith(c.action + " "):  # "create the bucket …": colour the verb
+                lines.append(Content.assemble((text[:n], style), text[n:]))
+            else:
+                lines.append(Content.assemble((c.action, style), ": ", text))
+        self.update(Content("\n").join(lines))

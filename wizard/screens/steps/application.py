@@ -8,7 +8,7 @@ from textual.widgets import Input, Select, Static
 from wizard.config import FILE_EXISTS
 from wizard.screens.steps.base import PreviewMixin, StepPane
 from wizard.widgets.field import Field
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanSummary
 
 CONFIGS = {
     "CodeDeployDefault.AllAtOnce": (
@@ -74,7 +74,7 @@ class Pane(PreviewMixin, StepPane):
             ),
         )
         yield Static("", id="step-plan-note", classes="note")
-        yield PlanTable(id="step-plan")
+        yield PlanSummary(id="step-plan")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "deployment-config" and event.value is not Select.NULL:

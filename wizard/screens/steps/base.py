@@ -153,13 +153,13 @@ def step_context(app: WizardApp, project: Any) -> Any:
 class PreviewMixin:
     """Show what apply would do for one step: `wizard.steps.<STEP_MODULE>.plan(sc)` in a worker.
 
-    The pane composes a `PlanTable(id="step-plan")` and a `Static(id="step-plan-note")`.
+    The pane composes a `PlanSummary(id="step-plan")` and a `Static(id="step-plan-note")`.
     """
 
     STEP_MODULE: ClassVar[str] = ""
 
     def preview_plan(self, project: Any = None) -> None:
-        from wizard.widgets.plan_table import PlanTable
+        from wizard.widgets.plan_table import PlanSummary
 
         pane: StepPane = self  # type: ignore[assignment]
         app = pane.wizard
@@ -180,7 +180,7 @@ class PreviewMixin:
             if changes is None:
                 note.update("(the plan for this step is not available yet)")
                 return
-            pane.query_one("#step-plan", PlanTable).set_changes(changes)
+            pane.query_one("#step-plan", PlanSummary).set_changes(changes)
             conflicts = [c for c in changes if c.action == "conflict"]
             warnings = [c.warning for c in changes if getattr(c, "warning", None)]
             lines = [f"[$text-error]✗ {c.name}: {c.description}[/]" for c in conflicts]

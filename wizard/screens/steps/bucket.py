@@ -7,7 +7,7 @@ from textual.widgets import Input, Static
 
 from wizard.screens.steps.base import PreviewMixin, StepPane
 from wizard.widgets.field import Field
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanSummary
 
 
 class Pane(PreviewMixin, StepPane):
@@ -37,7 +37,7 @@ class Pane(PreviewMixin, StepPane):
             help="Revisions are stored under this prefix; the instance role may read only it.",
         )
         yield Static("", id="step-plan-note", classes="note")
-        yield PlanTable(id="step-plan")
+        yield PlanSummary(id="step-plan")
 
     def _default_name(self) -> str:
         app = self.wizard

@@ -10,7 +10,7 @@ from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Sta
 
 from wizard.screens.steps.base import PreviewMixin, StepPane, step_context
 from wizard.widgets.field import Field
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanSummary
 
 
 def _count(value: Any) -> Any:
@@ -56,7 +56,7 @@ class Pane(PreviewMixin, StepPane):
         table: DataTable = DataTable(id="instances-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="step-plan-note", classes="note")
-        yield PlanTable(id="step-plan")
+        yield PlanSummary(id="step-plan")
 
     def on_mount(self) -> None:
         table = self.query_one("#instances-table", DataTable)

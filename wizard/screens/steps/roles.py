@@ -10,7 +10,7 @@ from textual.widgets import Checkbox, Input, Static, TabbedContent, TabPane
 from wizard.screens.steps.base import PreviewMixin, StepPane
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanSummary
 
 
 class Pane(PreviewMixin, StepPane):
@@ -53,7 +53,7 @@ class Pane(PreviewMixin, StepPane):
             with TabPane("Service role trust", id="trust-cd"):
                 yield CodeView(id="trust-cd-json")
         yield Static("", id="step-plan-note", classes="note")
-        yield PlanTable(id="step-plan")
+        yield PlanSummary(id="step-plan")
 
     def shown(self) -> None:
         self.context_changed()

@@ -122,8 +122,9 @@ def test_missing_group_is_reported_before_anything_is_uploaded(world) -> None:
     project = from_dict(
         {"application": "shop", "deployment_group": "nope", "bundle": {"source": "site"}}
     )
-    with pytest.raises(WizardError, match="deployment group 'nope' of 'shop' does not exist"):
+    with pytest.raises(WizardError, match="deployment group 'nope' of 'shop' does not exist") as e:
         start_deployment(ctx, project, project_dir)
+    assert e.value.exit_code == 2
     assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
 
 

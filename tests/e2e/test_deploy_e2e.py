@@ -535,7 +535,7 @@ def test_missing_application_on_a_running_sandbox_says_apply(run_wizard, sandbox
     (tmp_path / ".codedeploy-wizard.yml").write_text("application: never-applied\n")
     (tmp_path / "appspec.yml").write_text("version: 0.0\nos: linux\n")
     proc = run_wizard("deploy", "--wait", "--project-dir", str(tmp_path), env=sandbox_env)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # configuration: the setup was never applied
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("error: application 'never-applied' does not exist in us-east-1")
     assert "wizard apply" in last and "starts empty" not in last

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.aws import translate_aws_errors
 from wizard.deploy.bundle import BundleInfo, make_bundle
-from wizard.errors import AccessDeniedError, WizardError
+from wizard.errors import AccessDeniedError, ConfigError, WizardError
 
 if TYPE_CHECKING:  # pragma: no cover
     from wizard.aws import AwsContext
@@ -239,10 +239,11 @@ def _preflight(ctx: AwsContext, cd: Any, app: str, group: str, region: str, say:
                 "This sandbox starts empty: try `--scenario healthy`, or keep one running with "
                 "`wizard sandbox`, then `wizard apply` and `wizard deploy` with --endpoint-url."
             )
+        # a setup that was never applied is a configuration error (exit 2), as in diagnose
         if code == "ApplicationDoesNotExistException":
-            mapped = WizardError(f"application {app!r} does not exist in {region}", hint=hint)
+            mapped = ConfigError(f"application {app!r} does not exist in {region}", hint=hint)
         elif code == "DeploymentGroupDoesNotExistException":
-            mapped = WizardError(
+            mapped = ConfigError(
                 f"deployment group {group!r} of {app!r} does not exist in {region}", hint=hint
             )
         raise mapped from exc

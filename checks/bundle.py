@@ -70,7 +70,10 @@ def appspec(ctx) -> Result:
     if bad_sources:
         problems.append(f"files source not in the bundle: {bad_sources[0]}")
     if spec.get("os") == "windows" and linux:
-        problems.append(f"appspec says os: windows but {count_phrase(linux, None)} run Linux")
+        problems.append(
+            f"appspec says os: windows but {count_phrase(linux, None)} "
+            f"{'runs' if linux == 1 else 'run'} Linux"
+        )
     if problems:
         return fail("; ".join(problems), evidence=evidence, instances=ids, fix=validate)
     if warnings:

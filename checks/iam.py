@@ -178,7 +178,8 @@ def instance_profile(ctx) -> Result:
                 ),
             )
         return passed(
-            f"{count_phrase(total, total)} have a profile whose role trusts ec2 ({names})",
+            f"{count_phrase(total, total)} {'has' if total == 1 else 'have'} a profile whose role "
+            f"trusts ec2 ({names})",
             evidence=evidence,
         )
     groups = sorted(problems.items(), key=lambda kv: -len(kv[1]))

@@ -176,3 +176,26 @@ def test_an_endpoint_without_sts_is_not_an_error_by_itself(monkeypatch):
     monkeypatch.setattr(AwsContext, "identity", unreachable)
     with pytest.raises(CredentialsError), aws_context(args):
         pass
+
+
+def test_sandbox_without_the_extra_says_how_to_install_it():
+    """Installed without [sandbox] (no moto, no werkzeug): one line naming the extra, exit 2."""
+    blocker = (
+        "import importlib.abc, sys\n"
+        "class B(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('moto', 'werkzeug'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, B())\n"
+        "from wizard.cli import main\n"
+        "sys.exit(main(['--sandbox', 'whoami']))\n"
+    )
+    from tests.conftest import clean_env
+
+    proc = subprocess.run(
+        [sys.executable, "-c", blocker], capture_output=True, text=True, env=clean_env()
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: the sandbox needs the emulator: pip install 'codedeploy-wizard[sandbox]'"
+    )

@@ -17,6 +17,7 @@ SANDBOX_ACCOUNT = "123456789012"
 
 def _import_moto() -> Any:
     try:
+        import werkzeug.serving  # noqa: F401 - moto[server] brings it; plain moto does not
         from moto.moto_server.werkzeug_app import (
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -54,11 +55,11 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         import logging
 
+        # moto first: without the [sandbox] extra this is the one-line "install it" error
+        dispatcher_cls, handler_cls, create_backend_app = _import_moto()
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-        dispatcher_cls, handler_cls, create_backend_app = _import_moto()
         from wizard.sandbox import extensions
 
         extensions.install()

@@ -57,15 +57,20 @@ def _volatile_free(svg: str) -> str:
     return svg
 
 
+def _seed_ids(ctx: Any, seed: int = 11) -> None:
+    """Seed moto's id generator, so instance ids are the same from one run to the next."""
+    import urllib.request
+
+    url = f"{ctx.endpoint_url}/moto-api/seed?a={seed}"
+    urllib.request.urlopen(urllib.request.Request(url, b"", method="POST")).close()
+
+
 def _seed_instances(ctx: Any) -> None:
     """Two running instances carrying the application's tag, agent running, SSM online."""
-    import urllib.request
 
     ec2 = ctx.client("ec2")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
-    urllib.request.urlopen(  # stable instance ids from one run to the next
-        urllib.request.Request(f"{ctx.endpoint_url}/moto-api/seed?a=11", b"", method="POST")
-    ).close()
+    _seed_ids(ctx)
     tags = {
         "Name": APPLICATION,
         "codedeploy-wizard:application": APPLICATION,
@@ -141,6 +146,7 @@ async def capture(
         else:
             from wizard.sandbox.scenarios import seed
 
+            await asyncio.to_thread(_seed_ids, ctx, 12)
             world = await asyncio.to_thread(seed, "hook-failed", ctx.endpoint_url, ctx.region)
             app.push_screen(
                 DiagnoseScreen(

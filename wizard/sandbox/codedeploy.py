@@ -891,13 +891,27 @@ def stop_deployment(self: Any) -> ActionResult:
     return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
 
 
-def _targets_of(self: Any) -> tuple[Any, DeploymentRun, float]:
-    d, run, t = _deployment(self)
-    return d, run, t
+def _target_ids_page(
+    self: Any, run: DeploymentRun, t: float, wanted: list[str], skip: bool, key: str
+) -> ActionResult:
+    """One page of the deployment's target ids with one of `wanted` statuses (all when empty)."""
+    ids: list[str] = []
+    if not skip:
+        with fleet.LOCK:
+            ids = [
+                tid
+                for tid, target in run.targets.items()
+                if not wanted or run.target_status(target, t) in wanted
+            ]
+    page, nxt = _paginate(ids, self._get_param("nextToken"), TARGET_PAGE)
+    result: dict[str, Any] = {key: page}
+    if nxt:
+        result["nextToken"] = nxt
+    return ActionResult(result)
 
 
 def list_deployment_targets(self: Any) -> ActionResult:
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     filters = self._get_param("targetFilters") or {}
     for name in filters:
         if name not in ("TargetStatus", "ServerInstanceLabel"):
@@ -912,20 +926,10 @@ def list_deployment_targets(self: Any) -> ActionResult:
                 "InvalidInstanceStatusException",
                 f"The specified instance status {status} does not exist.",
             )
-    if filters.get("ServerInstanceLabel"):
-        ids: list[str] = []
-    else:
-        with fleet.LOCK:
-            ids = [
-                tid
-                for tid, target in run.targets.items()
-                if not wanted or run.target_status(target, t) in wanted
-            ]
-    page, nxt = _paginate(ids, self._get_param("nextToken"), TARGET_PAGE)
-    result: dict[str, Any] = {"targetIds": page}
-    if nxt:
-        result["nextToken"] = nxt
-    return ActionResult(result)
+    # no on-premises instances in the sandbox: a ServerInstanceLabel filter matches nothing
+    return _target_ids_page(
+        self, run, t, wanted, bool(filters.get("ServerInstanceLabel")), "targetIds"
+    )
 
 
 def _lookup_target(run: DeploymentRun, target_id: str) -> TargetRun:
@@ -951,7 +955,7 @@ def batch_get_deployment_targets(self: Any) -> ActionResult:
             f"The maximum number of targets that can be requested is {BATCH_TARGETS_MAX}; "
             f"{len(ids)} were given.",
         )
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     with fleet.LOCK:
         out = [run.target_view(_lookup_target(run, i), t) for i in ids]
     return ActionResult({"deploymentTargets": out})
@@ -961,29 +965,19 @@ def get_deployment_target(self: Any) -> ActionResult:
     target_id = self._get_param("targetId")
     if not target_id:
         raise err("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     with fleet.LOCK:
         view = run.target_view(_lookup_target(run, target_id), t)
     return ActionResult({"deploymentTarget": view})
 
 
 def list_deployment_instances(self: Any) -> ActionResult:
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     wanted = self._get_param("instanceStatusFilter") or []
-    if self._get_param("instanceTypeFilter"):
-        ids: list[str] = []
-    else:
-        with fleet.LOCK:
-            ids = [
-                tid
-                for tid, target in run.targets.items()
-                if not wanted or run.target_status(target, t) in wanted
-            ]
-    page, nxt = _paginate(ids, self._get_param("nextToken"), TARGET_PAGE)
-    result: dict[str, Any] = {"instancesList": page}
-    if nxt:
-        result["nextToken"] = nxt
-    return ActionResult(result)
+    # no blue/green in the sandbox: an instanceTypeFilter matches nothing
+    return _target_ids_page(
+        self, run, t, wanted, bool(self._get_param("instanceTypeFilter")), "instancesList"
+    )
 
 
 def batch_get_deployment_instances(self: Any) -> ActionResult:
@@ -995,7 +989,7 @@ def batch_get_deployment_instances(self: Any) -> ActionResult:
             "BatchLimitExceededException",
             "The maximum number of names or IDs allowed for this request (100) was exceeded.",
         )
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     out, missing = [], []
     with fleet.LOCK:
         for i in ids:
@@ -1014,7 +1008,7 @@ def get_deployment_instance(self: Any) -> ActionResult:
     instance_id = self._get_param("instanceId")
     if not instance_id:
         raise err("InstanceIdRequiredException", "The instance ID was not specified.")
-    _, run, t = _targets_of(self)
+    _, run, t = _deployment(self)
     with fleet.LOCK:
         target = run.targets.get(instance_id)
         if target is None:

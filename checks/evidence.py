@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks import interpret
+from wizard.aws import error_code as error_code  # one definition, re-exported
 
 BATCH_TARGETS = 25  # BatchGetDeploymentTargets limit
 BATCH_INSTANCES = 200  # instance-id filter values per DescribeInstances call (EC2 filter limit)
@@ -40,11 +41,6 @@ class Unavailable(Exception):
         self.reason = reason
         self.how = how
         self.code = code
-
-
-def error_code(exc: BaseException) -> str:
-    resp = getattr(exc, "response", None) or {}
-    return str(resp.get("Error", {}).get("Code", ""))
 
 
 def chunks(items: list[Any], n: int) -> list[list[Any]]:

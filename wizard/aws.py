@@ -164,6 +164,14 @@ class AwsContext:
         }
 
 
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a ClientError ('' for anything else)."""
+    resp = getattr(exc, "response", None)
+    if isinstance(resp, dict):
+        return str(resp.get("Error", {}).get("Code", ""))
+    return ""
+
+
 _CREDENTIAL_CODES = {
     "InvalidClientTokenId": "the AWS access key id is not valid",
     "UnrecognizedClientException": "the AWS access key id is not valid",

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wizard.aws import translate_aws_errors
+from wizard.aws import error_code, translate_aws_errors
 from wizard.deploy.bundle import BundleInfo, make_bundle
 from wizard.errors import AccessDeniedError, ConfigError, WizardError
 
@@ -232,7 +232,7 @@ def _preflight(ctx: AwsContext, cd: Any, app: str, group: str, region: str, say:
         mapped = _client_error(exc, "codedeploy:GetDeploymentGroup")
         if mapped is None:
             raise
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        code = error_code(exc)
         hint = "Run `wizard apply` to create it."
         if getattr(ctx, "sandbox_server", None) is not None:  # --sandbox: a world of one command
             hint = (

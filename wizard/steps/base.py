@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wizard import TAG_KEY
+from wizard.aws import error_code as error_code  # one definition, re-exported
 from wizard.errors import WizardError
 
 Action = Literal["create", "update", "adopt", "noop", "conflict", "delete"]
@@ -152,14 +153,6 @@ def tag_dict(tags: Any) -> dict[str, str]:
         if key is not None:
             out[key] = t.get("Value", t.get("value", ""))
     return out
-
-
-def error_code(exc: BaseException) -> str:
-    """The AWS error code of a ClientError ('' for anything else)."""
-    resp = getattr(exc, "response", None)
-    if isinstance(resp, dict):
-        return str(resp.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def error_message(exc: BaseException) -> str:

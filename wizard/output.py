@@ -33,6 +33,15 @@ def print_json(doc: Any) -> None:
     sys.stdout.flush()
 
 
+def ask_yes_no(question: str) -> bool:
+    """Ask `question [y/N]` on the terminal; only y/yes is a yes (end of input is a no)."""
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def info(message: str) -> None:
     """Progress and logs go to stderr so stdout stays machine-readable."""
     print(message, file=sys.stderr)

@@ -30,11 +30,9 @@ def confirm(question: str, args: argparse.Namespace, command: str) -> bool:
         raise UsageError(
             f"wizard {command}: no terminal to confirm on; pass --yes to {command} without asking"
         )
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
+    from wizard.output import ask_yes_no
+
+    return ask_yes_no(question)
 
 
 def progress_printer(stream: Any = None) -> Any:

@@ -29,7 +29,7 @@ from wizard.commands._context import aws_context, is_tty
 from wizard.deploy.bundle import BundleError, make_bundle
 from wizard.deploy.follow import FollowEvent, follow
 from wizard.deploy.run import DeploymentHandle, start_deployment
-from wizard.output import error_line, info, print_json, style
+from wizard.output import ask_yes_no, error_line, info, print_json, style
 
 _COLOURS = {"Succeeded": "green", "Failed": "red", "Stopped": "yellow", "Skipped": "dim"}
 
@@ -169,10 +169,10 @@ def _interrupted(ctx: Any, handle: DeploymentHandle, ask: bool) -> int:
     info(f"\nstopped following {handle.deployment_id}; the deployment goes on")
     if ask:
         try:
-            answer = input(f"Stop deployment {handle.deployment_id} too? [y/N] ").strip().lower()
-        except (EOFError, KeyboardInterrupt):
-            answer = ""
-        if answer in ("y", "yes"):
+            stop = ask_yes_no(f"Stop deployment {handle.deployment_id} too?")
+        except KeyboardInterrupt:
+            stop = False
+        if stop:
             cd = ctx.client("codedeploy", handle.region)
             resp = cd.stop_deployment(deploymentId=handle.deployment_id)
             info(f"stop requested: {resp.get('status', '')} {resp.get('statusMessage', '')}")

@@ -17,7 +17,7 @@ from typing import Any
 
 from wizard.commands._context import aws_context, is_tty
 from wizard.errors import EXIT_USAGE, ConfigError, UsageError
-from wizard.output import info, print_json, use_color
+from wizard.output import ask_yes_no, info, print_json, use_color
 
 _DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 
@@ -171,8 +171,7 @@ def _fix(ctx: Any, args: argparse.Namespace, report: Any, fixes_mod: Any) -> tup
         if not is_tty():
             info("error: --fix needs confirmation: run on a terminal or add --yes")
             return report, [], EXIT_USAGE
-        answer = input("Apply these fixes? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
+        if not ask_yes_no("Apply these fixes?"):
             print("Nothing changed.", file=out)
             return report, [], None
     outcomes = fixes_mod.apply_fixes(ctx, plan)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from wizard import config
 from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, WizardError
-from wizard.output import info, style
+from wizard.output import ask_yes_no, info, style
 from wizard.render import travis as travis_r
 from wizard.render.files import FileChange, FilesError, plan_files, write_files
 
@@ -107,14 +107,6 @@ def _print_diff(change: FileChange, root: Path) -> None:
         print(line)
 
 
-def _ask(question: str) -> bool:
-    try:
-        answer = input(f"{question} [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
-
-
 def run(args: argparse.Namespace) -> int:
     root = Path(args.project_dir)
     project = config.load(root)
@@ -153,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     for c in pending:
         if c.exists:
             _print_diff(c, root)
-        if c.exists and not args.yes and not _ask(f"Write {_rel(c.path, root)}?"):
+        if c.exists and not args.yes and not ask_yes_no(f"Write {_rel(c.path, root)}?"):
             info(f"skipped {_rel(c.path, root)}")
             continue
         to_write.append(c)

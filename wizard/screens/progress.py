@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from wizard.fileio import atomic_write
+
 
 def state_file() -> Path:
     """The progress file (honours XDG_STATE_HOME, so tests can isolate it)."""
@@ -47,11 +49,7 @@ def save_progress(project_dir: str | os.PathLike[str], step: str, done: list[str
     """Remember the current step; failures to write are ignored (it is only a convenience)."""
     data = _read_all()
     data[str(Path(project_dir).resolve())] = {"step": step, "done": sorted(set(done))}
-    file = state_file()
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, file)
+        atomic_write(state_file(), json.dumps(data, indent=1, sort_keys=True), backup=False)
     except OSError:
         pass

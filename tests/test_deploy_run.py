@@ -92,6 +92,7 @@ def test_uploads_under_the_prefix_and_pins_the_etag(world) -> None:
     assert loc["eTag"] == handle.etag
     assert info["deploymentGroupName"] == "shop-group"
     assert info["fileExistsBehavior"] == "DISALLOW"  # from the project file
+    assert info["ignoreApplicationStopFailures"] is False
     assert handle.console_url == console_url("us-east-1", handle.deployment_id)
     assert {"bundle", "upload", "register", "create"} <= set(stages)
     assert handle.bundle is not None and not handle.bundle.path.exists()  # temp file removed
@@ -105,6 +106,13 @@ def test_flags_override_file_exists_behavior_and_description(world) -> None:
     info = cd.get_deployment(deploymentId=handle.deployment_id)["deploymentInfo"]
     assert info["fileExistsBehavior"] == "OVERWRITE"
     assert info["description"] == "hotfix 42"
+
+
+def test_ignore_application_stop_failures_reaches_create_deployment(world) -> None:
+    ctx, project, project_dir, cd, _, _ = world
+    handle = start_deployment(ctx, project, project_dir, ignore_application_stop_failures=True)
+    info = cd.get_deployment(deploymentId=handle.deployment_id)["deploymentInfo"]
+    assert info["ignoreApplicationStopFailures"] is True
 
 
 def test_versioned_bucket_pins_the_version_id(world) -> None:

@@ -124,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DISALLOW", "OVERWRITE", "RETAIN"],
         help="what to do with files already at the destination",
     )
+    p.add_argument(
+        "--ignore-application-stop-failures",
+        action="store_true",
+        help="let this deployment go on when the previous revision's ApplicationStop script "
+        "fails (it runs from the last successful revision; use once to get past a broken one)",
+    )
     p.add_argument("--description", help="deployment description")
     json_flag(p)
 

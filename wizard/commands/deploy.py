@@ -87,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
                 project,
                 args.project_dir,
                 file_exists_behavior=args.file_exists_behavior,
+                ignore_application_stop_failures=bool(
+                    getattr(args, "ignore_application_stop_failures", False)
+                ),
                 description=args.description,
                 progress=lambda stage, msg: info(f"{stage:<8} {msg}"),
                 bundle=bundle,

@@ -122,10 +122,16 @@ def start_deployment(
     description: str | None = None,
     progress: Progress | None = None,
     bundle: BundleInfo | None = None,
+    ignore_application_stop_failures: bool = False,
 ) -> DeploymentHandle:
     """Bundle `bundle.source`, upload it, register it and create the deployment.
 
-    The temporary archive is removed afterwards unless the caller passed its own `bundle`.
+    `ignore_application_stop_failures` passes CreateDeployment's
+    `ignoreApplicationStopFailures`: the ApplicationStop (and BeforeBlockTraffic,
+    AfterBlockTraffic) scripts come from the last successful revision, so a broken one there
+    fails every later deployment until one deployment ignores it (CodeDeploy API reference,
+    CreateDeployment). The temporary archive is removed afterwards unless the caller passed its
+    own `bundle`.
     """
     say = progress or (lambda stage, message: None)
     own_bundle = bundle is None
@@ -138,7 +144,15 @@ def start_deployment(
         )
         for w in bundle.warnings:
             say("bundle", f"warning: {w}")
-        return _deploy(ctx, project, bundle, file_exists_behavior, description, say)
+        return _deploy(
+            ctx,
+            project,
+            bundle,
+            file_exists_behavior,
+            description,
+            say,
+            ignore_application_stop_failures=ignore_application_stop_failures,
+        )
     finally:
         if own_bundle:
             bundle.cleanup()
@@ -151,6 +165,8 @@ def _deploy(
     file_exists_behavior: str | None,
     description: str | None,
     say: Progress,
+    *,
+    ignore_application_stop_failures: bool = False,
 ) -> DeploymentHandle:
     region = project.effective_region(ctx.region)
     cd = ctx.client("codedeploy", region)
@@ -184,6 +200,7 @@ def _deploy(
                 revision=revision,
                 description=description,
                 fileExistsBehavior=file_exists_behavior or project.bundle.file_exists_behavior,
+                ignoreApplicationStopFailures=ignore_application_stop_failures,
             )
     except Exception as exc:
         action = getattr(exc, "operation_name", "") or "CodeDeploy"

@@ -42,6 +42,12 @@ _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 _TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+# CreateAutoScalingGroup: "any ASCII character 33 to 126 … You cannot use a colon (:) in the name"
+_ASG_NAME = re.compile(r"^[!-9;-~]{1,255}$")
+# CreateTargetGroup: at most 32 alphanumeric characters or hyphens, no hyphen at either end
+_TG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
+_TG_ARN = re.compile(r"^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:targetgroup/[\w-]{1,32}/\w+$")
+MAX_ASG_SIZE = 10000
 
 
 # --------------------------------------------------------------------------- rules (reusable)
@@ -119,12 +125,56 @@ class TagFilter:
 
 
 @dataclass
+class AutoScaling:
+    """`instances.auto_scaling`: a new group (min/max/desired) or an existing one (`name`)."""
+
+    name: str | None = None  # adopt this existing group; min/max/desired then unused
+    min: int = 1
+    max: int = 1
+    desired: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.name:
+            return {"name": self.name}
+        return {"min": self.min, "max": self.max, "desired": self.desired}
+
+
+@dataclass
 class Instances:
     tag: TagFilter = field(default_factory=TagFilter)
     launch: int = 0
     instance_type: str = "t3.micro"
     ami: str = "al2023"
     subnet: str | None = None
+    auto_scaling: AutoScaling | None = None  # opt-in: an Auto Scaling group instead of tags
+
+
+@dataclass
+class LoadBalancer:
+    """`load_balancer`: traffic control through a target group (created or adopted)."""
+
+    create: bool = False  # an ALB + target group + HTTP listener on the default VPC
+    target_group: str | None = None  # adopt this target group (name or ARN)
+    health_check_path: str = "/"  # for a created target group
+    port: int = 80  # the port the application listens on (target group and health check)
+
+    @property
+    def enabled(self) -> bool:
+        return self.create or bool(self.target_group)
+
+
+@dataclass
+class Rollback:
+    """`rollback`: the deployment group's autoRollbackConfiguration."""
+
+    on_failure: bool = True  # DEPLOYMENT_FAILURE
+    on_stop: bool = False  # DEPLOYMENT_STOP_ON_REQUEST
+
+    @property
+    def events(self) -> list[str]:
+        return ["DEPLOYMENT_FAILURE"] * self.on_failure + [
+            "DEPLOYMENT_STOP_ON_REQUEST"
+        ] * self.on_stop
 
 
 @dataclass
@@ -170,6 +220,8 @@ class Project:
     bucket: Bucket = field(default_factory=Bucket)
     bundle: Bundle = field(default_factory=Bundle)
     ci: CI = field(default_factory=CI)
+    load_balancer: LoadBalancer = field(default_factory=LoadBalancer)
+    rollback: Rollback = field(default_factory=Rollback)
 
     # ---------------------------------------------------------------- derived names
     def bucket_name(self, account: str, region: str) -> str:
@@ -190,6 +242,8 @@ class Project:
     def to_dict(self, *, minimal: bool = False) -> dict[str, Any]:
         """Plain data for YAML. `minimal` drops values equal to their derived defaults."""
         data = dataclasses.asdict(self)
+        if self.instances.auto_scaling is not None:  # {name} or {min, max, desired}, never both
+            data["instances"]["auto_scaling"] = self.instances.auto_scaling.to_dict()
         if not minimal:
             return data
         default = from_dict({"application": self.application}).to_dict()
@@ -280,6 +334,8 @@ _TOP = {
     "bucket",
     "bundle",
     "ci",
+    "load_balancer",
+    "rollback",
 }
 
 
@@ -322,7 +378,9 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
 
     # instances
     inst = v.section(
-        data.get("instances"), "instances", {"tag", "launch", "instance_type", "ami", "subnet"}
+        data.get("instances"),
+        "instances",
+        {"tag", "launch", "instance_type", "ami", "subnet", "auto_scaling"},
     )
     tag = v.section(inst.get("tag"), "instances.tag", {"key", "value"})
     p.instances.tag.key = v.typed(tag, "key", "instances.tag.key", (str,), TAG_KEY)
@@ -344,6 +402,8 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.instances.subnet = v.typed(inst, "subnet", "instances.subnet", (str, type(None)), None)
     if p.instances.subnet and not _SUBNET_ID.match(p.instances.subnet):
         v.err("instances.subnet", "must be a subnet id (subnet-…) or empty for the default VPC")
+
+    p.instances.auto_scaling = _auto_scaling(v, inst, data.get("bundle"))
 
     # roles
     roles = v.section(data.get("roles"), "roles", {"instance_role", "service_role", "ssm"})
@@ -427,6 +487,11 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
         v.err("ci.repository", "is required for ci.provider github (the OIDC trust names it)")
     p.ci.slack = v.typed(ci, "slack", "ci.slack", (bool,), False)
 
+    p.load_balancer = _load_balancer(v, data.get("load_balancer"))
+    rollback = v.section(data.get("rollback"), "rollback", {"on_failure", "on_stop"})
+    p.rollback.on_failure = v.typed(rollback, "on_failure", "rollback.on_failure", (bool,), True)
+    p.rollback.on_stop = v.typed(rollback, "on_stop", "rollback.on_stop", (bool,), False)
+
     if v.errors:
         raise ConfigError(
             f"invalid project file: {v.errors[0]}"
@@ -434,6 +499,105 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
             errors=v.errors,
         )
     return p
+
+
+def _auto_scaling(v: _Validator, inst: dict, bundle: Any) -> AutoScaling | None:
+    """`instances.auto_scaling`: {min, max, desired} for a new group, or {name} to adopt one."""
+    raw = inst.get("auto_scaling")
+    if raw is None:
+        return None
+    key = "instances.auto_scaling"
+    section = v.section(raw, key, {"min", "max", "desired", "name"})
+    if not section:
+        if isinstance(raw, dict):
+            v.err(key, "give min/max/desired for a new group, or name to adopt an existing one")
+        return None
+    asg = AutoScaling()
+    sizes = [k for k in ("min", "max", "desired") if k in section]
+    if "name" in section:
+        asg.name = v.typed(section, "name", f"{key}.name", (str,), None)
+        if sizes:
+            v.err(key, "name adopts an existing group; min/max/desired only size a new one")
+        if asg.name is not None and not _ASG_NAME.match(asg.name):
+            v.err(f"{key}.name", "must be 1-255 printable ASCII characters without ':' or spaces")
+        # the existing group's launch template decides these; a value here would be ignored
+        for unused in ("ami", "instance_type", "subnet"):
+            if unused in inst:
+                v.err(f"instances.{unused}", "is not used when adopting an existing group")
+    else:
+        asg.min = v.typed(section, "min", f"{key}.min", (int,), 1)
+        asg.desired = v.typed(section, "desired", f"{key}.desired", (int,), asg.min)
+        asg.max = v.typed(section, "max", f"{key}.max", (int,), max(asg.min, asg.desired))
+        if not 0 <= asg.min <= asg.desired <= asg.max:
+            v.err(
+                key,
+                f"needs 0 <= min <= desired <= max (got min {asg.min}, desired {asg.desired}, "
+                f"max {asg.max})",
+            )
+        if not 1 <= asg.max <= MAX_ASG_SIZE:
+            v.err(f"{key}.max", f"must be between 1 and {MAX_ASG_SIZE}")
+        os_name = bundle.get("os") if isinstance(bundle, dict) else None
+        if os_name == "windows":
+            v.err(
+                key,
+                "the wizard's launch template installs the Linux agent, but bundle.os is "
+                "windows; adopt a Windows group with auto_scaling: {name: GROUP}",
+            )
+    # the group, not a tag filter, decides the targets
+    if "tag" in inst:
+        v.err(
+            "instances.tag",
+            "is not used with instances.auto_scaling (the group's instances are the targets)",
+        )
+    if inst.get("launch"):
+        v.err("instances.launch", "must be 0 with instances.auto_scaling (the group launches)")
+    return asg
+
+
+def _load_balancer(v: _Validator, raw: Any) -> LoadBalancer:
+    lb = LoadBalancer()
+    section = v.section(
+        raw, "load_balancer", {"create", "target_group", "health_check_path", "port"}
+    )
+    if not section:
+        return lb
+    lb.create = v.typed(section, "create", "load_balancer.create", (bool,), False)
+    lb.target_group = v.typed(
+        section, "target_group", "load_balancer.target_group", (str, type(None)), None
+    )
+    if lb.create and lb.target_group:
+        v.err(
+            "load_balancer",
+            "create makes a new target group and target_group adopts one: choose one",
+        )
+    if lb.target_group and not (_TG_NAME.match(lb.target_group) or _TG_ARN.match(lb.target_group)):
+        v.err(
+            "load_balancer.target_group",
+            "must be a target group name (1-32 letters, digits and hyphens, no hyphen at "
+            "either end) or its ARN",
+        )
+    if not lb.enabled and set(section) - {"create"}:
+        v.err("load_balancer", "set create: true, or target_group: NAME to adopt one")
+    lb.health_check_path = v.typed(
+        section, "health_check_path", "load_balancer.health_check_path", (str,), "/"
+    )
+    path = lb.health_check_path
+    if not path.startswith("/") or len(path) > 1024 or not path.isprintable() or " " in path:
+        v.err(
+            "load_balancer.health_check_path",
+            "must be a URL path starting with / (1-1024 characters, no spaces)",
+        )
+    if "health_check_path" in section and lb.target_group:
+        v.err(
+            "load_balancer.health_check_path",
+            "applies only to a target group the wizard creates; an adopted one keeps its own",
+        )
+    lb.port = v.typed(section, "port", "load_balancer.port", (int,), 80)
+    if not 1 <= lb.port <= 65535:
+        v.err("load_balancer.port", "must be between 1 and 65535")
+    if "port" in section and lb.target_group:
+        v.err("load_balancer.port", "applies only to a target group the wizard creates")
+    return lb
 
 
 # --------------------------------------------------------------------------- files

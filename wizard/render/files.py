@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wizard import naming
 from wizard.render import appspec as appspec_r
 from wizard.render import github as github_r
 from wizard.render import travis as travis_r
@@ -104,19 +105,10 @@ def github_bucket(project: Project, account: str | None, region: str) -> str:
 
 
 def deploy_role_arn_for(project: Project, account: str | None, region: str) -> str:
-    """The deploy role the setup engine creates (`wizard.steps.ci.deploy_role_name`)."""
-    try:
-        from wizard.steps.ci import deploy_role_name
-
-        name = deploy_role_name(project)
-    except Exception:  # the steps package is optional for rendering
-        import re
-
-        name = (re.sub(r"[^\w+=,.@-]+", "-", project.application)[:40] or "app") + (
-            "-codedeploy-deploy"
-        )
+    """The deploy role `wizard apply` creates (`wizard.naming.deploy_role`); without an account,
+    the workflow reads it from the `AWS_ACCOUNT_ID` repository variable."""
     acct = account or github_r.ACCOUNT_VAR
-    return f"arn:{github_r.partition(region)}:iam::{acct}:role/{name}"
+    return naming.deploy_role_arn(project.application, acct, github_r.partition(region))
 
 
 def plan_files(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard import PROJECT_FILE, TAG_KEY
+from wizard import PROJECT_FILE, TAG_KEY, naming
 from wizard.errors import ConfigError
 
 HOOK_EVENTS = (
@@ -226,11 +226,7 @@ class Project:
     # ---------------------------------------------------------------- derived names
     def bucket_name(self, account: str, region: str) -> str:
         """The configured bucket, or `<application>-codedeploy-<account>-<region>` made valid."""
-        if self.bucket.name:
-            return self.bucket.name
-        base = re.sub(r"[^a-z0-9-]+", "-", self.application.lower()).strip("-") or "app"
-        suffix = f"-codedeploy-{account}-{region}"
-        return (base[: 63 - len(suffix)].rstrip("-") or "app") + suffix
+        return self.bucket.name or naming.bucket(self.application, account, region)
 
     def effective_region(self, session_region: str | None) -> str:
         return self.region or session_region or ""
@@ -357,7 +353,6 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     elif rule := check_codedeploy_name(app):
         v.err("application", rule)
 
-    slug = re.sub(r"[^\w+=,.@-]+", "-", app)[:40] or "app"
     p = Project(application=app)
 
     region = v.typed(data, "region", "region", (str, type(None)), None)
@@ -366,7 +361,7 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.region = region
 
     p.deployment_group = v.typed(data, "deployment_group", "deployment_group", (str,), "") or (
-        f"{app[:94]}-group"
+        naming.deployment_group(app)
     )
     if rule := check_codedeploy_name(p.deployment_group):
         v.err("deployment_group", rule)
@@ -408,10 +403,10 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     # roles
     roles = v.section(data.get("roles"), "roles", {"instance_role", "service_role", "ssm"})
     p.roles.instance_role = v.typed(roles, "instance_role", "roles.instance_role", (str,), "") or (
-        f"{slug}-codedeploy-ec2"
+        naming.instance_role(app)
     )
     p.roles.service_role = v.typed(roles, "service_role", "roles.service_role", (str,), "") or (
-        f"{slug}-codedeploy-service"
+        naming.service_role(app)
     )
     p.roles.ssm = v.typed(roles, "ssm", "roles.ssm", (bool,), True)
     for key in ("instance_role", "service_role"):
@@ -445,7 +440,7 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.bundle.os = v.typed(bundle, "os", "bundle.os", (str,), "linux")
     if p.bundle.os not in ("linux", "windows"):
         v.err("bundle.os", "must be linux or windows")
-    default_dest = f"/var/www/{slug}" if p.bundle.os == "linux" else f"C:\\{slug}"
+    default_dest = naming.destination(app, p.bundle.os)
     p.bundle.destination = (
         v.typed(bundle, "destination", "bundle.destination", (str,), "") or default_dest
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from wizard import naming
+
 POLICY_VERSION = "2012-10-17"
 REVISION_READ_POLICY = "codedeploy-wizard-revision-read"
 DEPLOY_POLICY = "codedeploy-wizard-deploy"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_HOST = naming.OIDC_HOST
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
 # GitHub's published intermediate thumbprints; IAM no longer checks them for this provider, but
@@ -113,7 +115,7 @@ def revision_read_policy(partition: str, region: str, bucket: str, prefix: str) 
 
 def github_trust(partition: str, account: str, repository: str, branch: str) -> dict:
     """CI deploy role trust: GitHub Actions OIDC tokens of one repository and branch."""
-    provider = f"arn:{partition}:iam::{account}:oidc-provider/{GITHUB_OIDC_HOST}"
+    provider = naming.oidc_provider_arn(account, partition)
     return {
         "Version": POLICY_VERSION,
         "Statement": [

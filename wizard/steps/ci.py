@@ -11,10 +11,9 @@ the apply result to be printed once, and never written anywhere.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from wizard import TAG_KEY, policies
+from wizard import TAG_KEY, naming, policies
 from wizard.steps import roles
 from wizard.steps.base import Change, ConflictError, StepContext, error_code, tag_dict, tag_hint
 
@@ -22,22 +21,18 @@ NAME = "ci"
 CHECKS: list[str] = []
 
 
-def _slug(application: str) -> str:
-    return re.sub(r"[^\w+=,.@-]+", "-", application)[:40] or "app"
-
-
 def deploy_role_name(project: Any) -> str:
-    """Name of the GitHub Actions deploy role (ci.provider github)."""
-    return f"{_slug(project.application)}-codedeploy-deploy"
+    """Name of the GitHub Actions deploy role (ci.provider github); see `wizard.naming`."""
+    return naming.deploy_role(project.application)
 
 
 def ci_user_name(project: Any) -> str:
-    """Name of the Travis CI IAM user (ci.provider travis)."""
-    return f"{_slug(project.application)}-codedeploy-ci"
+    """Name of the Travis CI IAM user (ci.provider travis); see `wizard.naming`."""
+    return naming.ci_user(project.application)
 
 
 def deploy_role_arn(project: Any, account: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:iam::{account}:role/{deploy_role_name(project)}"
+    return naming.deploy_role_arn(project.application, account, partition)
 
 
 def _deploy_policy(sc: StepContext) -> dict:

@@ -10,6 +10,7 @@ from checks.group import MISSING_CODES
 from checks.interpret import count_phrase, id_list
 from checks.model import Fix, Result, fail, passed, skip, warn
 from checks.registry import check
+from wizard import naming
 
 CODEDEPLOY_ROLE_POLICY = "service-role/AWSCodeDeployRole"
 CODEDEPLOY = "codedeploy.amazonaws.com"
@@ -113,12 +114,13 @@ def service_role(ctx) -> Result:
 
 
 def _suggest_profile(ctx, good: dict[str, int]) -> str | None:
-    """The profile to associate: the one most instances already use, else `<app>-codedeploy-ec2`."""
+    """The profile to associate: the one most instances already use, else the one setup makes
+    (`wizard.naming.instance_profile`)."""
     if good:
         return max(good.items(), key=lambda kv: kv[1])[0]
     app = ctx.ev.application
     if app:
-        cand = f"{app}-codedeploy-ec2"
+        cand = naming.instance_profile(app)
         prof = ctx.ev.instance_profile(cand)
         if prof and any(
             policy.trusts(r.get("AssumeRolePolicyDocument"), EC2) for r in prof.get("Roles", [])

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import textwrap
 
-UI = ("wizard.app", "wizard.screens", "wizard.widgets")
+UI = ("wizard.app", "wizard.tui_support", "wizard.screens", "wizard.widgets")
 
 SCRIPT = textwrap.dedent(
     """
@@ -64,3 +64,33 @@ def test_core_imports_without_textual() -> None:
     assert any(name.startswith("checks.") for name in result["imported"])
     # the blocker works: the UI itself cannot be imported without Textual
     assert result["control"] and "layering: textual" in result["control"]
+
+
+def test_screens_and_widgets_never_import_the_app() -> None:
+    """The app composes the screens; screens, widgets and the UI support module never point back
+    up to it (what they share lives in wizard.tui_support). The screenshot tool drives the whole
+    app from outside and is the one exception."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "wizard"
+    files = [root / "tui_support.py", *(root / "screens").rglob("*.py")]
+    files += (root / "widgets").rglob("*.py")
+    offenders = []
+    for path in files:
+        if path.name == "screenshots.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n == "wizard.app" or n.startswith("wizard.app.") for n in names):
+                offenders.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert offenders == []
+    # widgets are the bottom layer: they import neither the screens nor the support module
+    for path in (root / "widgets").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "wizard.screens" not in text and "wizard.tui_support" not in text, path

@@ -28,8 +28,8 @@ def make_app(sandbox_ctx, tmp_path: Path) -> Callable[..., object]:
         directory = project_dir or tmp_path / name
         directory.mkdir(parents=True, exist_ok=True)
         if at is not None:
-            from wizard.screens.progress import save_progress
             from wizard.screens.steps import STEP_IDS
+            from wizard.tui_support import save_progress
 
             project_file = directory / ".codedeploy-wizard.yml"
             if not project_file.exists():

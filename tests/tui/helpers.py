@@ -7,10 +7,11 @@ from typing import Any
 
 async def settle(pilot: Any, rounds: int = 4) -> None:
     """Let workers finish and their results reach the screen."""
-    app = pilot.app
+    from wizard.screens.screenshots import wait_for_workers
+
     for _ in range(rounds):
         await pilot.pause()
-        await app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.pause()
 
 

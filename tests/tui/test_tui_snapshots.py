@@ -70,7 +70,7 @@ def test_apply_and_done_snapshots(make_app, snap_compare) -> None:
         await goto(pilot, "apply")
         await pilot.click("#apply-start")
         await settle(pilot, rounds=8)
-        assert pilot.app.applied
+        assert pilot.app.state.applied
         await steady(pilot)
 
     app = make_app("snap-apply", at="review")

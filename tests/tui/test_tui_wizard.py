@@ -68,7 +68,7 @@ async def test_answers_are_saved_and_reopening_resumes(make_app, tmp_path: Path)
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert current_step(again) == "bucket"
-        assert again.project.roles.service_role == "tui-resume-deployer"
+        assert again.state.project.roles.service_role == "tui-resume-deployer"
         await pilot.press("ctrl+b", "ctrl+b")
         await settle(pilot)
         assert again.screen.query_one("#service-role", Input).value == "tui-resume-deployer"
@@ -78,7 +78,7 @@ async def test_answers_are_saved_and_reopening_resumes(make_app, tmp_path: Path)
 async def test_failed_call_shows_reason_and_retry(tmp_path: Path) -> None:
     from wizard.app import create_app
     from wizard.aws import AwsContext
-    from wizard.screens.modals import ErrorScreen
+    from wizard.widgets.dialogs import ErrorScreen
 
     ctx = AwsContext(
         region="us-east-1",
@@ -105,12 +105,12 @@ async def test_failed_call_shows_reason_and_retry(tmp_path: Path) -> None:
 
 @sync
 async def test_quit_asks_only_mid_apply(make_app) -> None:
-    from wizard.screens.modals import ConfirmScreen
+    from wizard.widgets.dialogs import ConfirmScreen
 
     app = make_app("tui-quit")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        app.applying = True
+        app.state.applying = True
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -203,12 +203,12 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         table = app.screen.query_one("#instances-table")
         assert table.row_count == 2
         await goto(pilot, "review")
-        assert app.plan is not None and not app.plan.conflicts
+        assert app.state.plan is not None and not app.state.plan.conflicts
         await goto(pilot, "apply")
         await pilot.click("#apply-start")
         await settle(pilot, rounds=8)
         reason = app.screen.query("#error-reason")
-        assert app.applied, [str(r.render()) for r in reason]
+        assert app.state.applied, [str(r.render()) for r in reason]
         log = "\n".join(app.screen.query_one("#apply-log").lines)
         assert "✓" in log and "✗" not in log
         await goto(pilot, "done")
@@ -241,7 +241,7 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
     assert len(keys) == 1
     assert (tmp_path / "tui-walk" / "appspec.yml").is_file()
     # the embedded sandbox starts empty on each run: reopening resumes at the review, not Done
-    from wizard.screens.progress import load_progress
+    from wizard.tui_support import load_progress
 
     progress = load_progress(tmp_path / "tui-walk")
     assert progress["step"] == "review" and "done" not in progress["done"]
@@ -281,8 +281,8 @@ async def test_profile_picker_switches_context_in_a_worker(
     )
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app.identity and app.identity["account"] == "123456789012"
-        assert app.ctx.profile == "alpha"
+        assert app.state.identity and app.state.identity["account"] == "123456789012"
+        assert app.state.ctx.profile == "alpha"
         picker = app.screen.query_one("#profile", Select)
         assert [str(o[0]) for o in picker._options if o[1] is not Select.NULL] == [
             "alpha",
@@ -290,7 +290,7 @@ async def test_profile_picker_switches_context_in_a_worker(
         ]
         picker.value = "beta"
         await settle(pilot)
-        assert app.ctx.profile == "beta" and app.identity is not None
+        assert app.state.ctx.profile == "beta" and app.state.identity is not None
         assert "profile beta" in str(app.screen.query_one("#ctx-profile").render())
 
 
@@ -302,7 +302,7 @@ async def test_missing_region_is_reported_then_picked(
 
     from wizard.app import create_app
     from wizard.aws import AwsContext
-    from wizard.screens.modals import ErrorScreen
+    from wizard.widgets.dialogs import ErrorScreen
 
     _profiles_env(tmp_path, monkeypatch)
     (tmp_path / "aws-config").write_text(
@@ -321,10 +321,10 @@ async def test_missing_region_is_reported_then_picked(
         assert "✗" in str(app.screen.query_one("#step-list").get_option("credentials").prompt)
         app.screen.query_one("#region", Select).value = "eu-west-1"
         await settle(pilot)
-        assert app.identity is not None and app.ctx.region == "eu-west-1"
+        assert app.state.identity is not None and app.state.ctx.region == "eu-west-1"
         await next_step(pilot)
         assert current_step(app) == "roles"
-        assert app.project.region == "eu-west-1"
+        assert app.state.project.region == "eu-west-1"
 
 
 @sync
@@ -368,7 +368,7 @@ async def test_conflict_marks_review_and_blocks_apply(make_app, sandbox_ctx) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert current_step(app) == "review"
-        assert app.plan is not None and app.plan.conflicts
+        assert app.state.plan is not None and app.state.plan.conflicts
         assert "conflict" in str(app.screen.query_one("#plan-summary").render())
         assert app.screen.query_one("#next", Button).disabled
         mark = str(app.screen.query_one("#step-list").get_option("review").prompt)
@@ -415,7 +415,7 @@ async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
         app.screen.query_one("#launch", Input).value = "3"
         await next_step(pilot)
         assert current_step(app) == "bucket"
-    assert app.project.instances.launch == 3
+    assert app.state.project.instances.launch == 3
     assert "launch: 3" in (tmp_path / "tui-launch" / ".codedeploy-wizard.yml").read_text()
 
 

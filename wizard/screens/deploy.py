@@ -150,7 +150,7 @@ class DeployScreen(Screen[str]):
                 stop=self._stop,
             )
         except Exception as exc:
-            from wizard.app import one_line_reason
+            from wizard.tui_support import one_line_reason
 
             reason, hint = one_line_reason(exc, "deploy")
             more = list(getattr(exc, "problems", []) or [])[1:]  # every bundle problem
@@ -278,7 +278,7 @@ class DeployScreen(Screen[str]):
     def action_stop_deployment(self) -> None:
         if self.handle is None or self.finished:
             return
-        from wizard.screens.modals import ConfirmScreen
+        from wizard.widgets.dialogs import ConfirmScreen
 
         dep = self.handle.deployment_id
 
@@ -297,6 +297,6 @@ class DeployScreen(Screen[str]):
         try:
             cd.stop_deployment(deploymentId=self.handle.deployment_id)
         except Exception as exc:
-            from wizard.app import one_line_reason
+            from wizard.tui_support import one_line_reason
 
             self.app.call_from_thread(self.notify, one_line_reason(exc)[0], severity="error")

@@ -23,10 +23,22 @@ DEFAULT_OUT = Path(__file__).resolve().parents[2] / "screenshots"
 APPLICATION = "renderer"
 
 
+async def wait_for_workers(app: Any) -> None:
+    """Wait until the app's workers have finished; one replaced by a newer one (an exclusive
+    group, e.g. a step re-planned as the identity arrives) counts as finished."""
+    from textual.worker import WorkerCancelled
+
+    for worker in list(app.workers):
+        try:
+            await worker.wait()
+        except WorkerCancelled:
+            pass
+
+
 async def _settle(pilot: Any, rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await wait_for_workers(pilot.app)
     await pilot.pause()
 
 
@@ -117,7 +129,7 @@ async def capture(
             if step == "apply":
                 await pilot.click("#apply-start")
                 await _settle(pilot, rounds=10)
-                if not app.applied:
+                if not app.state.applied:
                     raise RuntimeError("apply did not finish in the sandbox")
             await pilot.pause()
             save(f"{number:02d}-{step}")

@@ -11,11 +11,11 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, Static
 
 from wizard.screens.steps import STEP_IDS, STEPS, TITLES, pane_class
+from wizard.tui_support import WizardState, state_of
 from wizard.widgets.context_bar import ContextBar
 from wizard.widgets.step_list import StepList
 
 if TYPE_CHECKING:
-    from wizard.app import WizardApp
     from wizard.screens.steps.base import StepPane
 
 
@@ -33,19 +33,21 @@ class WizardScreen(Screen):
         self.pane: StepPane | None = None
 
     @property
-    def wizard(self) -> WizardApp:
-        return self.app  # type: ignore[return-value]
+    def state(self) -> WizardState:
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
-        app = self.wizard
+        state = self.state
         yield ContextBar(
-            region=app.ctx.region,
-            profile=app.ctx.profile,
-            sandbox=bool(app.ctx.sandbox),
+            region=state.ctx.region,
+            profile=state.ctx.profile,
+            sandbox=bool(state.ctx.sandbox),
             id="context-bar",
         )
         with Horizontal(id="body"):
-            yield StepList(STEPS, self.current, app.done_steps, app.problem_steps, id="step-list")
+            yield StepList(
+                STEPS, self.current, state.done_steps, state.problem_steps, id="step-list"
+            )
             with Vertical(id="main"):
                 # the first pane is composed with the screen: one layout pass before the first frame
                 self.pane = pane_class(self.current)()
@@ -58,10 +60,9 @@ class WizardScreen(Screen):
 
     def on_mount(self) -> None:
         self._refresh_nav()
-        self.call_after_refresh(self.wizard.remember_step, self.current)
+        self.call_after_refresh(self.state.remember_step, self.current)
         # AWS work starts once the first frame is on screen (its threads compete for the GIL)
         self.call_after_refresh(self._pane_shown, self.pane)
-        self.call_after_refresh(self.wizard.load_identity)
 
     # ------------------------------------------------------------------ navigation
     async def _show(self, step: str) -> None:
@@ -71,7 +72,7 @@ class WizardScreen(Screen):
         self.pane = pane_class(step)()
         await host.mount(self.pane)
         self._refresh_nav()
-        self.wizard.remember_step(step)
+        self.state.remember_step(step)
         self.call_after_refresh(self._pane_shown, self.pane)
 
     def _pane_shown(self, pane: StepPane) -> None:
@@ -92,14 +93,14 @@ class WizardScreen(Screen):
         index = STEP_IDS.index(self.current)
         back = self.query_one("#back", Button)
         nxt = self.query_one("#next", Button)
-        back.disabled = index == 0 or self.wizard.applying
+        back.disabled = index == 0 or self.state.applying
         nxt.label = self.pane.NEXT_LABEL if self.pane else "Next ▶"
         nxt.display = index < len(STEP_IDS) - 1
         reason = self.pane.blocked() if self.pane else None
         nxt.disabled = bool(reason)
         self.query_one("#nav-hint", Static).update(reason or f"step {index + 1} of {len(STEPS)}")
         self.query_one(StepList).set_marks(
-            self.current, self.wizard.done_steps, self.wizard.problem_steps
+            self.current, self.state.done_steps, self.state.problem_steps
         )
 
     def refresh_nav(self) -> None:
@@ -108,13 +109,13 @@ class WizardScreen(Screen):
             self._refresh_nav()
 
     def context_changed(self) -> None:
-        app = self.wizard
-        ident = app.identity
+        state = self.state
+        ident = state.identity
         self.query_one(ContextBar).update_context(
             account=ident["account"] if ident else None,
-            region=app.ctx.region,
-            profile=app.ctx.profile,
-            sandbox=bool(app.ctx.sandbox),
+            region=state.ctx.region,
+            profile=state.ctx.profile,
+            sandbox=bool(state.ctx.sandbox),
         )
         if self.pane is not None and self.pane.is_attached:
             self.pane.context_changed()
@@ -124,11 +125,11 @@ class WizardScreen(Screen):
         """Jump to a step: any step already reached, or (force: palette) any step at all."""
         if step not in STEP_IDS or step == self.current:
             return
-        if self.wizard.applying:
+        if self.state.applying:
             self.notify("Wait for apply to finish first.", severity="warning")
             return
         target = STEP_IDS.index(step)
-        reachable = {STEP_IDS[0], *self.wizard.done_steps}
+        reachable = {STEP_IDS[0], *self.state.done_steps}
         if not force and step not in reachable and target > STEP_IDS.index(self.current):
             self.notify(f"Finish {TITLES[self.current]!r} first.", severity="warning")
             self.query_one(StepList).highlighted = STEP_IDS.index(self.current)
@@ -136,7 +137,7 @@ class WizardScreen(Screen):
         self.run_worker(self._show(step), exclusive=True, group="nav")
 
     async def action_next(self) -> None:
-        if self.pane is None or self.wizard.applying:
+        if self.pane is None or self.state.applying:
             return
         index = STEP_IDS.index(self.current)
         if index >= len(STEP_IDS) - 1:
@@ -148,18 +149,18 @@ class WizardScreen(Screen):
         if not self.pane.leave():
             self.notify("Fix the marked answers first.", severity="error")
             return
-        self.wizard.done_steps.add(self.current)
-        self.wizard.problem_steps.discard(self.current)
+        self.state.done_steps.add(self.current)
+        self.state.problem_steps.discard(self.current)
         await self._show(STEP_IDS[index + 1])
 
     async def action_back(self) -> None:
         index = STEP_IDS.index(self.current)
-        if index == 0 or self.wizard.applying:
+        if index == 0 or self.state.applying:
             return
         if self.pane is not None and self.pane.fields():
             project = self.pane.validate()  # keep valid answers; invalid ones are dropped
             if project is not None:
-                self.wizard.save_project(project)
+                self.state.save_project(project)
         await self._show(STEP_IDS[index - 1])
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -43,7 +43,7 @@ class Pane(PreviewMixin, StepPane):
     OWNS = ("application", "deployment_group", "deployment_config", "bundle.file_exists")
 
     def compose_body(self) -> ComposeResult:
-        p = self.wizard.project
+        p = self.state.project
         yield Field("Application", "application", Input(p.application, id="app-name"))
         yield Field(
             "Deployment group", "deployment_group", Input(p.deployment_group, id="group-name")
@@ -85,5 +85,5 @@ class Pane(PreviewMixin, StepPane):
         self.context_changed()
 
     def context_changed(self) -> None:
-        if self.wizard.identity:
+        if self.state.identity:
             self.preview_plan()

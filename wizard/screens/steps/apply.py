@@ -15,6 +15,7 @@ from textual.widgets import Button, Log, Static
 
 from wizard.screens.steps.base import StepPane
 from wizard.screens.steps.review import plan_rows
+from wizard.tui_support import aws_call
 from wizard.widgets.plan_table import PlanTable
 
 
@@ -41,13 +42,13 @@ class Pane(StepPane):
         yield Log(id="apply-log", highlight=False)
 
     def shown(self) -> None:
-        app = self.wizard
-        self.rows = plan_rows(app) if app.plan is not None else []
+        state = self.state
+        self.rows = plan_rows(state) if state.plan is not None else []
         status = self.query_one("#apply-status", Static)
-        if app.applied:
+        if state.applied:
             status.update("[$text-success]Applied.[/] Continue to see the next steps.")
             self.query_one("#apply-start", Button).label = "Plan again"
-        elif app.plan is None:
+        elif state.plan is None:
             status.update("Go back to Review to build the plan first.")
             self.query_one("#apply-start", Button).disabled = True
         else:
@@ -56,17 +57,17 @@ class Pane(StepPane):
         self.query_one("#apply-table", PlanTable).set_changes(self.rows)
 
     def blocked(self) -> str | None:
-        app = self.wizard
-        if app.applying:
+        state = self.state
+        if state.applying:
             return "applying…"
-        if not app.applied:
+        if not state.applied:
             return "apply the plan first"
         return None
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "apply-start":
             event.stop()
-            if self.wizard.applied:  # the plan is spent: work it out again from the account
+            if self.state.applied:  # the plan is spent: work it out again from the account
                 self.screen.goto("review")  # type: ignore[attr-defined]
             else:
                 self.start_apply()
@@ -75,20 +76,20 @@ class Pane(StepPane):
         self.query_one("#apply-log", Log).write_line(text)
 
     def start_apply(self) -> None:
-        app = self.wizard
-        if app.applying or app.plan is None:
+        state = self.state
+        if state.applying or state.plan is None:
             return
-        app.applying = True
-        app.applied = False
+        state.applying = True
+        state.applied = False
         self.query_one("#apply-start", Button).disabled = True
         self.query_one("#apply-status", Static).update("Applying…")
         self.screen.refresh_nav()  # type: ignore[attr-defined]
         table = self.query_one("#apply-table", PlanTable)
         table.set_changes(self.rows)
         index = {id(c): i for i, c in enumerate(self.rows)}
-        plan = app.plan
-        project = app.project
-        ctx = app.ctx
+        plan = state.plan
+        project = state.project
+        ctx = state.ctx
         file_rows = [i for i, r in enumerate(self.rows) if r.step == "files"]
 
         def progress_ui(i: int | None, name: str, state: str, message: str) -> None:
@@ -98,7 +99,7 @@ class Pane(StepPane):
             self.log_line(f"{mark} {name}: {message}" if message else f"{mark} {name}")
 
         def progress(change: Any, state: str, message: str) -> None:
-            app.call_from_thread(
+            self.app.call_from_thread(
                 progress_ui,
                 index.get(id(change)),
                 f"{change.resource} {change.name}",
@@ -113,29 +114,29 @@ class Pane(StepPane):
             if getattr(result, "error", None) is not None:
                 raise result.error
             for i in file_rows:
-                app.call_from_thread(progress_ui, i, self.rows[i].name, "start", "")
+                self.app.call_from_thread(progress_ui, i, self.rows[i].name, "start", "")
             if file_rows:
                 from wizard.render.files import plan_files, write_files
 
                 changes = plan_files(
                     project,
-                    app.project_dir,
+                    state.project_dir,
                     account=ctx.account,
                     region=project.effective_region(ctx.region),
                     deploy_role_arn=deploy_role_arn(getattr(result, "outputs", {}) or {}),
                 )
                 written = write_files([c for c in changes if c.changed or c.old_text is None])
                 for path in written:
-                    app.call_from_thread(self.log_line, f"  backup kept: {path}")
+                    self.app.call_from_thread(self.log_line, f"  backup kept: {path}")
             for i in file_rows:
-                app.call_from_thread(progress_ui, i, self.rows[i].name, "done", "written")
+                self.app.call_from_thread(progress_ui, i, self.rows[i].name, "done", "written")
             return result
 
         def done(result: Any) -> None:
-            app.applying = False
-            app.applied = True
-            app.apply_result = result
-            app.problem_steps.discard("apply")
+            state.applying = False
+            state.applied = True
+            state.apply_result = result
+            state.problem_steps.discard("apply")
             self.query_one("#apply-status", Static).update(
                 "[$text-success]✓ Applied.[/] Continue to see the next steps."
             )
@@ -146,11 +147,11 @@ class Pane(StepPane):
             self.screen.query_one("#next", Button).focus()
 
         def failed(reason: str) -> None:
-            app.applying = False
-            app.problem_steps.add("apply")
+            state.applying = False
+            state.problem_steps.add("apply")
             self.log_line(f"✗ {reason}")
             self.query_one("#apply-status", Static).update(f"[$text-error]✗ {reason}[/]")
             self.query_one("#apply-start", Button).disabled = False
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
-        app.aws_call(self, run, done, what="Apply", on_error=failed, group="apply")
+        aws_call(self, run, done, what="Apply", on_error=failed, group="apply")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from wizard.tui_support import WizardState, aws_call, state_of
 from wizard.widgets.field import Field
-
-if TYPE_CHECKING:
-    from wizard.app import WizardApp
 
 
 def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -50,8 +48,9 @@ class StepPane(VerticalScroll):
         super().__init__(id=f"pane-{self.STEP_ID}", classes="step-pane", **kw)
 
     @property
-    def wizard(self) -> WizardApp:
-        return self.app  # type: ignore[return-value]
+    def state(self) -> WizardState:
+        """The wizard's session (answers, identity, plan …), owned by the app."""
+        return state_of(self)
 
     def compose(self) -> ComposeResult:
         yield Static(self.TITLE, classes="step-title")
@@ -77,7 +76,7 @@ class StepPane(VerticalScroll):
 
     def collect(self) -> dict[str, Any]:
         """The project data with this pane's answers applied."""
-        data = self.wizard.project.to_dict(minimal=True)
+        data = self.state.project.to_dict(minimal=True)
         for field in self.fields():
             set_path(data, field.key, field.value)
         return data
@@ -136,18 +135,18 @@ class StepPane(VerticalScroll):
         project = self.validate()
         if project is None:
             return False
-        self.wizard.save_project(project)
+        self.state.save_project(project)
         return True
 
     def shown(self) -> None:
         """Called after mounting: start workers, focus the first control."""
 
 
-def step_context(app: WizardApp, project: Any) -> Any:
+def step_context(state: WizardState, project: Any) -> Any:
     """The engine's StepContext for previews (call from a worker: it may hit STS)."""
     from wizard.steps.engine import step_context as engine_step_context
 
-    return engine_step_context(app.ctx, project)
+    return engine_step_context(state.ctx, project)
 
 
 class PreviewMixin:
@@ -162,8 +161,8 @@ class PreviewMixin:
         from wizard.widgets.plan_table import PlanSummary
 
         pane: StepPane = self  # type: ignore[assignment]
-        app = pane.wizard
-        project = project or app.project
+        state = pane.state
+        project = project or state.project
         note = pane.query_one("#step-plan-note", Static)
         note.update("Working out what apply would do…")
 
@@ -174,7 +173,7 @@ class PreviewMixin:
                 module = importlib.import_module(f"wizard.steps.{self.STEP_MODULE}")
             except ImportError:
                 return None
-            return module.plan(step_context(app, project))
+            return module.plan(step_context(state, project))
 
         def done(changes: list[Any] | None) -> None:
             if changes is None:
@@ -191,12 +190,12 @@ class PreviewMixin:
         def failed(reason: str) -> None:
             note.update(f"[$text-error]Could not work out the plan: {reason}[/]")
 
-        app.aws_call(pane, call, done, what="Planning this step", on_error=failed, group="plan")
+        aws_call(pane, call, done, what="Planning this step", on_error=failed, group="plan")
 
     def on_input_submitted(self, event: Any) -> None:
         """Enter in a field re-plans the step with the answers as typed (nothing is saved)."""
         pane: StepPane = self  # type: ignore[assignment]
-        if pane.wizard.identity is None:
+        if pane.state.identity is None:
             return
         project = pane.validate()
         if project is not None:

@@ -22,7 +22,7 @@ class Pane(PreviewMixin, StepPane):
     OWNS = ("bucket",)
 
     def compose_body(self) -> ComposeResult:
-        bucket = self.wizard.project.bucket
+        bucket = self.state.project.bucket
         yield Field(
             "Bucket name",
             "bucket.name",
@@ -40,22 +40,22 @@ class Pane(PreviewMixin, StepPane):
         yield PlanSummary(id="step-plan")
 
     def _default_name(self) -> str:
-        app = self.wizard
-        account = app.identity["account"] if app.identity else "ACCOUNT"
-        region = app.project.effective_region(app.ctx.region)
+        state = self.state
+        account = state.identity["account"] if state.identity else "ACCOUNT"
+        region = state.project.effective_region(state.ctx.region)
         return (
-            app.project.bucket_name(account, region)
-            if not app.project.bucket.name
-            else (app.project.bucket.name)
+            state.project.bucket_name(account, region)
+            if not state.project.bucket.name
+            else (state.project.bucket.name)
         )
 
     def shown(self) -> None:
         self.context_changed()
 
     def context_changed(self) -> None:
-        app = self.wizard
-        if app.identity:
-            self.query_one("#bucket-name", Input).placeholder = app.project.bucket_name(
-                app.identity["account"], app.project.effective_region(app.ctx.region)
+        state = self.state
+        if state.identity:
+            self.query_one("#bucket-name", Input).placeholder = state.project.bucket_name(
+                state.identity["account"], state.project.effective_region(state.ctx.region)
             )
             self.preview_plan()

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from wizard.screens.steps.base import StepPane
+from wizard.tui_support import ContextSwitchRequested, aws_call
 
 if TYPE_CHECKING:
     from textual.widgets import Select
@@ -29,7 +30,7 @@ class Pane(StepPane):
         yield Field(
             "Application name",
             "application",
-            Input(self.wizard.project.application, id="application"),
+            Input(self.state.project.application, id="application"),
             help="Every other name (roles, bucket, group) is derived from it.",
         )
         yield Vertical(Static("Loading profiles and regions…", classes="note"), id="pickers")
@@ -46,7 +47,7 @@ class Pane(StepPane):
 
         The two pickers are mounted when their options arrive, after the first frame.
         """
-        ctx = self.wizard.ctx
+        ctx = self.state.ctx
 
         def options() -> tuple[list[str], list[str]]:
             import boto3
@@ -56,13 +57,13 @@ class Pane(StepPane):
             profiles = [] if ctx.sandbox else sorted(boto3.session.Session().available_profiles)
             return profiles, sorted(known_regions())
 
-        self.wizard.aws_call(self, options, self._fill, what="Listing profiles and regions")
+        aws_call(self, options, self._fill, what="Listing profiles and regions")
 
     def _fill(self, result: tuple[list[str], list[str]]) -> None:
         from textual.widgets import Select
 
         profiles, regions = result
-        ctx = self.wizard.ctx
+        ctx = self.state.ctx
         sandbox = bool(ctx.sandbox)
         if ctx.region and ctx.region not in regions:
             regions.append(ctx.region)
@@ -102,7 +103,7 @@ class Pane(StepPane):
 
         if event.select.id not in ("profile", "region"):
             return
-        ctx = self.wizard.ctx
+        ctx = self.state.ctx
         if not (self.query("#profile") and self.query("#region")):
             return
         profile = self.query_one("#profile", Select).value
@@ -114,17 +115,17 @@ class Pane(StepPane):
         if not region_name:
             self.notify("Pick a region too.", severity="warning")
             return
-        self.wizard.switch_context(profile=profile_name, region=region_name)
+        self.post_message(ContextSwitchRequested(profile_name, region_name))
 
     def context_changed(self) -> None:
-        ident = self.wizard.identity
+        ident = self.state.identity
         box = self.query_one("#whoami", Static)
         for profile in self.query("#profile"):
-            profile.disabled = bool(self.wizard.ctx.sandbox)
+            profile.disabled = bool(self.state.ctx.sandbox)
         if ident is None:
             text = (
                 "[b]Credentials problem[/b]: see the message; pick another profile or Retry."
-                if "credentials" in self.wizard.problem_steps
+                if "credentials" in self.state.problem_steps
                 else "Checking credentials…"
             )
         else:
@@ -142,11 +143,11 @@ class Pane(StepPane):
         box.update(text)
 
     def blocked(self) -> str | None:
-        if self.wizard.identity is None:
+        if self.state.identity is None:
             return "waiting for valid credentials"
         return None
 
     def collect(self) -> dict[str, Any]:
         data = super().collect()
-        data["region"] = self.wizard.ctx.region
+        data["region"] = self.state.ctx.region
         return data

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Static
 
 from wizard.screens.steps.base import StepPane
+from wizard.tui_support import aws_call
 
 
 class Pane(StepPane):
@@ -17,17 +18,17 @@ class Pane(StepPane):
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
             yield Button("Deploy now", id="open-deploy", variant="primary", compact=True)
-            if self.wizard.project.ci.provider == "travis":
+            if self.state.project.ci.provider == "travis":
                 yield Button("CI access key", id="create-key", compact=True)
             yield Button("Diagnose", id="open-diagnose", compact=True)
             yield Button("Quit", id="quit", compact=True)
         yield Static(self.next_steps(), id="next-steps", classes="box")
 
     def next_steps(self) -> str:
-        app = self.wizard
-        p = app.project
+        state = self.state
+        p = state.project
         ci = p.ci.provider
-        outputs = getattr(app.apply_result, "outputs", None) or {}
+        outputs = getattr(state.apply_result, "outputs", None) or {}
         lines = ["[b]1. Commit the generated files[/b]"]
         lines.append(
             "   git add appspec.yml scripts/ .codedeploy-wizard.yml"
@@ -61,7 +62,7 @@ class Pane(StepPane):
             else "   Press Deploy now (same as `wizard deploy`)."
         )
         lines.append("   A failed deployment? Diagnose names the cause and the fix.")
-        if getattr(app.ctx, "sandbox", False):
+        if getattr(state.ctx, "sandbox", False):
             lines += [
                 "",
                 "[b]This was the SANDBOX[/b]: nothing exists in AWS. Run `wizard` without",
@@ -70,25 +71,25 @@ class Pane(StepPane):
         return "\n".join(lines)
 
     def shown(self) -> None:
-        self.wizard.done_steps.add("done")
-        self.wizard.remember_step("done")
+        self.state.done_steps.add("done")
+        self.state.remember_step("done")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "open-deploy":
             event.stop()
-            self.wizard.action_open_deploy()
+            await self.app.run_action("open_deploy")
         elif event.button.id == "open-diagnose":
             event.stop()
-            self.wizard.action_open_diagnose()
+            await self.app.run_action("open_diagnose")
         elif event.button.id == "create-key":
             event.stop()
             self.confirm_access_key()
         elif event.button.id == "quit":
             event.stop()
-            self.wizard.exit(return_code=0)
+            self.app.exit(return_code=0)
 
     def confirm_access_key(self) -> None:
-        from wizard.screens.modals import ConfirmScreen
+        from wizard.widgets.dialogs import ConfirmScreen
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -108,18 +109,18 @@ class Pane(StepPane):
         """IAM CreateAccessKey for the CI user (the engine's own helper), shown once."""
         from wizard.screens.steps.base import step_context
 
-        app = self.wizard
-        project = app.project
+        state = self.state
+        project = state.project
 
         def call() -> tuple[str, dict[str, str]]:
             from wizard.steps import ci
 
-            key = ci.create_access_key(step_context(app, project))
+            key = ci.create_access_key(step_context(state, project))
             return ci.ci_user_name(project), key
 
         def done(result: tuple[str, dict[str, str]]) -> None:
-            from wizard.screens.modals import NoticeScreen
             from wizard.steps.ci import travis_commands
+            from wizard.widgets.dialogs import NoticeScreen
 
             user, key = result
             body = "\n".join(
@@ -134,8 +135,8 @@ class Pane(StepPane):
                     "This is the only time the secret is shown. Never commit it.",
                 ]
             )
-            if getattr(app.ctx, "sandbox", False):
+            if getattr(state.ctx, "sandbox", False):
                 body += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
-            app.push_screen(NoticeScreen("New CI access key", body))
+            self.app.push_screen(NoticeScreen("New CI access key", body))
 
-        app.aws_call(self, call, done, what="Creating the access key", group="key")
+        aws_call(self, call, done, what="Creating the access key", group="key")

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from wizard.config import CI_PROVIDERS, HOOK_EVENTS
 from wizard.screens.steps.base import StepPane
+from wizard.tui_support import aws_call
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
 
@@ -53,7 +54,7 @@ class Pane(StepPane):
     OWNS = ("ci", "bundle")
 
     def compose_body(self) -> ComposeResult:
-        p = self.wizard.project
+        p = self.state.project
         with Horizontal(classes="row"):
             yield Field(
                 "CI",
@@ -130,16 +131,16 @@ class Pane(StepPane):
         except ConfigError:
             status.update("[$text-error]Fix the answers above to see the files.[/]")
             return
-        app = self.wizard
-        account = app.identity["account"] if app.identity else None
-        region = project.effective_region(app.ctx.region)
+        state = self.state
+        account = state.identity["account"] if state.identity else None
+        region = project.effective_region(state.ctx.region)
 
         def call() -> list[Any] | None:
             try:
                 from wizard.render.files import plan_files
             except ImportError:
                 return None
-            return plan_files(project, app.project_dir, account=account, region=region)
+            return plan_files(project, state.project_dir, account=account, region=region)
 
         def done(changes: list[Any] | None) -> None:
             self.changes = changes
@@ -148,9 +149,9 @@ class Pane(StepPane):
             if changes is None:
                 status.update("(file previews arrive with the file generators)")
                 return
-            app.file_changes = changes
+            state.file_changes = changes
             for i, change in enumerate(changes):
-                file_list.add_option(Option(file_label(change, app.project_dir), id=str(i)))
+                file_list.add_option(Option(file_label(change, state.project_dir), id=str(i)))
             n_new = sum(1 for c in changes if c.old_text is None)
             n_changed = sum(1 for c in changes if c.old_text is not None and c.changed)
             status.update(
@@ -162,7 +163,7 @@ class Pane(StepPane):
                 self._show(0)
 
         status.update("Rendering files…")
-        app.aws_call(self, call, done, what="Rendering files", group="files")
+        aws_call(self, call, done, what="Rendering files", group="files")
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list.id == "file-list" and event.option.id is not None:

@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
 from wizard.screens.steps.base import PreviewMixin, StepPane, step_context
+from wizard.tui_support import aws_call
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
 
@@ -30,7 +31,7 @@ class Pane(PreviewMixin, StepPane):
     OWNS = ("instances",)
 
     def compose_body(self) -> ComposeResult:
-        inst = self.wizard.project.instances
+        inst = self.state.project.instances
         with RadioSet(id="mode"):
             yield RadioButton("Adopt running instances with the tag", value=inst.launch == 0)
             yield RadioButton("Launch new instances", value=inst.launch > 0, id="mode-launch")
@@ -79,7 +80,7 @@ class Pane(PreviewMixin, StepPane):
 
     def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
         self._sync_mode()
-        if self.wizard.identity is None:
+        if self.state.identity is None:
             return
         project = self.validate()  # the plan and the status follow the choice, nothing saved
         if project is not None:
@@ -92,14 +93,14 @@ class Pane(PreviewMixin, StepPane):
             inst = data.setdefault("instances", {})
             inst["launch"] = 0
             for key in ("instance_type", "ami"):
-                inst[key] = getattr(self.wizard.project.instances, key)
+                inst[key] = getattr(self.state.project.instances, key)
         return data
 
     def shown(self) -> None:
         self.context_changed()
 
     def context_changed(self) -> None:
-        if self.wizard.identity:
+        if self.state.identity:
             self.refresh_instances()
             self.preview_plan()
 
@@ -113,8 +114,8 @@ class Pane(PreviewMixin, StepPane):
 
     def refresh_instances(self, project: Any = None) -> None:
         """DescribeInstances by tag, then SSM DescribeInstanceInformation, in a worker."""
-        app = self.wizard
-        project = project or app.project
+        state = self.state
+        project = project or state.project
         status = self.query_one("#instances-status", Static)
         tag = project.instances.tag
         status.update(f"Looking for instances tagged {tag.key}={tag.value}…")
@@ -122,7 +123,7 @@ class Pane(PreviewMixin, StepPane):
         def call() -> list[dict[str, Any]]:
             from wizard.steps.instances import tagged_instances
 
-            sc = step_context(app, project)
+            sc = step_context(state, project)
             found = tagged_instances(sc)
             ssm_status: dict[str, str] = {}
             ids = [i["InstanceId"] for i in found]
@@ -178,16 +179,16 @@ class Pane(PreviewMixin, StepPane):
                     "choose “Launch new instances”."
                 )
 
-        app.aws_call(self, call, done, what="Listing instances", group="instances")
+        aws_call(self, call, done, what="Listing instances", group="instances")
 
     def probe_agents(self, project: Any, instance_ids: list[str]) -> None:
         """Ask the instances (SSM Run Command) whether the CodeDeploy agent is running."""
-        app = self.wizard
+        state = self.state
 
         def call() -> dict[str, str]:
             import time
 
-            sc = step_context(app, project)
+            sc = step_context(state, project)
             ssm = sc.client("ssm")
             states: dict[str, str] = {}
             for start in range(0, len(instance_ids), 50):
@@ -232,4 +233,4 @@ class Pane(PreviewMixin, StepPane):
         def failed(_reason: str) -> None:
             done({})
 
-        app.aws_call(self, call, done, what="Asking the agents", on_error=failed, group="agents")
+        aws_call(self, call, done, what="Asking the agents", on_error=failed, group="agents")

@@ -8,24 +8,25 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from wizard.screens.steps.base import StepPane
+from wizard.tui_support import aws_call
 from wizard.widgets.plan_table import PlanTable
 
 
-def build_full_plan(app: Any) -> tuple[Any, list[Any] | None]:
+def build_full_plan(state: Any) -> tuple[Any, list[Any] | None]:
     """The engine's plan and the file changes, in one worker call."""
     from wizard.steps.engine import build_plan
 
-    plan = build_plan(app.ctx, app.project)
+    plan = build_plan(state.ctx, state.project)
     try:
         from wizard.render.files import plan_files
     except ImportError:
         return plan, None
-    project = app.project
+    project = state.project
     files = plan_files(
         project,
-        app.project_dir,
-        account=app.ctx.account,
-        region=project.effective_region(app.ctx.region),
+        state.project_dir,
+        account=state.ctx.account,
+        region=project.effective_region(state.ctx.region),
     )
     return plan, files
 
@@ -46,42 +47,42 @@ class Pane(StepPane):
         yield Static("", id="plan-detail", classes="box")
 
     def shown(self) -> None:
-        self.wizard.plan = None
+        self.state.plan = None
         self.query_one("#plan-detail").display = False
         self.load_plan()
 
     def context_changed(self) -> None:
-        if self.wizard.identity and self.wizard.plan is None:
+        if self.state.identity and self.state.plan is None:
             self.load_plan()
 
     def load_plan(self) -> None:
-        app = self.wizard
-        if app.identity is None:
+        state = self.state
+        if state.identity is None:
             return
 
         def done(result: tuple[Any, list[Any] | None]) -> None:
             plan, files = result
-            app.plan = plan
-            app.file_changes = files
+            state.plan = plan
+            state.file_changes = files
             self.show_plan()
 
         def failed(reason: str) -> None:
-            app.problem_steps.add("review")
+            state.problem_steps.add("review")
             self.query_one("#plan-summary", Static).update(f"[$text-error]✗ {reason}[/]")
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         self.query_one("#plan-summary", Static).update("Working out the plan…")
-        app.aws_call(
-            self, lambda: build_full_plan(app), done, what="Building the plan", on_error=failed
+        aws_call(
+            self, lambda: build_full_plan(state), done, what="Building the plan", on_error=failed
         )
 
     def rows(self) -> list[Any]:
         """Plan changes plus one row per file that apply will write."""
-        return plan_rows(self.wizard)
+        return plan_rows(self.state)
 
     def show_plan(self) -> None:
-        app = self.wizard
-        plan = app.plan
+        state = self.state
+        plan = state.plan
         rows = self.rows()
         self.query_one("#plan-table", PlanTable).set_changes(rows)
         counts = plan.counts()
@@ -90,9 +91,9 @@ class Pane(StepPane):
         summary = " · ".join(parts) + f" · {len(files)} file(s) to write"
         if plan.conflicts:
             summary += f" · [b red]{len(plan.conflicts)} conflict(s)[/]"
-            app.problem_steps.add("review")
+            state.problem_steps.add("review")
         else:
-            app.problem_steps.discard("review")
+            state.problem_steps.discard("review")
         self.query_one("#plan-summary", Static).update(
             f"Plan for account {plan.account} in {plan.region}: {summary}"
         )
@@ -121,7 +122,7 @@ class Pane(StepPane):
         detail.display = True
 
     def blocked(self) -> str | None:
-        plan = self.wizard.plan
+        plan = self.state.plan
         if plan is None:
             return "waiting for the plan"
         if plan.conflicts:
@@ -129,17 +130,17 @@ class Pane(StepPane):
         return None
 
 
-def plan_rows(app: Any) -> list[Any]:
+def plan_rows(state: Any) -> list[Any]:
     """The plan's changes followed by file writes, as Change objects (files: step "files")."""
     from wizard.steps.base import Change
 
-    rows: list[Any] = list(app.plan.changes) if app.plan is not None else []
-    for fc in app.file_changes or []:
+    rows: list[Any] = list(state.plan.changes) if state.plan is not None else []
+    for fc in state.file_changes or []:
         path = str(fc.path)
         try:
             from pathlib import Path
 
-            path = str(Path(fc.path).relative_to(app.project_dir))
+            path = str(Path(fc.path).relative_to(state.project_dir))
         except ValueError:
             pass
         if fc.old_text is None:

@@ -25,7 +25,7 @@ class Pane(PreviewMixin, StepPane):
     OWNS = ("roles",)
 
     def compose_body(self) -> ComposeResult:
-        roles = self.wizard.project.roles
+        roles = self.state.project.roles
         yield Field(
             "Instance role (and instance profile)",
             "roles.instance_role",
@@ -61,17 +61,17 @@ class Pane(PreviewMixin, StepPane):
     def context_changed(self) -> None:
         from wizard import policies
 
-        app = self.wizard
-        account = app.identity["account"] if app.identity else "ACCOUNT"
-        region = app.project.effective_region(app.ctx.region)
+        state = self.state
+        account = state.identity["account"] if state.identity else "ACCOUNT"
+        region = state.project.effective_region(state.ctx.region)
         partition = "aws"
         try:
-            partition = app.ctx.partition
+            partition = state.ctx.partition
         except Exception:  # an unknown region: show the common partition
             pass
         ec2 = policies.ec2_trust()
-        cd = policies.codedeploy_trust(partition, region, account, app.project.application)
+        cd = policies.codedeploy_trust(partition, region, account, state.project.application)
         self.query_one("#trust-ec2-json", CodeView).set_code(json.dumps(ec2, indent=2), "json")
         self.query_one("#trust-cd-json", CodeView).set_code(json.dumps(cd, indent=2), "json")
-        if app.identity:
+        if state.identity:
             self.preview_plan()

@@ -1,4 +1,5 @@
-"""Small modal dialogs: confirm a question, or report a failed AWS call with Retry."""
+"""Small modal dialogs shared by every screen: confirm a question, report a failed AWS call with
+Retry, or show something to read once."""
 
 from __future__ import annotations
 

@@ -15,21 +15,21 @@ class WizardCommands(Provider):
         from wizard.screens.steps import STEPS
 
         long_titles = {"credentials": "Credentials & region", "bucket": "Revision bucket"}
-        app = self.app
+        run = self.app.run_action  # the app's actions by name: this module never imports the app
         out: list[tuple[str, str, Callable[[], object]]] = []
         for step_id, title in STEPS:
             out.append(
                 (
                     f"Go to step: {long_titles.get(step_id, title)}",
                     "Jump to this step of the setup",
-                    partial(app.action_goto, step_id),  # type: ignore[attr-defined]
+                    partial(run, f"goto({step_id!r})"),
                 )
             )
-        out.append(("Deploy", "Bundle, upload and deploy now", app.action_open_deploy))  # type: ignore[attr-defined]
-        out.append(  # type: ignore[attr-defined]
-            ("Diagnose", "Find why the last deployment failed", app.action_open_diagnose)  # type: ignore[attr-defined]
+        out.append(("Deploy", "Bundle, upload and deploy now", partial(run, "open_deploy")))
+        out.append(
+            ("Diagnose", "Find why the last deployment failed", partial(run, "open_diagnose"))
         )
-        out.append(("Toggle light/dark theme", "Switch colours", app.action_toggle_theme))  # type: ignore[attr-defined]
+        out.append(("Toggle light/dark theme", "Switch colours", partial(run, "toggle_theme")))
         return out
 
     async def discover(self) -> Hits:

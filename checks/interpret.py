@@ -27,8 +27,8 @@ AGENT_EVENTS = {"DownloadBundle", "Install", "BlockTraffic", "AllowTraffic"}
 # deployment errorInformation.code -> (check ids, explanation)
 DEPLOYMENT_CODES: dict[str, tuple[tuple[str, ...], str]] = {
     "NO_INSTANCES": (
-        ("group.instances-matched",),
-        "the group's tag filters matched no running instance",
+        ("group.instances-matched", "asg.suspended-processes", "asg.scale-out"),
+        "the group's tag filters and Auto Scaling groups gave no instance to deploy to",
     ),
     "HEALTH_CONSTRAINTS_INVALID": (
         ("group.health",),
@@ -187,6 +187,21 @@ _BY_ERROR_CODE: dict[str, Cause] = {
     "ScriptFailed": Cause("script-failed", "a hook script failed", ("hooks.failed",)),
 }
 _UNKNOWN = Cause("unknown", "an error the agent did not classify", ("deployment.status",))
+# BlockTraffic/AllowTraffic are CodeDeploy's own events (not the agent's): their failure is told by
+# the target group (health checks, deregistration delay), not by a message (User Guide,
+# "Troubleshooting a failed AllowTraffic lifecycle event with no error reported")
+_BY_EVENT: dict[str, Cause] = {
+    "AllowTraffic": Cause(
+        "allow-traffic",
+        "the instance did not pass the load balancer's health checks",
+        ("lb.target-health",),
+    ),
+    "BlockTraffic": Cause(
+        "block-traffic",
+        "deregistering from the load balancer did not finish",
+        ("lb.deregistration-delay", "lb.target-health"),
+    ),
+}
 
 
 @dataclass
@@ -248,7 +263,8 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
                 message=msg,
                 log_tail=diag.get("logTail") or "",
                 target_status=status,
-                cause=classify(msg, code, diag.get("logTail") or ""),
+                cause=_BY_EVENT.get(ev.get("lifecycleEventName") or "")
+                or classify(msg, code, diag.get("logTail") or ""),
                 events=by_name,
             )
     if status == "Failed":

@@ -17,12 +17,15 @@ from checks.model import Check, Result
 AREAS = (
     "deployment",
     "group",
+    "asg",
     "iam",
     "s3",
     "bundle",
     "agent",
     "dest",
     "hooks",
+    "lb",
+    "rollback",
     "local",
 )
 

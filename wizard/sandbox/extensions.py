@@ -6,7 +6,8 @@
   the simulated fleet (`wizard.sandbox.codedeploy`, `wizard.sandbox.fleet`);
 - adds SSM DescribeInstanceInformation and a Run Command that executes on the simulated
   instances (`wizard.sandbox.ssm`);
-- gives Elastic Load Balancing targets a health that moves with the clock (`wizard.sandbox.elb`);
+- gives Elastic Load Balancing targets a health that moves with the clock (`wizard.sandbox.elb`)
+  and Auto Scaling groups lifecycle hooks and suspended processes (`wizard.sandbox.autoscaling`);
 - adds IAM SimulatePrincipalPolicy / SimulateCustomPolicy (`wizard.sandbox.iam_sim`);
 - makes the AWS managed policies the app attaches exist even when moto does not load its full
   catalogue (AWSCodeDeployRole, AmazonSSMManagedInstanceCore, AmazonEC2RoleforAWSCodeDeploy …);
@@ -62,11 +63,12 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from wizard.sandbox import codedeploy, elb, ssm
+        from wizard.sandbox import autoscaling, codedeploy, elb, ssm
 
         codedeploy.install()
         ssm.install()
         elb.install()
+        autoscaling.install()
         _install_iam()
         _install_managed_policies()
         _install_amis()

@@ -338,3 +338,94 @@ def _advance() -> None:
         codedeploy.advance_all()
     except Exception:  # a backend reset under mock_aws; health is still answered
         pass
+
+
+# ---- CodeDeploy's BlockTraffic / AllowTraffic ------------------------------------------------
+
+
+class TargetGroupTraffic:
+    """CodeDeploy's traffic control for an in-place deployment through ELB target groups.
+
+    BlockTraffic deregisters the instance from every target group of the deployment group it is
+    registered with and waits out the draining: the deregistration delay plus one health check
+    interval (AWS Knowledge Center, "codedeploy-elb-deployments"). A wait that does not fit in the
+    one hour a lifecycle event may take fails the event. AllowTraffic registers the instance with
+    every target group and waits for the health checks: (HealthyThresholdCount x interval) + one
+    interval for a healthy target; an unhealthy target (or one no load balancer uses) never gets
+    there and the event fails when its hour is up — CodeDeploy reports no cause in the deployment
+    ("Troubleshooting a failed AllowTraffic lifecycle event with no error reported in the
+    deployment logs", CodeDeploy User Guide), so the diagnostics carry none: the cause is in
+    DescribeTargetHealth. BlockTraffic and AllowTraffic are CodeDeploy's, not the agent's, so the
+    agent's state does not matter to them.
+    """
+
+    def __init__(self, account: str, region: str, target_groups: list[str]) -> None:
+        self.account = account
+        self.region = region
+        self.names = list(target_groups)
+
+    def _groups(self) -> list[Any]:
+        from moto.elbv2.models import elbv2_backends
+
+        backend = elbv2_backends[self.account][self.region]
+        return [tg for tg in backend.target_groups.values() if tg.name in self.names]
+
+    def block(self, ctx: Any, instance: Any) -> Any:
+        from wizard.sandbox.fleet.context import EventOutcome, diag, ok
+
+        groups = [tg for tg in self._groups() if instance.id in tg.targets]
+        if not groups:  # nothing to take out of service
+            return EventOutcome("BlockTraffic", _clock().event, "Succeeded", ok())
+        wait = max(block_traffic_seconds(tg) for tg in groups)
+        drain = max(health_settings(tg)["deregistration_delay"] for tg in groups)
+
+        def deregister() -> None:
+            at = time.monotonic() - sandbox_seconds(drain)
+            for tg in groups:
+                if instance.id in tg.targets:
+                    tg.deregister([{"Id": instance.id}])
+                    mark_deregistered(tg, instance.id, at)
+
+        if wait >= AWS_HOUR:
+            return EventOutcome(
+                "BlockTraffic",
+                _clock().slow_event,
+                "Failed",
+                diag("UnknownError", ""),
+                effects=[deregister],
+            )
+        return EventOutcome(
+            "BlockTraffic", sandbox_seconds(wait), "Succeeded", ok(), effects=[deregister]
+        )
+
+    def allow(self, ctx: Any, instance: Any) -> Any:
+        from wizard.sandbox.fleet.context import EventOutcome, diag, ok
+
+        groups = self._groups()
+        if not groups:
+            return EventOutcome("AllowTraffic", _clock().event, "Succeeded", ok())
+        # the new revision got through ApplicationStart and ValidateService: it serves
+        v = verdict(instance, True)
+        healthy = v.healthy and all(
+            getattr(tg, "load_balancer_arns", None) and health_settings(tg)["enabled"]
+            for tg in groups
+        )
+
+        def register() -> None:
+            for tg in groups:
+                if instance.state == "running":
+                    tg.register([{"Id": instance.id, "Port": tg.port}])
+                    mark_registered(tg, instance.id, checked=True)
+
+        if healthy:
+            wait = max(allow_traffic_seconds(tg) for tg in groups)
+            return EventOutcome(
+                "AllowTraffic", sandbox_seconds(wait), "Succeeded", ok(), effects=[register]
+            )
+        return EventOutcome(
+            "AllowTraffic",
+            _clock().slow_event,
+            "Failed",
+            diag("UnknownError", ""),
+            effects=[register],
+        )

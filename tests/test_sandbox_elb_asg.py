@@ -1,0 +1,258 @@
+"""The sandbox's Elastic Load Balancing and Auto Scaling under `moto.mock_aws` (in-process, fast):
+target health that moves with the clock and the `sandbox:target-health` tag, the deregistration
+delay, lifecycle hooks (Pending:Wait, CompleteLifecycleAction, heartbeat timeout, ABANDON and
+relaunch), and suspended processes. Shapes validate against botocore's model."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from tests.test_sandbox_api import validate
+from wizard.sandbox import extensions, fleet
+
+
+@pytest.fixture
+def aws(aws_credentials, monkeypatch: pytest.MonkeyPatch):
+    # one AWS hour = slow_event = 0.5 s: a 300 s deregistration delay drains in ~0.04 s
+    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=0.5))
+    with mock_aws():
+        extensions.install()
+        yield {s: boto3.client(s) for s in ("ec2", "elbv2", "autoscaling")}
+
+
+def _balancer(aws: dict[str, Any], *, listener: bool = True, **tg: Any) -> str:
+    ec2, elbv2 = aws["ec2"], aws["elbv2"]
+    vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    lb = elbv2.create_load_balancer(Name="lb1", Subnets=subnets)["LoadBalancers"][0]
+    arn = elbv2.create_target_group(Name="tg1", Protocol="HTTP", Port=80, VpcId=vpc, **tg)[
+        "TargetGroups"
+    ][0]["TargetGroupArn"]
+    if listener:
+        elbv2.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"],
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": arn}],
+        )
+    return arn
+
+
+def _health(aws: dict[str, Any], arn: str, ids: list[str] | None = None) -> dict[str, dict]:
+    kwargs: dict[str, Any] = {"TargetGroupArn": arn}
+    if ids:
+        kwargs["Targets"] = [{"Id": i} for i in ids]
+    resp = aws["elbv2"].describe_target_health(**kwargs)
+    validate("elbv2", "DescribeTargetHealth", resp)
+    return {d["Target"]["Id"]: d["TargetHealth"] for d in resp["TargetHealthDescriptions"]}
+
+
+def _instances(aws: dict[str, Any], n: int, tag: str | None = None) -> list[str]:
+    kwargs: dict[str, Any] = {"ImageId": "ami-12c6146b", "MinCount": n, "MaxCount": n}
+    if tag:
+        kwargs["TagSpecifications"] = [
+            {"ResourceType": "instance", "Tags": [{"Key": "sandbox:target-health", "Value": tag}]}
+        ]
+    return [i["InstanceId"] for i in aws["ec2"].run_instances(**kwargs)["Instances"]]
+
+
+def test_health_comes_from_the_tag_and_from_what_was_deployed(aws):
+    arn = _balancer(aws, HealthCheckPath="/health")
+    nothing = _instances(aws, 1)
+    mismatch = _instances(aws, 1, "unhealthy:Target.ResponseCodeMismatch:502")
+    timeout = _instances(aws, 1, "unhealthy:Target.Timeout")
+    healthy = _instances(aws, 1, "healthy")
+    ids = nothing + mismatch + timeout + healthy
+    aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in ids])
+    time.sleep(0.05)  # past the initial health checks (5 x 30 s + 30 s of compressed time)
+    h = _health(aws, arn)
+    # nothing was deployed there: nothing answers on the port
+    assert h[nothing[0]] == {
+        "State": "unhealthy",
+        "Reason": "Target.FailedHealthChecks",
+        "Description": "Health checks failed",
+    }
+    assert h[mismatch[0]]["Reason"] == "Target.ResponseCodeMismatch"
+    assert h[mismatch[0]]["Description"] == "Health checks failed with these codes: [502]"
+    assert h[timeout[0]] == {
+        "State": "unhealthy",
+        "Reason": "Target.Timeout",
+        "Description": "Request timed out",
+    }
+    assert h[healthy[0]] == {"State": "healthy"}
+
+
+def test_a_new_target_is_initial_then_checked(aws, monkeypatch):
+    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=36))
+    arn = _balancer(aws, HealthCheckIntervalSeconds=10, HealthyThresholdCount=2)
+    ids = _instances(aws, 1, "healthy")
+    aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])
+    first = _health(aws, arn)[ids[0]]
+    assert first["State"] == "initial"
+    assert first["Reason"] in ("Elb.RegistrationInProgress", "Elb.InitialHealthChecking")
+    time.sleep(0.35)  # 10 s + 2 x 10 s = 30 AWS seconds = 0.3 s here
+    assert _health(aws, arn)[ids[0]] == {"State": "healthy"}
+
+
+def test_deregistration_drains_for_the_delay_then_is_unused(aws):
+    arn = _balancer(aws)
+    ids = _instances(aws, 1, "healthy")
+    aws["elbv2"].modify_target_group_attributes(
+        TargetGroupArn=arn,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "3600"}],
+    )
+    aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])
+    aws["elbv2"].deregister_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])
+    draining = _health(aws, arn)  # listed without Targets while it drains, as on AWS
+    assert draining[ids[0]]["State"] == "draining"
+    assert draining[ids[0]]["Reason"] == "Target.DeregistrationInProgress"
+    time.sleep(0.55)  # one AWS hour
+    assert _health(aws, arn) == {}
+    assert _health(aws, arn, ids)[ids[0]]["Reason"] == "Target.NotRegistered"
+
+
+def test_deregistration_delay_accepts_0_to_3600_inclusive(aws):
+    arn = _balancer(aws)
+    for ok in ("0", "3600"):
+        aws["elbv2"].modify_target_group_attributes(
+            TargetGroupArn=arn,
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": ok}],
+        )
+    attrs = aws["elbv2"].describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+    assert {"Key": "deregistration_delay.timeout_seconds", "Value": "3600"} in attrs
+    with pytest.raises(ClientError) as exc:
+        aws["elbv2"].modify_target_group_attributes(
+            TargetGroupArn=arn,
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "3601"}],
+        )
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_a_target_group_no_load_balancer_uses_is_not_in_use(aws):
+    arn = _balancer(aws, listener=False)
+    ids = _instances(aws, 1, "healthy")
+    aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])
+    assert _health(aws, arn)[ids[0]]["Reason"] == "Target.NotInUse"
+
+
+# ---- Auto Scaling ----------------------------------------------------------------------------
+
+
+def _group(aws: dict[str, Any], *, desired: int = 1, target_group: str | None = None) -> str:
+    ec2 = aws["ec2"]
+    subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
+    ec2.create_launch_template(
+        LaunchTemplateName="lt1",
+        LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"},
+    )
+    aws["autoscaling"].create_auto_scaling_group(
+        AutoScalingGroupName="asg1",
+        LaunchTemplate={"LaunchTemplateName": "lt1"},
+        MinSize=0,
+        MaxSize=6,
+        DesiredCapacity=desired,
+        VPCZoneIdentifier=subnets[0],
+        TargetGroupARNs=[target_group] if target_group else [],
+    )
+    return "asg1"
+
+
+def _states(aws: dict[str, Any], name: str = "asg1") -> dict[str, str]:
+    resp = aws["autoscaling"].describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+    validate("autoscaling", "DescribeAutoScalingGroups", resp)
+    return {i["InstanceId"]: i["LifecycleState"] for i in resp["AutoScalingGroups"][0]["Instances"]}
+
+
+def test_a_launch_hook_holds_the_instance_until_continue(aws):
+    arn = _balancer(aws)
+    _group(aws, target_group=arn)
+    asg = aws["autoscaling"]
+    asg.put_lifecycle_hook(
+        LifecycleHookName="warm-up",
+        AutoScalingGroupName="asg1",
+        LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
+        HeartbeatTimeout=3600,
+        DefaultResult="ABANDON",
+    )
+    asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=2)
+    waiting = [i for i, s in _states(aws).items() if s == "Pending:Wait"]
+    assert len(waiting) == 1
+    # Auto Scaling registers an instance with the target group only once it is InService
+    assert waiting[0] not in _health(aws, arn)
+    asg.record_lifecycle_action_heartbeat(
+        LifecycleHookName="warm-up", AutoScalingGroupName="asg1", InstanceId=waiting[0]
+    )
+    asg.complete_lifecycle_action(
+        LifecycleHookName="warm-up",
+        AutoScalingGroupName="asg1",
+        LifecycleActionResult="CONTINUE",
+        InstanceId=waiting[0],
+    )
+    assert _states(aws)[waiting[0]] == "InService"
+    assert waiting[0] in _health(aws, arn)
+    with pytest.raises(ClientError) as exc:
+        asg.complete_lifecycle_action(
+            LifecycleHookName="warm-up",
+            AutoScalingGroupName="asg1",
+            LifecycleActionResult="CONTINUE",
+            InstanceId=waiting[0],
+        )
+    assert "No active Lifecycle Action" in exc.value.response["Error"]["Message"]
+
+
+def test_a_hook_that_times_out_abandons_and_the_group_launches_again(aws):
+    _group(aws)
+    asg = aws["autoscaling"]
+    asg.put_lifecycle_hook(
+        LifecycleHookName="never-answered",
+        AutoScalingGroupName="asg1",
+        LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
+        HeartbeatTimeout=1800,  # half an AWS hour: 0.25 s here
+        DefaultResult="ABANDON",
+    )
+    asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=2)
+    first = {i for i, s in _states(aws).items() if s == "Pending:Wait"}
+    assert len(first) == 1
+    time.sleep(0.3)
+    states = _states(aws)
+    assert not first & set(states)  # abandoned and terminated
+    term = aws["ec2"].describe_instances(InstanceIds=sorted(first))["Reservations"]
+    assert {i["State"]["Name"] for r in term for i in r["Instances"]} == {"terminated"}
+    time.sleep(0.02)  # the first back-off: 60 AWS seconds
+    assert any(s == "Pending:Wait" for s in _states(aws).values())  # relaunched
+    acts = asg.describe_scaling_activities(AutoScalingGroupName="asg1")
+    validate("autoscaling", "DescribeScalingActivities", acts)
+    cancelled = [a for a in acts["Activities"] if a["StatusCode"] == "Cancelled"]
+    assert cancelled
+    assert "was abandoned: Heartbeat Timeout" in cancelled[-1]["StatusMessage"]
+
+
+def test_suspended_launch_launches_nothing_and_terminate_terminates_nothing(aws):
+    _group(aws, desired=2)
+    asg = aws["autoscaling"]
+    asg.suspend_processes(AutoScalingGroupName="asg1", ScalingProcesses=["Launch", "Terminate"])
+    asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=4)
+    assert len(_states(aws)) == 2
+    asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=0)
+    assert len(_states(aws)) == 2
+    asg.resume_processes(AutoScalingGroupName="asg1", ScalingProcesses=["Launch"])
+    asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=3)
+    assert len(_states(aws)) == 3
+
+
+def test_suspended_add_to_load_balancer_registers_nothing(aws):
+    arn = _balancer(aws)
+    _group(aws, desired=1, target_group=arn)
+    before = set(_health(aws, arn))
+    aws["autoscaling"].suspend_processes(
+        AutoScalingGroupName="asg1", ScalingProcesses=["AddToLoadBalancer"]
+    )
+    aws["autoscaling"].set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=3)
+    assert len(_states(aws)) == 3
+    assert set(_health(aws, arn)) == before

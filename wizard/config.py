@@ -9,6 +9,7 @@ apply. No secrets are ever stored here.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -33,50 +34,97 @@ AMI_ALIASES = ("al2023", "ubuntu-24.04")
 CI_PROVIDERS = ("travis", "github", "none")
 FILE_EXISTS = ("DISALLOW", "OVERWRITE", "RETAIN")
 
-_IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_CD_NAME = re.compile(r"^[A-Za-z0-9._+=,@-]{1,100}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
-_TAG_CHARS = re.compile(r"^[\w\s.:/=+\-@]*$", re.UNICODE)
+# Every pattern is used with fullmatch (`$` would accept a trailing newline) and ASCII classes
+# where the service allows ASCII only (`\w` alone matches `ü`).
+# IAM API reference, CreateRole `RoleName` / CreateUser `UserName`: `[\w+=,.@-]+`, 1-64,
+# "upper and lowercase alphanumeric characters with no spaces" (ASCII).
+_IAM_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+# CodeDeploy API reference, CreateApplication `applicationName` / CreateDeploymentGroup
+# `deploymentGroupName` / `deploymentConfigName`: 1-100 of `[A-Za-z0-9+=,.@_-]` (the service
+# model's pattern; the user guide's "CodeDeploy quotas" lists the same characters).
+_CD_NAME = re.compile(r"[A-Za-z0-9._+=,@-]{1,100}")
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+_AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
+_SUBNET_ID = re.compile(r"subnet-[0-9a-f]{8,17}")
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+")
 # CreateAutoScalingGroup: "any ASCII character 33 to 126 … You cannot use a colon (:) in the name"
-_ASG_NAME = re.compile(r"^[!-9;-~]{1,255}$")
+_ASG_NAME = re.compile(r"[!-9;-~]{1,255}")
 # CreateTargetGroup: at most 32 alphanumeric characters or hyphens, no hyphen at either end
-_TG_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$")
-_TG_ARN = re.compile(r"^arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:targetgroup/[\w-]{1,32}/\w+$")
+_TG_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?")
+_TG_ARN = re.compile(
+    r"arn:[\w-]+:elasticloadbalancing:[\w-]+:\d{12}:targetgroup/[\w-]{1,32}/\w+", re.ASCII
+)
 MAX_ASG_SIZE = 10000
+# GitHub: an account or organisation name is 1-39 letters, digits and hyphens, not starting with
+# a hyphen (GitHub's sign-up form; older accounts may hold a double or trailing hyphen, and
+# Enterprise Managed Users an underscore: "About Enterprise Managed Users", usernames). A
+# repository name is at most 100 of letters, digits, `.`, `-` and `_` (GitHub replaces any other
+# character with `-` when a repository is created), and neither `.` nor `..`.
+_GH_OWNER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}")
+_GH_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
+# Tags, as IAM, S3, CodeDeploy and the Resource Groups Tagging API define them (IAM API
+# reference, Tag `Key` / `Value`: `[\p{L}\p{Z}\p{N}_.:/=+\-@]`; EC2 user guide, "Tag
+# restrictions": "letters, numbers, and spaces representable in UTF-8, and + - = . _ : / @").
+# Every resource the wizard tags carries the application as a tag value, so it obeys this too.
+_TAG_PUNCT = frozenset("_.:/=+-@")
+# S3 user guide, "Naming Amazon S3 objects": the safe characters for key names are letters,
+# digits and ! - _ . * ' ( ) with / as the folder delimiter. `*` is left out as well: the prefix
+# becomes part of IAM policy resource ARNs, where it would be a wildcard.
+_PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9!_.'()-]+")
+PATH_MAX = 4096  # Linux: a path of at most 4095 bytes plus the NUL (limits.h)
+NAME_MAX = 255  # Linux: one path component of at most 255 bytes
+WINDOWS_MAX_PATH = 260  # Windows: MAX_PATH, the classic limit the CodeDeploy agent runs under
+
+
+def bad_character(value: str) -> str | None:
+    """A description of the first control character (or lone surrogate) in `value`, else None.
+
+    YAML's double-quoted escapes can put any of them in a value ("a\\nb", "\\0"); none belongs
+    in a name, a path or a tag, and a newline would break every file the wizard writes.
+    """
+    import unicodedata
+
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            return f"a control character (U+{ord(ch):04X})"
+    return None
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """`repr(value)` cut to about `limit` characters, for echoing user input in one line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- rules (reusable)
 def check_iam_name(value: str) -> str | None:
-    """IAM role / instance profile / user names: 1-64 of letters, digits and +=,.@_-."""
-    if not _IAM_NAME.match(value or ""):
-        return "must be 1-64 characters of letters, digits and +=,.@_-"
+    """IAM role / instance profile / user names: 1-64 ASCII letters, digits and +=,.@_-."""
+    if not _IAM_NAME.fullmatch(value or ""):
+        return "must be 1-64 characters of ASCII letters, digits and +=,.@_-"
     return None
 
 
 def check_codedeploy_name(value: str) -> str | None:
-    """CodeDeploy application and deployment group names (1-100 characters)."""
-    if not _CD_NAME.match(value or ""):
-        return "must be 1-100 characters of letters, digits and ._+=,@-"
+    """CodeDeploy application, deployment group and deployment config names (1-100 characters)."""
+    if not _CD_NAME.fullmatch(value or ""):
+        return "must be 1-100 characters of ASCII letters, digits and ._+=,@-"
     return None
 
 
 def check_bucket_name(value: str) -> str | None:
-    """S3 general purpose bucket naming rules."""
+    """S3 general purpose bucket naming rules (S3 user guide, "General purpose bucket naming
+    rules")."""
     if not 3 <= len(value or "") <= 63:
         return "must be 3-63 characters long"
-    if not _BUCKET.match(value):
+    if not _BUCKET.fullmatch(value):
         return (
             "must be lowercase letters, digits, dots and hyphens, "
             "starting and ending with a letter or digit"
         )
     if ".." in value or ".-" in value or "-." in value:
         return "must not contain two adjacent periods or a period next to a hyphen"
-    if _IPV4.match(value):
+    if _IPV4.fullmatch(value):
         return "must not be formatted as an IP address"
     for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
         if value.startswith(prefix):
@@ -87,16 +135,132 @@ def check_bucket_name(value: str) -> str | None:
     return None
 
 
+def _tag_text_ok(value: str) -> bool:
+    import unicodedata
+
+    return all(unicodedata.category(c)[0] in "LNZ" or c in _TAG_PUNCT for c in value)
+
+
 def check_tag(key: str, value: str) -> str | None:
-    """EC2 tag rules: key 1-128, value 0-256, no `aws:` prefix."""
+    """Tag rules every AWS service shares: key 1-128, value 0-256 characters, only letters,
+    digits, spaces and _.:/=+-@ (no control characters), no `aws:` prefix on the key."""
     if not key or len(key) > 128:
         return "tag key must be 1-128 characters"
     if len(value) > 256:
         return "tag value must be at most 256 characters"
     if key.lower().startswith("aws:"):
         return "tag key must not start with 'aws:' (reserved by AWS)"
-    if not _TAG_CHARS.match(key) or not _TAG_CHARS.match(value):
+    if not _tag_text_ok(key) or not _tag_text_ok(value):
         return "tags may hold letters, digits, spaces and _.:/=+-@ only"
+    return None
+
+
+def check_application(value: str) -> str | None:
+    """An application name: a CodeDeploy name that is also a valid tag value (the wizard tags
+    everything it creates `codedeploy-wizard:application=<application>`, and tag values allow no
+    comma)."""
+    if rule := check_codedeploy_name(value):
+        return rule
+    if not _tag_text_ok(value):
+        return (
+            "must not contain ',' (the name is the value of the codedeploy-wizard:application "
+            "tag, and AWS tag values allow only letters, digits, spaces and _.:/=+-@)"
+        )
+    return None
+
+
+def check_repository(value: str) -> str | None:
+    """A GitHub repository as OWNER/NAME (see `_GH_OWNER` / `_GH_REPO` for GitHub's rules)."""
+    owner, sep, name = value.partition("/")
+    if not sep or not _GH_OWNER.fullmatch(owner) or not _GH_REPO.fullmatch(name):
+        return (
+            "must be OWNER/NAME as on GitHub (owner: 1-39 letters, digits and hyphens; "
+            "name: up to 100 letters, digits and .-_)"
+        )
+    if name in (".", ".."):
+        return "must name a repository, not '.' or '..'"
+    return None
+
+
+def check_branch(value: str, provider: str = "travis") -> str | None:
+    """A git branch name, by `git check-ref-format --branch` (git-check-ref-format(1)).
+
+    A wildcard is refused, on purpose: git allows no `*`, `?` or `[` in a ref, and the GitHub
+    deploy role trusts the OIDC subject `repo:OWNER/NAME:ref:refs/heads/BRANCH` with StringEquals
+    (wizard.policies.github_trust), so the branch named here is the only one that can deploy.
+    For GitHub the name also goes into a workflow branch filter, where `+` and a leading `!` are
+    pattern syntax (GitHub Actions, "Filter pattern cheat sheet"), and into an IAM policy, whose
+    text is limited to Latin-1 and where `${` starts a policy variable (IAM JSON policy elements,
+    "Policy variables").
+    """
+    if not value:
+        return "must be a git branch name"
+    if any(c in value for c in "*?["):
+        return (
+            "must name one branch: wildcards are not supported (the CI trust and the CI "
+            "configuration name exactly one branch that may deploy)"
+        )
+    bad = (
+        value.startswith(("-", "/", "."))
+        or value.endswith(("/", ".", ".lock"))
+        or value == "@"
+        or value == "HEAD"
+        or any(s in value for s in ("..", "//", "@{", "/.", ".lock/"))
+        or any(ord(c) < 0x20 or c == "\x7f" or c in " ~^:\\" for c in value)
+    )
+    if bad:
+        return (
+            "must be a git branch name (git check-ref-format: no spaces, control characters, "
+            "~^:\\, '..', '@{', and no part starting with '.' or ending with '.lock')"
+        )
+    if provider == "github":
+        if "+" in value or value.startswith("!"):
+            return (
+                "must not hold '+' or start with '!' for GitHub (pattern syntax in branch filters)"
+            )
+        if "${" in value or any(ord(c) > 0xFF for c in value):
+            return "must hold only Latin-1 characters and no '${' for GitHub (IAM policy text)"
+    return None
+
+
+def check_prefix(value: str) -> str | None:
+    """An S3 key prefix for revisions: relative folders of S3's safe characters, no `.`/`..`."""
+    if len(value) > 512:
+        return "must be at most 512 characters"
+    if value.startswith("/"):
+        return "must be relative (no leading '/')"
+    parts = value.rstrip("/").split("/") if value else []
+    for part in parts:
+        if part in (".", ".."):
+            return "must not contain '.' or '..' folders (S3 keys are not paths to resolve)"
+        if not _PREFIX_SEGMENT.fullmatch(part):
+            return (
+                "must be folders of letters, digits and !_.'()- separated by single '/' "
+                "(S3's safe key characters)"
+            )
+    return None
+
+
+def check_destination(value: str, os_name: str) -> str | None:
+    """Where the agent copies the bundle: an absolute, normalised path within the OS's limits."""
+    if os_name == "windows":
+        if not re.match(r"[A-Za-z]:[\\/]", value):
+            return "must be an absolute Windows path such as C:\\app"
+        if len(value) >= WINDOWS_MAX_PATH:
+            return f"must be shorter than {WINDOWS_MAX_PATH} characters (Windows MAX_PATH)"
+        if any(c in value[2:] for c in '<>:"|?*'):
+            return 'must not contain <>:"|?* (Windows file names)'
+        return None
+    if not value.startswith("/"):
+        return "must be an absolute path (starting with /) on linux"
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size >= PATH_MAX:
+        return f"must be shorter than {PATH_MAX} bytes (Linux PATH_MAX)"
+    parts = value.split("/")
+    if any(len(p.encode("utf-8", "surrogatepass")) > NAME_MAX for p in parts):
+        return f"must not have a folder name longer than {NAME_MAX} bytes (Linux NAME_MAX)"
+    if any(p in (".", "..") for p in parts):
+        return "must not contain '.' or '..' (name the folder itself)"
     return None
 
 
@@ -274,9 +438,10 @@ class _Validator:
             self.err(key, f"must be a mapping, not {_typename(data)}")
             return {}
         for unknown in sorted(set(map(str, data)) - allowed):
-            near = _nearest(unknown, allowed)
+            near = _nearest(unknown[:100], allowed)
+            name = unknown if len(unknown) <= 60 and not bad_character(unknown) else shown(unknown)
             self.err(
-                f"{key}.{unknown}" if key else unknown,
+                f"{key}.{name}" if key else name,
                 "unknown key" + (f" (did you mean {near!r}?)" if near else ""),
             )
         return data
@@ -291,6 +456,9 @@ class _Validator:
             return default
         if not isinstance(value, types):
             self.err(path, f"must be {_names(types)}, not {_typename(value)}")
+            return default
+        if isinstance(value, str) and (bad := bad_character(value)):
+            self.err(path, f"must not contain {bad}")
             return default
         return value
 
@@ -336,23 +504,29 @@ _TOP = {
 
 
 def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
-    """Build and validate a Project; raise ConfigError listing every problem (key: rule)."""
+    """Build and validate a Project; raise ConfigError listing every problem (key: rule).
+
+    `data` is the parsed project file (a mapping). Names are checked by the rules AWS applies
+    (see the `check_*` functions); a value derived from `application` is checked only when the
+    application itself is valid, so that one bad name is reported once, under `application`.
+    """
     v = _Validator()
     if not isinstance(data, dict):
         raise ConfigError(
             "the project file must be a YAML mapping", errors=["(top): must be a mapping"]
         )
     v.section(data, "", _TOP)
-    app = data.get("application")
-    if app is None:
+    if data.get("application") is None:
         v.err("application", "is required")
         app = ""
-    elif not isinstance(app, str):
-        v.err("application", f"must be a string, not {_typename(app)}")
-        app = ""
-    elif rule := check_codedeploy_name(app):
-        v.err("application", rule)
-
+    else:
+        app = v.typed(data, "application", "application", (str,), None)
+        if app is None:  # wrong type or a control character: already reported
+            app = ""
+        elif rule := check_application(app):
+            v.err("application", rule)
+    # the names derived from a bad application would only repeat its error under other keys
+    base = app if app and not check_application(app) else "app"
     p = Project(application=app)
 
     region = v.typed(data, "region", "region", (str, type(None)), None)
@@ -361,7 +535,7 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.region = region
 
     p.deployment_group = v.typed(data, "deployment_group", "deployment_group", (str,), "") or (
-        naming.deployment_group(app)
+        naming.deployment_group(base)
     )
     if rule := check_codedeploy_name(p.deployment_group):
         v.err("deployment_group", rule)
@@ -379,23 +553,24 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     )
     tag = v.section(inst.get("tag"), "instances.tag", {"key", "value"})
     p.instances.tag.key = v.typed(tag, "key", "instances.tag.key", (str,), TAG_KEY)
-    p.instances.tag.value = v.typed(tag, "value", "instances.tag.value", (str,), app)
+    p.instances.tag.value = v.typed(tag, "value", "instances.tag.value", (str,), base)
     if rule := check_tag(p.instances.tag.key, p.instances.tag.value):
         v.err("instances.tag", rule)
     launch = v.typed(inst, "launch", "instances.launch", (int,), 0)
     if not 0 <= launch <= 100:
         v.err("instances.launch", "must be between 0 and 100 (0 adopts running tagged instances)")
+        launch = 0
     p.instances.launch = launch
     p.instances.instance_type = v.typed(
         inst, "instance_type", "instances.instance_type", (str,), "t3.micro"
     )
-    if not _INSTANCE_TYPE.match(p.instances.instance_type):
+    if not _INSTANCE_TYPE.fullmatch(p.instances.instance_type):
         v.err("instances.instance_type", "must look like an EC2 instance type, e.g. t3.micro")
     p.instances.ami = v.typed(inst, "ami", "instances.ami", (str,), "al2023")
-    if p.instances.ami not in AMI_ALIASES and not _AMI_ID.match(p.instances.ami):
+    if p.instances.ami not in AMI_ALIASES and not _AMI_ID.fullmatch(p.instances.ami):
         v.err("instances.ami", f"must be one of {', '.join(AMI_ALIASES)} or an AMI id (ami-…)")
     p.instances.subnet = v.typed(inst, "subnet", "instances.subnet", (str, type(None)), None)
-    if p.instances.subnet and not _SUBNET_ID.match(p.instances.subnet):
+    if p.instances.subnet and not _SUBNET_ID.fullmatch(p.instances.subnet):
         v.err("instances.subnet", "must be a subnet id (subnet-…) or empty for the default VPC")
 
     p.instances.auto_scaling = _auto_scaling(v, inst, data.get("bundle"))
@@ -403,10 +578,10 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     # roles
     roles = v.section(data.get("roles"), "roles", {"instance_role", "service_role", "ssm"})
     p.roles.instance_role = v.typed(roles, "instance_role", "roles.instance_role", (str,), "") or (
-        naming.instance_role(app)
+        naming.instance_role(base)
     )
     p.roles.service_role = v.typed(roles, "service_role", "roles.service_role", (str,), "") or (
-        naming.service_role(app)
+        naming.service_role(base)
     )
     p.roles.ssm = v.typed(roles, "ssm", "roles.ssm", (bool,), True)
     for key in ("instance_role", "service_role"):
@@ -424,10 +599,8 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     if p.bucket.name and (rule := check_bucket_name(p.bucket.name)):
         v.err("bucket.name", rule)
     prefix = v.typed(bucket, "prefix", "bucket.prefix", (str, type(None)), "releases/") or ""
-    if prefix.startswith("/"):
-        v.err("bucket.prefix", "must be relative (no leading '/')")
-    if len(prefix) > 512:
-        v.err("bucket.prefix", "must be at most 512 characters")
+    if rule := check_prefix(prefix):
+        v.err("bucket.prefix", rule)
     p.bucket.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
 
     # bundle
@@ -436,31 +609,32 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
         "bundle",
         {"source", "destination", "os", "hooks", "file_exists_behavior"},
     )
-    p.bundle.source = v.typed(bundle, "source", "bundle.source", (str,), ".")
+    p.bundle.source = v.typed(bundle, "source", "bundle.source", (str,), ".") or "."
+    if len(p.bundle.source.encode("utf-8", "surrogatepass")) >= PATH_MAX:
+        v.err("bundle.source", f"must be shorter than {PATH_MAX} bytes")
     p.bundle.os = v.typed(bundle, "os", "bundle.os", (str,), "linux")
     if p.bundle.os not in ("linux", "windows"):
         v.err("bundle.os", "must be linux or windows")
-    default_dest = naming.destination(app, p.bundle.os)
+    default_dest = naming.destination(base, p.bundle.os)
     p.bundle.destination = (
         v.typed(bundle, "destination", "bundle.destination", (str,), "") or default_dest
     )
-    if p.bundle.os == "linux" and not p.bundle.destination.startswith("/"):
-        v.err("bundle.destination", "must be an absolute path (starting with /) on linux")
-    if p.bundle.os == "windows" and not re.match(r"^[A-Za-z]:[\\/]", p.bundle.destination):
-        v.err("bundle.destination", "must be an absolute Windows path such as C:\\app")
+    if rule := check_destination(p.bundle.destination, p.bundle.os):
+        v.err("bundle.destination", rule)
     hooks = v.typed(bundle, "hooks", "bundle.hooks", (list, type(None)), ["ApplicationStart"])
     hooks = hooks or []
     for i, hook in enumerate(hooks):
         if hook not in HOOK_EVENTS:
-            near = _nearest(str(hook), set(HOOK_EVENTS))
+            near = _nearest(str(hook)[:100], set(HOOK_EVENTS)) if isinstance(hook, str) else None
             v.err(
                 f"bundle.hooks[{i}]",
-                f"{hook!r} is not a lifecycle event that takes scripts"
+                f"{shown(hook)} is not a lifecycle event that takes scripts"
                 + (f" (did you mean {near!r}?)" if near else ""),
             )
+    hooks = [h for h in hooks if h in HOOK_EVENTS]
     if len(set(hooks)) != len(hooks):
         v.err("bundle.hooks", "lists an event twice")
-    p.bundle.hooks = list(hooks)
+    p.bundle.hooks = list(dict.fromkeys(hooks))
     p.bundle.file_exists_behavior = v.typed(
         bundle, "file_exists_behavior", "bundle.file_exists_behavior", (str,), "DISALLOW"
     )
@@ -473,11 +647,11 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     if p.ci.provider not in CI_PROVIDERS:
         v.err("ci.provider", f"must be one of {', '.join(CI_PROVIDERS)}")
     p.ci.branch = v.typed(ci, "branch", "ci.branch", (str,), "master")
-    if not p.ci.branch or p.ci.branch.startswith("-") or " " in p.ci.branch:
-        v.err("ci.branch", "must be a git branch name")
+    if rule := check_branch(p.ci.branch, p.ci.provider):
+        v.err("ci.branch", rule)
     p.ci.repository = v.typed(ci, "repository", "ci.repository", (str, type(None)), None)
-    if p.ci.repository and not _REPO.match(p.ci.repository):
-        v.err("ci.repository", "must be OWNER/NAME as on GitHub")
+    if p.ci.repository and (rule := check_repository(p.ci.repository)):
+        v.err("ci.repository", rule)
     if p.ci.provider == "github" and not p.ci.repository:
         v.err("ci.repository", "is required for ci.provider github (the OIDC trust names it)")
     p.ci.slack = v.typed(ci, "slack", "ci.slack", (bool,), False)
@@ -513,7 +687,7 @@ def _auto_scaling(v: _Validator, inst: dict, bundle: Any) -> AutoScaling | None:
         asg.name = v.typed(section, "name", f"{key}.name", (str,), None)
         if sizes:
             v.err(key, "name adopts an existing group; min/max/desired only size a new one")
-        if asg.name is not None and not _ASG_NAME.match(asg.name):
+        if asg.name is not None and not _ASG_NAME.fullmatch(asg.name):
             v.err(f"{key}.name", "must be 1-255 printable ASCII characters without ':' or spaces")
         # the existing group's launch template decides these; a value here would be ignored
         for unused in ("ami", "instance_type", "subnet"):
@@ -565,7 +739,9 @@ def _load_balancer(v: _Validator, raw: Any) -> LoadBalancer:
             "load_balancer",
             "create makes a new target group and target_group adopts one: choose one",
         )
-    if lb.target_group and not (_TG_NAME.match(lb.target_group) or _TG_ARN.match(lb.target_group)):
+    if lb.target_group and not (
+        _TG_NAME.fullmatch(lb.target_group) or _TG_ARN.fullmatch(lb.target_group)
+    ):
         v.err(
             "load_balancer.target_group",
             "must be a target group name (1-32 letters, digits and hyphens, no hyphen at "
@@ -600,27 +776,32 @@ def project_path(project_dir: str | os.PathLike[str] | None = None) -> Path:
     return Path(project_dir or ".") / PROJECT_FILE
 
 
+MAX_FILE_BYTES = 1 << 20  # a project file is a few hundred bytes; 1 MiB is far beyond any real one
+MAX_DEPTH = 32  # the deepest real key is 3 levels down; YAML nested thousands deep is an attack
+
+
 def load(project_dir: str | os.PathLike[str] | None = None, path: str | None = None) -> Project:
-    """Load the project file; ConfigError (exit 2) when missing or invalid."""
-    import yaml
+    """Load and validate the project file (`path`, or `.codedeploy-wizard.yml` in `project_dir`).
+
+    Raises ConfigError (exit 2) with one line naming the file — and the key where there is one —
+    when the file is missing, not a regular file, larger than MAX_FILE_BYTES, not UTF-8, not
+    YAML, nested deeper than MAX_DEPTH, holds a key twice, or breaks a rule of `from_dict`.
+    """
+    from wizard.fileio import FileRefused, read_regular
 
     file = Path(path) if path else project_path(project_dir)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = read_regular(file, MAX_FILE_BYTES)
     except FileNotFoundError:
         raise ConfigError(
             f"no project file at {file}",
             hint="Run `wizard` to create one, or write `application: NAME` into it.",
         ) from None
+    except FileRefused as exc:
+        raise ConfigError(f"{file} {exc.reason}", hint="Name the project file itself.") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{file}:{where.strip()}: not valid YAML: {problem}") from None
+        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from None
+    data = parse_yaml(raw, str(file))
     if data is None:
         data = {}
     try:
@@ -628,6 +809,115 @@ def load(project_dir: str | os.PathLike[str] | None = None, path: str | None = N
     except ConfigError as exc:
         exc.message = f"{file}: {exc.message}"
         raise
+
+
+def parse_yaml(raw: bytes, name: str) -> Any:
+    """Parse a project file's bytes with YAML's safe loader, refusing what a person never writes.
+
+    Raises ConfigError naming `name` (and the line, and the key) for bytes that are not UTF-8,
+    invalid YAML, nesting deeper than MAX_DEPTH, and a key given twice in one mapping (YAML
+    forbids it; PyYAML would silently keep the last value).
+    """
+    import yaml
+
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            f"{name}: line {line} column {column}: not UTF-8 text (byte 0x{byte})",
+            hint="Save the file as UTF-8.",
+        ) from None
+    loader = _loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _check_keys(node, name)
+        return loader.construct_document(node) if node is not None else None
+    except _TooDeep as exc:
+        raise ConfigError(
+            f"{name}: line {exc.line}: nested deeper than {MAX_DEPTH} levels",
+            hint="A project file needs three.",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1} column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{name}:{where}: not valid YAML: {problem}") from None
+    finally:
+        loader.dispose()
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+@functools.lru_cache(maxsize=1)
+def _loader_class():
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        """SafeLoader that stops composing past MAX_DEPTH (PyYAML's composer recurses, so
+        thousands of `[` would end in a RecursionError) instead of recursing into it."""
+
+        _depth = 0
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            self._depth += 1
+            try:
+                if self._depth > MAX_DEPTH:
+                    raise _TooDeep(self.peek_event().start_mark.line + 1)
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+    return Loader
+
+
+def _loader(text: str):
+    return _loader_class()(text)
+
+
+def _check_keys(root: Any, name: str) -> None:
+    """Refuse a mapping that holds a key twice, naming its dotted path (`instances.tag.key`).
+
+    Walks the node graph once (an alias is visited once however often it is used, so a
+    "billion laughs" document costs nothing); `<<` merge keys may be overridden, as YAML 1.1
+    intends.
+    """
+    import yaml
+
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(root, "")]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None:
+                    if key in keys:
+                        dotted = f"{path}.{key}" if path else key
+                        raise ConfigError(
+                            f"{name}: line {key_node.start_mark.line + 1}: "
+                            f"duplicate key {shown(dotted)}",
+                            hint="YAML keys must be unique; keep one.",
+                        )
+                    keys.add(key)
+                child = f"{path}.{key}" if path else str(key)
+                stack.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                stack.append((item, f"{path}[{i}]"))
 
 
 def exists(project_dir: str | os.PathLike[str] | None = None) -> bool:

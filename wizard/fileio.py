@@ -53,3 +53,82 @@ def atomic_write(
             pass
         raise
     return backup_path
+
+
+# ------------------------------------------------------------------------ reading untrusted paths
+class FileRefused(Exception):
+    """A path that is not a regular file we are willing to read; `reason` completes "PATH …"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, in words ('a directory', 'a FIFO' …); None for a regular file."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def human_size(n: int) -> str:
+    """`n` bytes as '512 bytes', '1.0 MiB', '50.0 MiB'."""
+    if n < 1024:
+        return f"{n} bytes"
+    for unit in ("KiB", "MiB", "GiB"):
+        n /= 1024
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} TiB"
+
+
+def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
+    """The bytes of `path`, which must be a regular file of at most `limit` bytes.
+
+    Never blocks and never reads more than `limit + 1` bytes: a FIFO, a device (`/dev/zero`), a
+    socket or a directory is refused before it is read (a FIFO is opened non-blocking, so a pipe
+    without a writer cannot hang us), and so is a file larger than `limit` — by its size, or by
+    what it yields when the size lies (procfs). Symlinks are followed, as `open` does.
+
+    Raises FileRefused (with a reason such as "is a FIFO (named pipe), not a regular file" or
+    "is 50.0 MiB, more than the 1.0 MiB limit") and the usual OSError subclasses
+    (FileNotFoundError, PermissionError …) for paths that cannot be opened.
+    """
+    st = os.stat(path)
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        raise FileRefused(f"is {kind}, not a regular file")
+    if st.st_size > limit:
+        raise FileRefused(f"is {human_size(st.st_size)}, more than the {human_size(limit)} limit")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    try:
+        # the path may have been swapped between stat and open: decide on what we opened
+        st = os.fstat(fd)
+        kind = _kind(st.st_mode)
+        if kind is not None:
+            raise FileRefused(f"is {kind}, not a regular file")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise FileRefused(f"is more than the {human_size(limit)} limit")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)

@@ -12,13 +12,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from wizard.sandbox import extensions, fleet, scenarios
+from wizard.sandbox import clock, extensions, scenarios
 from wizard.sandbox.world import World, zip_bundle
 
 
 @pytest.fixture
 def w(aws_credentials, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=0.05))
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=0.05))
     with mock_aws():
         extensions.install()
         yield World(None)
@@ -215,7 +215,7 @@ def test_revisions_group_updates_and_stop(w: World, monkeypatch: pytest.MonkeyPa
         == r["deployment_id"]
     )
     # a slow clock: the next deployment is still running when we stop it
-    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.02, event=5, slow_event=5))
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.02, event=5, slow_event=5))
     running = w.deploy(
         f"{w.name}-renamed", r["bucket"], r["key"], config="CodeDeployDefault.AllAtOnce"
     )

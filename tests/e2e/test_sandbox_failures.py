@@ -10,7 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.sandbox_world import assert_failed_event, run_shell
-from wizard.sandbox import fleet, scenarios
+from wizard.sandbox import clock, scenarios
+from wizard.sandbox.fleet import lifecycle
 from wizard.sandbox.world import World, trust, zip_bundle
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def w(sandbox_url: str) -> World:
 @pytest.fixture
 def fast(monkeypatch: pytest.MonkeyPatch) -> None:
     """A faster compressed clock for tests that only look at the final outcome."""
-    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.05, event=0.02, slow_event=0.1))
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.05, event=0.02, slow_event=0.1))
 
 
 def test_healthy_deployment_moves_through_its_states(w: World) -> None:
@@ -52,7 +53,7 @@ def test_healthy_deployment_moves_through_its_states(w: World) -> None:
     assert info["completeTime"] >= info["createTime"]
     for target in w.targets(r["deployment_id"]):
         names = [e["lifecycleEventName"] for e in target["lifecycleEvents"]]
-        assert names == list(fleet.EVENTS)
+        assert names == list(lifecycle.EVENTS)
         assert all(e["status"] == "Succeeded" for e in target["lifecycleEvents"])
         start = next(
             e for e in target["lifecycleEvents"] if e["lifecycleEventName"] == "ApplicationStart"

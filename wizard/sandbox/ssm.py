@@ -32,8 +32,11 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.ssm import responses as ssm_responses
 
-from wizard.sandbox import codedeploy, fleet
+from wizard.sandbox import clock
 from wizard.sandbox.awserror import AwsError
+from wizard.sandbox.codedeploy.runner import advance_all
+from wizard.sandbox.fleet.filesystem import has_bit
+from wizard.sandbox.fleet.instance import Facts, InstanceState, gather, state_of
 
 STDOUT_LIMIT = 24000
 SSM_AGENT_VERSION = "3.3.1142.0"
@@ -54,7 +57,7 @@ def _find_instance(account: str, region: str, instance_id: str) -> Any | None:
         return None
 
 
-def info_for(facts: fleet.Facts, instance: Any) -> dict[str, Any]:
+def info_for(facts: Facts, instance: Any) -> dict[str, Any]:
     now = utcnow()
     return {
         "InstanceId": facts.instance_id,
@@ -76,7 +79,7 @@ def info_for(facts: fleet.Facts, instance: Any) -> dict[str, Any]:
 
 
 def describe_instance_information(self: Any) -> ActionResult:
-    codedeploy.advance_all()
+    advance_all()
     account, region = self.current_account, self.region
     wanted_ids: set[str] | None = None
     wanted_ping: set[str] | None = None
@@ -107,13 +110,13 @@ def describe_instance_information(self: Any) -> ActionResult:
         elif key == "tag-key":
             wanted_tags.update({k: set() for k in values})
     out = []
-    with fleet.LOCK:
+    with clock.LOCK:
         for inst in _instances(account, region):
             if inst.state == "terminated":
                 continue
             if wanted_ids is not None and inst.id not in wanted_ids:
                 continue
-            facts = fleet.gather(account, region, inst)
+            facts = gather(account, region, inst)
             if not facts.ssm_registered:
                 continue
             info = info_for(facts, inst)
@@ -141,7 +144,7 @@ def describe_instance_information(self: Any) -> ActionResult:
 class Shell:
     """Interprets one line at a time against a simulated instance."""
 
-    def __init__(self, instance: Any, facts: fleet.Facts, st: fleet.InstanceState):
+    def __init__(self, instance: Any, facts: Facts, st: InstanceState):
         self.instance = instance
         self.facts = facts
         self.st = st
@@ -452,7 +455,7 @@ class Shell:
             if node is None:
                 return 1
             bit = {"-r": 4, "-w": 2, "-x": 1}[flag]
-            return 0 if fleet.has_bit(node, self.user, bit) else 1
+            return 0 if has_bit(node, self.user, bit) else 1
         return 2
 
 
@@ -465,10 +468,10 @@ def _rwx(mode: str) -> str:
 
 
 def execute(
-    instance: Any, facts: fleet.Facts, document: str, params: dict[str, Any]
+    instance: Any, facts: Facts, document: str, params: dict[str, Any]
 ) -> tuple[int, str, str]:
     """Run one document on one simulated instance: (exit status, stdout, stderr)."""
-    st = fleet.state_of(instance, facts)
+    st = state_of(instance, facts)
     shell = Shell(instance, facts, st)
     if document == "AWS-RunShellScript":
         commands = params.get("commands") or []
@@ -480,7 +483,7 @@ def execute(
         if name in ("AWSCodeDeployAgent", "AWSCodeDeployAgentV2") and action == "Install":
             st.agent_override = "running"
             facts.agent = "running"
-            fleet.state_of(instance, facts)
+            state_of(instance, facts)
             shell.out(f"Initiating {name} 1.7.1 install\nSuccessfully installed {name} 1.7.1")
             code = 0
         elif action == "Uninstall":
@@ -497,7 +500,7 @@ def execute(
 
 
 def send_command(self: Any) -> ActionResult:
-    codedeploy.advance_all()
+    advance_all()
     account, region = self.current_account, self.region
     document = self._get_param("DocumentName")
     ids = list(self._get_param("InstanceIds") or [])
@@ -506,11 +509,11 @@ def send_command(self: Any) -> ActionResult:
         raise AwsError("InvalidInstanceId", "Instance IDs or targets are required.")
     if document not in ("AWS-RunShellScript", "AWS-ConfigureAWSPackage", "AWS-RunPowerShellScript"):
         raise AwsError("InvalidDocument", f"Document {document} does not exist in your account.")
-    with fleet.LOCK:
+    with clock.LOCK:
         checked = []
         for instance_id in ids:
             inst = _find_instance(account, region, instance_id)
-            facts = fleet.gather(account, region, inst) if inst is not None else None
+            facts = gather(account, region, inst) if inst is not None else None
             if inst is None or facts is None or not facts.ssm_online:
                 raise AwsError(
                     "InvalidInstanceId",
@@ -557,7 +560,7 @@ def send_command(self: Any) -> ActionResult:
             if iid in results:
                 continue
             inst = _find_instance(account, region, iid)
-            facts = fleet.gather(account, region, inst) if inst is not None else None
+            facts = gather(account, region, inst) if inst is not None else None
             if inst is not None and facts is not None and facts.ssm_online:
                 code, out, errs = execute(inst, facts, document, params)
                 results[iid] = {"code": code, "stdout": out, "stderr": errs}

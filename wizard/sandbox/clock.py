@@ -1,0 +1,38 @@
+"""The sandbox's compressed clock, and the one lock that guards all simulated state.
+
+Time in the sandbox is compressed: a lifecycle event takes `CLOCK.event` wall seconds (0.12 s by
+default, `CODEDEPLOY_WIZARD_SANDBOX_EVENT_SECONDS` to change it), a deployment starts two events
+after it is created, and a hung script or an agent that never answers takes five events. Modules
+read `clock.CLOCK` at call time, so tests can swap it (`monkeypatch.setattr(clock, "CLOCK", …)`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+# every handler that reads or moves simulated state (deployments, instance filesystems) holds it
+LOCK = threading.RLock()
+
+
+@dataclass
+class Clock:
+    """Compressed time: how long things take in the sandbox, in wall seconds."""
+
+    start_delay: float = 0.25
+    event: float = 0.12
+    slow_event: float = 0.6  # a script that times out, an agent that never answers
+
+    @classmethod
+    def from_env(cls) -> Clock:
+        raw = os.environ.get("CODEDEPLOY_WIZARD_SANDBOX_EVENT_SECONDS")
+        try:
+            event = float(raw) if raw else 0.12
+        except ValueError:
+            event = 0.12
+        event = max(0.0, event)
+        return cls(start_delay=max(0.05, 2 * event), event=event, slow_event=5 * event)
+
+
+CLOCK = Clock.from_env()

@@ -1,0 +1,208 @@
+"""One emulated instance as its agent sees it: facts read from EC2/IAM and the `sandbox:` tags,
+and its simulated OS state (filesystem, logs, what each deployment group installed)."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.sandbox import clock, iam_sim
+from wizard.sandbox.fleet.agent import install_agent_files, installs_agent
+from wizard.sandbox.fleet.filesystem import BASE_DIRS, Node, ensure_dirs
+
+
+@dataclass
+class GroupRecord:
+    """What the agent remembers of the last successful install for a deployment group."""
+
+    deployment_id: str
+    hooks: dict[str, Any]
+    bundle_files: frozenset[str]
+    installed: list[str]
+    root_dir: str
+
+
+@dataclass
+class InstanceState:
+    fs: dict[str, Node] = field(default_factory=dict)
+    groups: dict[str, GroupRecord] = field(default_factory=dict)
+    logs: dict[str, list[str]] = field(default_factory=dict)
+    agent_override: str | None = None  # set by Run Command (install/start/stop the agent)
+
+    def log(self, path: str, line: str) -> None:
+        self.logs.setdefault(path, []).append(line)
+        parent = posixpath.dirname(path)
+        ensure_dirs(self.fs, parent, "root", "root", "755", "agent")
+        self.fs.setdefault(path, Node("file", "root", "root", "644", "agent"))
+
+
+@dataclass
+class Facts:
+    """What the agent sees on one instance, read from EC2/IAM and the `sandbox:` tags."""
+
+    instance_id: str
+    account: str
+    region: str
+    state: str
+    tags: dict[str, str]
+    default_user: str
+    agent: str  # running | stopped | absent
+    agent_user: str
+    users: set[str]
+    profile_arn: str | None
+    role_arn: str | None
+    credentials: bool
+    ssm_online: bool
+    ssm_registered: bool
+    platform_name: str
+    platform_version: str
+    private_ip: str
+
+
+def _ec2(account: str, region: str) -> Any:
+    from moto.ec2.models import ec2_backends
+
+    return ec2_backends[account][region]
+
+
+def _iam(account: str) -> Any:
+    return iam_sim.iam_backend(account)
+
+
+def instance_tags(instance: Any) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in instance.get_tags()}
+
+
+def user_data(instance: Any) -> str:
+    data = getattr(instance, "user_data", None)
+    if isinstance(data, list):
+        data = data[0] if data else None
+    if data is None:
+        return ""
+    try:
+        if hasattr(data, "decode") and not isinstance(data, (bytes, str)):
+            return data.decode()
+        if isinstance(data, bytes):
+            return data.decode(errors="replace")
+        import base64
+
+        return base64.b64decode(str(data)).decode(errors="replace")
+    except Exception:
+        return str(data)
+
+
+def _ami_user(ec2: Any, image_id: str) -> tuple[str, str, str]:
+    name = ""
+    try:
+        name = (ec2.amis.get(image_id).name or "").lower()  # type: ignore[union-attr]
+    except Exception:
+        name = ""
+    if "ubuntu" in name:
+        return "ubuntu", "Ubuntu", "24.04"
+    return "ec2-user", "Amazon Linux", "2023"
+
+
+SSM_POLICY_NAMES = ("AmazonSSMManagedInstanceCore", "AmazonEC2RoleforSSM")
+
+
+def gather(account: str, region: str, instance: Any) -> Facts:
+    """Read one instance's facts from the moto backends (no side effects)."""
+    ec2 = _ec2(account, region)
+    tags = instance_tags(instance)
+    default_user, platform_name, platform_version = _ami_user(ec2, instance.image_id)
+    agent = tags.get("sandbox:agent", "").strip().lower()
+    if agent not in ("running", "stopped", "absent"):
+        agent = "running" if installs_agent(user_data(instance)) else "absent"
+    override = getattr(getattr(instance, "_sandbox_state", None), "agent_override", None)
+    if override:
+        agent = override
+    users = {"root", default_user}
+    users |= {u.strip() for u in tags.get("sandbox:users", "").split(",") if u.strip()}
+    agent_user = tags.get("sandbox:agent-user", "").strip() or "root"
+    users.add(agent_user)  # the agent runs as this user, so it exists
+    profile_arn = None
+    prof = getattr(instance, "iam_instance_profile", None)
+    if isinstance(prof, dict):
+        profile_arn = prof.get("Arn")
+    role_arn = None
+    credentials = False
+    has_ssm_policy = False
+    if profile_arn:
+        iam = _iam(account)
+        try:
+            profile = iam.get_instance_profile_by_arn(profile_arn)
+        except Exception:
+            profile = None
+        if profile is not None and profile.roles:
+            role = profile.roles[0]
+            role_arn = role.arn
+            credentials = iam_sim.trusts(role.assume_role_policy_document, "ec2.amazonaws.com")
+            has_ssm_policy = any(
+                arn.rsplit("/", 1)[-1] in SSM_POLICY_NAMES for arn in role.managed_policies
+            )
+    ssm_tag = tags.get("sandbox:ssm", "").strip().lower()
+    ssm_registered = has_ssm_policy and credentials
+    if ssm_tag == "online":
+        ssm_online, ssm_registered = True, True
+    elif ssm_tag == "offline":
+        ssm_online = False
+    else:
+        ssm_online = ssm_registered
+    return Facts(
+        instance_id=instance.id,
+        account=account,
+        region=region,
+        state=instance.state,
+        tags=tags,
+        default_user=default_user,
+        agent=agent,
+        agent_user=agent_user,
+        users=users,
+        profile_arn=profile_arn,
+        role_arn=role_arn,
+        credentials=credentials,
+        ssm_online=ssm_online and instance.state == "running",
+        ssm_registered=ssm_registered,
+        platform_name=platform_name,
+        platform_version=platform_version,
+        private_ip=getattr(instance, "private_ip", "") or "",
+    )
+
+
+def state_of(instance: Any, facts: Facts) -> InstanceState:
+    """The instance's simulated OS state, created on first use, `sandbox:` tags re-applied."""
+    with clock.LOCK:
+        st = getattr(instance, "_sandbox_state", None)
+        if st is None:
+            st = InstanceState()
+            fs = st.fs
+            fs["/"] = Node("dir")
+            for d in BASE_DIRS:
+                fs[d] = Node("dir", mode="1777" if d in ("/tmp", "/var/tmp") else "755")
+            fs["/root"].mode = "550"
+            home = f"/home/{facts.default_user}"
+            fs[home] = Node("dir", facts.default_user, facts.default_user, "700")
+            instance._sandbox_state = st
+        _apply_tags(st, facts)
+        install_agent_files(st, facts)
+        return st
+
+
+def _apply_tags(st: InstanceState, facts: Facts) -> None:
+    wanted: dict[str, Node] = {}
+    for key, value in facts.tags.items():
+        for prefix, kind in (("sandbox:dir:", "dir"), ("sandbox:file:", "file")):
+            if key.startswith(prefix):
+                path = posixpath.normpath("/" + key[len(prefix) :].lstrip("/"))
+                parts = [*value.split(":"), "", "", ""][:3]
+                owner = parts[0] or "root"
+                group = parts[1] or owner
+                mode = parts[2] or ("755" if kind == "dir" else "644")
+                wanted[path] = Node(kind, owner, group, mode, "tag")
+    for path, node in list(st.fs.items()):
+        if node.origin == "tag" and path not in wanted:
+            del st.fs[path]
+    for path, node in wanted.items():
+        ensure_dirs(st.fs, posixpath.dirname(path), "root", "root", "755", "os")
+        st.fs[path] = node

@@ -14,13 +14,13 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from tests.test_sandbox_api import validate
-from wizard.sandbox import extensions, fleet
+from wizard.sandbox import clock, extensions
 
 
 @pytest.fixture
 def aws(aws_credentials, monkeypatch: pytest.MonkeyPatch):
     # one AWS hour = slow_event = 0.5 s: a 300 s deregistration delay drains in ~0.04 s
-    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=0.5))
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=0.5))
     with mock_aws():
         extensions.install()
         yield {s: boto3.client(s) for s in ("ec2", "elbv2", "autoscaling")}
@@ -89,7 +89,7 @@ def test_health_comes_from_the_tag_and_from_what_was_deployed(aws):
 
 
 def test_a_new_target_is_initial_then_checked(aws, monkeypatch):
-    monkeypatch.setattr(fleet, "CLOCK", fleet.Clock(start_delay=0.03, event=0.01, slow_event=36))
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=36))
     arn = _balancer(aws, HealthCheckIntervalSeconds=10, HealthyThresholdCount=2)
     ids = _instances(aws, 1, "healthy")
     aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])

@@ -40,15 +40,15 @@ MAX_BACKOFF = 86400.0  # AWS seconds; Auto Scaling backs off repeated failed lau
 
 
 def _clock() -> Any:
-    from wizard.sandbox import fleet
+    from wizard.sandbox import clock
 
-    return fleet.CLOCK
+    return clock.CLOCK
 
 
 def _lock() -> Any:
-    from wizard.sandbox import fleet
+    from wizard.sandbox import clock
 
-    return fleet.LOCK
+    return clock.LOCK
 
 
 def sandbox_seconds(aws_seconds: float) -> float:

@@ -54,9 +54,9 @@ DEFAULT_DEREGISTRATION_DELAY = 300
 
 
 def _clock() -> Any:
-    from wizard.sandbox import fleet
+    from wizard.sandbox import clock
 
-    return fleet.CLOCK
+    return clock.CLOCK
 
 
 def sandbox_seconds(aws_seconds: float) -> float:
@@ -333,9 +333,9 @@ def install() -> None:
 def _advance() -> None:
     """Bring deployments (and what they do to targets) up to now before answering."""
     try:
-        from wizard.sandbox import codedeploy
+        from wizard.sandbox.codedeploy.runner import advance_all
 
-        codedeploy.advance_all()
+        advance_all()
     except Exception:  # a backend reset under mock_aws; health is still answered
         pass
 

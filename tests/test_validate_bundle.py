@@ -113,7 +113,20 @@ def test_appspec_findings_keep_their_position(tmp_path):
         },
     )
     f = rules(validate_bundle(tmp_path))["appspec.hook-unknown"][0]
-    assert (f.line, f.column) == (7, 3) and f.message.startswith("appspec.yml: ")
+    assert (f.line, f.column, f.file) == (7, 3, "appspec.yml")
+    assert f.where(str(tmp_path)) == str(tmp_path / "appspec.yml")
+    # findings about the appspec's content point at the entry, in the appspec
+    make_folder(tmp_path, {"appspec.yml": APPSPEC.replace("scripts/start.sh", "scripts/go.sh")})
+    f = rules(validate_bundle(tmp_path))["bundle.script-missing"][0]
+    assert (f.file, f.line, f.column) == ("appspec.yml", 8, 17)
+    (tmp_path / "scripts" / "start.sh").write_bytes(b"echo no shebang\r\n")
+    make_folder(tmp_path, {"appspec.yml": APPSPEC})
+    r = rules(validate_bundle(tmp_path))
+    assert r["bundle.script-shebang"][0].file == "scripts/start.sh"
+    assert r["bundle.script-crlf"][0].where(str(tmp_path)) == str(tmp_path / "scripts/start.sh")
+    archive = make_zip(tmp_path / "b.zip", {"appspec.yml": APPSPEC.replace("Start", "Strat")})
+    f = rules(validate_bundle(archive))["appspec.hook-unknown"][0]
+    assert f.where(str(archive)) == f"{archive}!appspec.yml"
 
 
 def test_zipped_parent_folder_explained(tmp_path):
@@ -171,3 +184,159 @@ def test_permissions_on_a_single_file(tmp_path):
     make_folder(tmp_path, {"appspec.yml": appspec, "scripts/start.sh": SCRIPT, "index.html": "x"})
     (f,) = rules(validate_bundle(tmp_path))["bundle.permissions-file"]
     assert "index.html" in f.message and "pattern" in f.message and "d:" in f.message
+
+
+# --------------------------------------------------------------------- archives are untrusted input
+def _zip_entries(path: Path, entries: list[tuple[str, int, bytes]]) -> Path:
+    """A zip with raw entries: (name, unix mode with file type, content)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, mode, data in entries:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = mode << 16
+            zf.writestr(info, data)
+    return path
+
+
+def _tar_entries(path: Path, members: list[tarfile.TarInfo]) -> Path:
+    with tarfile.open(path, "w:gz") as tf:
+        for m in members:
+            data = b"#!/bin/sh\n" if m.isfile() else b""
+            if m.isfile():
+                m.size = len(data)
+            tf.addfile(m, io.BytesIO(data) if m.isfile() else None)
+    return path
+
+
+def _member(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    m = tarfile.TarInfo(name)
+    m.type = kind
+    m.linkname = link
+    m.mode = 0o755
+    return m
+
+
+GOOD_ZIP = [
+    ("appspec.yml", 0o100644, APPSPEC.encode()),
+    ("scripts/start.sh", 0o100755, b"#!/bin/sh\n"),
+]
+
+
+@pytest.mark.parametrize(
+    "extra,rule,words",
+    [
+        (("../evil.sh", 0o100644, b"x"), "bundle.unsafe-path", "'..'"),
+        (("scripts/../../evil", 0o100644, b"x"), "bundle.unsafe-path", "'..'"),
+        (("/etc/cron.d/x", 0o100644, b"x"), "bundle.unsafe-path", "absolute"),
+        (("C:/Windows/x", 0o100644, b"x"), "bundle.unsafe-path", "absolute"),
+        (("link", 0o120777, b"../../etc/passwd"), "bundle.symlink-outside", "outside the bundle"),
+        (("scripts/up", 0o120777, b"../.."), "bundle.symlink-outside", "scripts/up"),
+        (("abs", 0o120777, b"/etc/shadow"), "bundle.symlink-outside", "absolute path /etc/shadow"),
+        (("dev", 0o020644, b""), "bundle.special-file", "a device"),
+        (("fifo", 0o010644, b""), "bundle.special-file", "FIFO"),
+        (("appspec.yml", 0o100644, b"version: 0.0\n"), "bundle.duplicate-entry", "twice"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_dangerous_zip_entries_are_errors(tmp_path, extra, rule, words):
+    report = validate_bundle(_zip_entries(tmp_path / "b.zip", [*GOOD_ZIP, extra]))
+    hits = rules(report).get(rule)
+    assert hits and hits[0].severity == "error" and words in hits[0].message, report.findings
+    assert not report.ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.zip"]  # nothing extracted
+
+
+def test_links_inside_the_zip_are_fine(tmp_path):
+    entries = [*GOOD_ZIP, ("current", 0o120777, b"scripts"), ("scripts/s", 0o120777, b"start.sh")]
+    report = validate_bundle(_zip_entries(tmp_path / "b.zip", entries))
+    assert report.ok and report.findings == []
+
+
+@pytest.mark.parametrize(
+    "member,rule,words",
+    [
+        (_member("../x"), "bundle.unsafe-path", "'..'"),
+        (_member("/abs"), "bundle.unsafe-path", "absolute"),
+        (_member("l", tarfile.SYMTYPE, "../../etc"), "bundle.symlink-outside", "outside"),
+        (_member("h", tarfile.LNKTYPE, "/etc/passwd"), "bundle.symlink-outside", "hard link"),
+        (_member("c", tarfile.CHRTYPE), "bundle.special-file", "device"),
+        (_member("b", tarfile.BLKTYPE), "bundle.special-file", "device"),
+        (_member("p", tarfile.FIFOTYPE), "bundle.special-file", "FIFO"),
+        (_member("scripts/start.sh"), "bundle.duplicate-entry", "twice"),
+    ],
+)
+def test_dangerous_tar_entries_are_errors(tmp_path, member, rule, words):
+    appspec = _member("appspec.yml")
+    body = APPSPEC.encode()
+    with tarfile.open(tmp_path / "b.tgz", "w:gz") as tf:
+        appspec.size = len(body)
+        tf.addfile(appspec, io.BytesIO(body))
+        script = _member("scripts/start.sh")
+        script.size = 10
+        tf.addfile(script, io.BytesIO(b"#!/bin/sh\n"))
+        if member.isfile():
+            member.size = 10
+            tf.addfile(member, io.BytesIO(b"#!/bin/sh\n"))
+        else:
+            tf.addfile(member)
+    report = validate_bundle(tmp_path / "b.tgz")
+    hits = rules(report).get(rule)
+    assert hits and words in hits[0].message, report.findings
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.tgz"]
+
+
+def test_folder_links_outside_are_refused_with_the_path(tmp_path):
+    make_folder(tmp_path, {"appspec.yml": APPSPEC, "scripts/start.sh": SCRIPT})
+    os.symlink("../../etc", tmp_path / "scripts" / "etc")
+    os.symlink("/etc/passwd", tmp_path / "pw")
+    os.symlink("scripts/start.sh", tmp_path / "start")  # inside: fine
+    found = rules(validate_bundle(tmp_path))["bundle.symlink-outside"]
+    assert sorted(f.message.split(" ")[0] for f in found) == ["pw", "scripts/etc"]
+
+
+def test_folder_fifo_is_refused_and_never_opened(tmp_path):
+    make_folder(tmp_path, {"appspec.yml": APPSPEC, "scripts/start.sh": SCRIPT})
+    os.mkfifo(tmp_path / "pipe")
+    os.remove(tmp_path / "scripts" / "start.sh")
+    os.mkfifo(tmp_path / "scripts" / "start.sh")  # a hook script that is a FIFO must not block
+    r = rules(validate_bundle(tmp_path))
+    assert {f.message.split(" ")[0] for f in r["bundle.special-file"]} == {
+        "pipe",
+        "scripts/start.sh",
+    }
+
+
+def test_folder_check_leaves_out_what_deploy_leaves_out(tmp_path):
+    make_folder(tmp_path, {"appspec.yml": APPSPEC, "scripts/start.sh": SCRIPT})
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    os.symlink("/usr/bin/python3", tmp_path / ".venv" / "bin" / "python")
+    assert validate_bundle(tmp_path).findings == []
+
+
+def test_encrypted_zip_is_one_clear_error(tmp_path):
+    path = tmp_path / "enc.zip"
+    make_zip(path, {"appspec.yml": APPSPEC})
+    data = bytearray(path.read_bytes())
+    # set the "encrypted" flag bit in the local and the central header
+    data[6] |= 1
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 8] |= 1
+    path.write_bytes(bytes(data))
+    f = rules(validate_bundle(path))["bundle.archive"][0]
+    assert "encrypted" in f.message and "ZipInfo" not in f.message
+
+
+def test_deploy_refuses_a_folder_with_a_link_outside(tmp_path):
+    from wizard.deploy.bundle import BundleError, build_bundle
+
+    make_folder(tmp_path / "src", {"appspec.yml": APPSPEC, "scripts/start.sh": SCRIPT})
+    os.symlink("/etc", tmp_path / "src" / "etc")
+    with pytest.raises(BundleError) as err:
+        build_bundle(tmp_path / "src", tmp_path / "out.zip")
+    assert "etc is a symbolic link" in err.value.message
+    assert not (tmp_path / "out.zip").exists()
+    (tmp_path / "src" / "etc").unlink()
+    os.mkfifo(tmp_path / "src" / "pipe")
+    with pytest.raises(BundleError) as err:
+        build_bundle(tmp_path / "src", tmp_path / "out.zip")
+    assert "pipe" in err.value.message and "FIFO" in err.value.message

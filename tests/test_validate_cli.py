@@ -32,9 +32,8 @@ def test_validate_lines_and_exit_codes(run_wizard, tmp_path):
     r = run_wizard("validate", str(good), str(bad))
     assert r.returncode == 1
     assert r.stdout.splitlines() == [
-        f"{bad}:4:3: error appspec.hook-unknown unknown lifecycle event 'ApplicatiionStart': a "
-        "deployment silently ignores it, so its scripts never run (did you mean "
-        "'ApplicationStart'?)"
+        f"{bad}:4:3: error appspec.hook-unknown unknown lifecycle event 'ApplicatiionStart': the "
+        "agent accepts the file but never runs its scripts (did you mean 'ApplicationStart'?)"
     ]
     assert "Traceback" not in r.stderr
     r = run_wizard("validate", str(good), str(tmp_path / "missing.yml"))
@@ -52,6 +51,7 @@ def test_validate_json_document(run_wizard, tmp_path):
             {
                 "path": str(bad),
                 "kind": "appspec",
+                "kind_reason": "by name: appspec.yml",
                 "findings": [
                     {
                         "line": 4,
@@ -59,6 +59,7 @@ def test_validate_json_document(run_wizard, tmp_path):
                         "severity": "error",
                         "rule": "appspec.hook-unknown",
                         "message": doc["files"][0]["findings"][0]["message"],
+                        "agent": "accepts",
                     }
                 ],
             }
@@ -81,13 +82,76 @@ def test_validate_defaults_to_the_project_files(run_wizard, tmp_path):
     assert kinds == {"appspec.yml": "appspec", "ci.yml": "workflow"}
 
 
-def test_validate_detects_kind_by_content(tmp_path):
+@pytest.mark.parametrize(
+    "text,kind,reason",
+    [
+        ("language: python\ndeploy:\n  provider: codedeploy\n", "travis", "the key deploy"),
+        ("version: 0.0\nos: linux\nFiles:\n  - source: /\n", "appspec", "`version: 0.0`"),
+        ("os: linux\nhooks:\n  AfterInstall: []\n", "appspec", "the key hooks"),
+        ("version: 0.0\nos: linux\n", "appspec", "`version: 0.0`"),
+        ('{\n\t"version": 0.0,\n\t"os": "linux"\n}\n', "appspec", "`version: 0.0`"),
+        ("version 0.0\nos: linux\nfiles:\n  - source: /\n", "appspec", "unreadable YAML"),
+        ("on: push\njobs:\n  a:\n    runs-on: x\n", "workflow", "`on` and `jobs`"),
+        (
+            "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n",
+            "workflow",
+            "`on` and `jobs`",
+        ),
+        ("language: r\nos: linux\n", "travis", "the keys language and os"),
+        ("name: x\nlanguage: en\n", "unknown", "no key"),
+        ("applicationName: a\nrevision: {}\n", "appspec", "create-deployment input"),
+    ],
+)
+def test_validate_detects_kind_by_content(tmp_path, text, kind, reason):
     from wizard.validate import validate_paths
 
-    odd = tmp_path / "deploy-config.yml"
-    odd.write_text("language: python\ndeploy:\n  provider: codedeploy\n  application: a\n")
+    odd = tmp_path / "081.yml"  # a name that tells nothing
+    odd.write_text(text)
     (report,) = validate_paths([odd])
-    assert report.kind == "travis"
+    assert (report.kind, report.kind_reason.startswith("by content")) == (kind, True)
+    assert reason in report.kind_reason
+
+
+def test_validate_says_which_rule_decided(run_wizard, tmp_path):
+    odd = tmp_path / "081.yml"
+    odd.write_text("version: 0.0\nos: linux\nFiles:\n  - source: /\n")
+    r = run_wizard("validate", str(odd))
+    assert r.returncode == 1
+    assert f"{odd}: read as an appspec (by content: `version: 0.0`)" in r.stderr
+    assert "appspec.unknown-key" in r.stdout and "travis" not in r.stdout
+
+
+def test_validate_a_folder_names_the_file(run_wizard, tmp_path):
+    """`wizard validate .` reports `appspec.yml:7:3: …` so editors can jump to the line."""
+    (tmp_path / "appspec.yml").write_text(
+        "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv\nhooks:\n"
+        "  AfterInstal:\n    - location: go.sh\n"
+    )
+    (tmp_path / "go.sh").write_text("echo hi\n")
+    r = run_wizard("validate", ".", cwd=tmp_path)
+    lines = r.stdout.splitlines()
+    assert r.returncode == 1
+    assert lines[0].startswith("appspec.yml:7:3: error appspec.hook-unknown ")
+    assert any(line.startswith("go.sh:1:1: error bundle.script-shebang ") for line in lines)
+    assert not any(line.startswith(".:") for line in lines)
+
+
+@pytest.mark.parametrize("special", ["fifo", "dev-zero", "huge"])
+def test_validate_special_files_are_one_line(run_wizard, tmp_path, special):
+    if special == "fifo":
+        path = tmp_path / "appspec.yml"
+        os.mkfifo(path)
+    elif special == "dev-zero":
+        path = Path("/dev/zero")
+    else:
+        path = tmp_path / "appspec.yml"
+        with open(path, "wb") as fh:
+            fh.write(b"version: 0.0\n" + b"#" * (2 * 1024 * 1024))
+    r = run_wizard("validate", str(path), timeout=30)
+    assert "Traceback" not in r.stderr
+    out = (r.stdout + r.stderr).strip().splitlines()
+    assert len(out) <= 2, out
+    assert r.returncode == (1 if special == "huge" else 2)
 
 
 # ----------------------------------------------------------------------------- wizard files

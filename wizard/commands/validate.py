@@ -49,6 +49,15 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def _article(kind: str) -> str:
+    return {
+        "appspec": "an appspec",
+        "travis": "a .travis.yml",
+        "workflow": "a GitHub workflow",
+        "bundle": "a bundle",
+    }.get(kind, "an unknown kind of file")
+
+
 def run(args: argparse.Namespace) -> int:
     from wizard.validate import validate_paths
 
@@ -75,9 +84,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         errors = warnings = 0
         for r in reports:
+            if r.kind_reason.startswith("by content"):
+                # the name did not tell: say which rule decided, so a surprise can be traced
+                info(f"{r.path}: read as {_article(r.kind)} ({r.kind_reason})")
             for f in r.findings:
                 sev = style(f.severity, "red" if f.severity == "error" else "yellow")
-                print(f"{r.path}:{f.line}:{f.column}: {sev} {f.rule} {f.message}")
+                # the file the line is in: `appspec.yml:7:3` for `validate .`, so editors jump
+                print(f"{f.where(r.path)}:{f.line}:{f.column}: {sev} {f.rule} {f.message}")
                 errors += f.severity == "error"
                 warnings += f.severity == "warning"
         kinds = ", ".join(f"{r.path} ({r.kind})" for r in reports)

@@ -1,110 +1,223 @@
 """Decide what kind of file a path is, and run the matching validator.
 
-By name first (appspec.yml/.yaml, .travis.yml, .github/workflows/*.yml, archives, folders), then by
-content for anything else (a workflow has `jobs` and `on`, a Travis file `deploy`/`language`/
-`script`, an appspec `version` with `os`/`hooks`/`files`/`Resources`).
+By name when the name tells (appspec.yml/.yaml/.json, .travis.yml, .github/workflows/*.yml,
+archives, folders); otherwise by content, from the top-level keys (`detect_by_content`). Every
+report says which rule decided (`FileReport.kind_reason`), so a surprising verdict can be traced.
+
+Only regular files are read, and at most MAX_TEXT bytes of them: a FIFO, a device or /dev/zero
+gets one clear finding instead of a hang or a memory blow-up.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import stat
 from pathlib import Path
 
 from wizard.validate.model import ERROR, FileReport, Finding
 
 KINDS = ("appspec", "bundle", "travis", "workflow", "unknown")
+MAX_TEXT = 1024 * 1024  # an appspec or CI file is a few KiB; 1 MiB is far beyond any real one
+
+# Keys that only an AppSpec has (any case: `Files:`/`Hooks:` are common typos of appspecs)
+APPSPEC_KEYS = ("hooks", "files", "permissions", "file_exists_behavior", "resources")
+# Top-level keys of .travis.yml (docs.travis-ci.com, "Build Config Reference")
+TRAVIS_KEYS = (  # one of these alone decides
+    "script",
+    "install",
+    "before_install",
+    "before_script",
+    "after_success",
+    "after_failure",
+    "after_script",
+    "before_deploy",
+    "after_deploy",
+    "deploy",
+    "dist",
+)
+TRAVIS_WEAK_KEYS = (  # other formats have these too: two of them decide
+    "language",
+    "os",
+    "matrix",
+    "addons",
+    "notifications",
+    "services",
+    "branches",
+    "stages",
+    "sudo",
+    "cache",
+    "git",
+    "import",
+    "env",
+    "jobs",
+)
+_TEXT_APPSPEC = re.compile(
+    r"^(version\s*:?\s*0(\.0)?\s*$|(hooks|files|permissions|file_exists_behavior|Resources)\s*:)",
+    re.I | re.M,
+)
+_TEXT_TRAVIS = re.compile(r"^(language|script|before_install|before_deploy|dist)\s*:", re.M)
+_TEXT_WORKFLOW = re.compile(r"^jobs\s*:", re.M)
+_TEXT_ON = re.compile(r"^['\"]?on['\"]?\s*:", re.M)
 
 
 def detect_kind(path: Path, text: str | None = None) -> str:
+    """The kind of `path` ("appspec", "bundle", "travis", "workflow" or "unknown")."""
+    kind, _ = detect(path, text)
+    return kind
+
+
+def detect(path: Path, text: str | None = None) -> tuple[str, str]:
+    """(kind, the rule that decided): by name first, then by content when `text` is given."""
     name = path.name.lower()
     if path.is_dir():
-        return "bundle"
+        return "bundle", "a folder is a bundle"
     if name.endswith((".zip", ".tar", ".tar.gz", ".tgz")):
-        return "bundle"
+        return "bundle", "by name: an archive"
     if name in ("appspec.yml", "appspec.yaml", "appspec.json"):
-        return "appspec"
-    if name == ".travis.yml" or name == ".travis.yaml":
-        return "travis"
+        return "appspec", f"by name: {path.name}"
+    if name in (".travis.yml", ".travis.yaml"):
+        return "travis", f"by name: {path.name}"
     parts = [p.lower() for p in path.resolve().parts]
     if (
         len(parts) >= 3
         and parts[-3:-1] == [".github", "workflows"]
         and name.endswith((".yml", ".yaml"))
     ):
-        return "workflow"
+        return "workflow", "by place: .github/workflows/"
     if text is not None:
-        return _sniff(text)
-    return "unknown"
+        return detect_by_content(text)
+    return "unknown", "not by name"
 
 
-def _sniff(text: str) -> str:
+def detect_by_content(text: str) -> tuple[str, str]:
+    """(kind, reason) from the top-level keys of a YAML/JSON document.
+
+    An appspec has `version: 0.0` or one of hooks/files/permissions/file_exists_behavior/
+    Resources (in any case); a workflow has `jobs` and `on`; a .travis.yml has a Travis-only key
+    (language, script, deploy, …). `os` says nothing: both appspecs and .travis.yml have it.
+    Unreadable YAML falls back to the same rules on the lines that start at column 1.
+    """
+    import json
+
     import yaml
 
     from wizard.validate.yamlnodes import Yaml12Loader
 
-    try:
-        data = yaml.load(text, Loader=Yaml12Loader)  # a SafeLoader subclass
-    except Exception:
-        data = None
-    if not isinstance(data, dict):
-        low = text.lower()
-        if "\nhooks:" in low or low.startswith("version:"):
-            return "appspec"
-        return "unknown"
-    keys = {str(k) for k in data}
-    if "jobs" in keys and ("on" in keys or "True" in keys):
-        return "workflow"
-    if keys & {"deploy", "language", "script", "before_deploy", "dist", "os"} and not keys & {
-        "hooks",
-        "files",
-        "Resources",
-    }:
-        return "travis"
-    if keys & {"version", "hooks", "files", "Resources", "os", "permissions"}:
-        return "appspec"
-    return "unknown"
+    data = None
+    if text.lstrip("\ufeff \t\r\n").startswith("{"):
+        try:
+            data = json.loads(text.lstrip("\ufeff"))  # JSON allows tabs, YAML does not
+        except ValueError:
+            data = None
+    if data is None:
+        try:
+            data = yaml.load(text, Loader=Yaml12Loader)  # a SafeLoader subclass
+        except Exception:
+            data = None
+    if isinstance(data, dict):
+        keys = {str(k) for k in data}
+        lower = {k.lower(): k for k in keys}
+        version = data.get("version")
+        appspec_keys = sorted(lower[k] for k in APPSPEC_KEYS if k in lower)
+        if version in (0, 0.0, "0.0") and not isinstance(version, bool):
+            return "appspec", "by content: `version: 0.0`"
+        if "revision" in keys and "applicationName" in keys:
+            return "appspec", "by content: a create-deployment input (its revision is an AppSpec)"
+        if "jobs" in keys and "on" in keys:  # before `permissions`, which workflows have too
+            return "workflow", "by content: the keys `on` and `jobs`"
+        if appspec_keys:
+            return "appspec", f"by content: the key {appspec_keys[0]}"
+        travis = sorted(k for k in TRAVIS_KEYS if k in keys)
+        if travis:
+            return "travis", f"by content: the key {travis[0]}"
+        weak = sorted(k for k in TRAVIS_WEAK_KEYS if k in keys)
+        if len(weak) >= 2 and "version" not in keys:
+            return "travis", f"by content: the keys {weak[0]} and {weak[1]}"
+        if {"version", "os"} <= keys:
+            return "appspec", "by content: the keys version and os"
+        return "unknown", "by content: no key of an appspec, workflow or .travis.yml"
+    if data is not None:
+        return "unknown", "by content: not a mapping of keys"
+    if _TEXT_APPSPEC.search(text):
+        return "appspec", "by content (unreadable YAML): an AppSpec key at the start of a line"
+    if _TEXT_WORKFLOW.search(text) and _TEXT_ON.search(text):
+        return "workflow", "by content (unreadable YAML): `on:` and `jobs:` lines"
+    if _TEXT_TRAVIS.search(text):
+        return "travis", "by content (unreadable YAML): a Travis key at the start of a line"
+    return "unknown", "by content: nothing recognisable"
 
 
-def _read_text(path: Path) -> tuple[str | None, str | None]:
-    """(text, error). Bytes that are not UTF-8 are an error, not a crash."""
+def _read_text(path: Path) -> tuple[str | None, str | None, bool]:
+    """(text, error, unreadable). Only regular files, at most MAX_TEXT bytes; bytes that are not
+    UTF-8 are an error, not a crash."""
     try:
-        data = path.read_bytes()
+        st = os.stat(path)
     except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
+        return None, f"cannot read: {exc.strerror or exc}", True
+    if not stat.S_ISREG(st.st_mode):
+        what = (
+            "a FIFO (named pipe)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "not a regular file"
+        )
+        return None, f"cannot read: {what}, not a regular file", True
+    if st.st_size > MAX_TEXT:
+        return (
+            None,
+            f"{st.st_size // 1024} KiB: far too large for an appspec or CI file "
+            f"(at most {MAX_TEXT // 1024} KiB are read)",
+            False,
+        )
     try:
-        return data.decode("utf-8"), None
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_TEXT + 1)
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}", True
+    if len(data) > MAX_TEXT:
+        return None, f"more than {MAX_TEXT // 1024} KiB: far too large for an appspec", False
+    try:
+        return data.decode("utf-8"), None, False
     except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start})"
+        return None, f"not UTF-8 text (byte {exc.start})", False
 
 
 def validate_path(path: str | os.PathLike[str]) -> FileReport:
     """Validate one path by its kind; `unreadable` is set when it cannot be read at all."""
     p = Path(path)
     shown = str(path)
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         return FileReport(
             shown,
             "unknown",
             [Finding(1, 1, ERROR, "validate.unreadable", "no such file or folder")],
             unreadable=True,
         )
-    kind = detect_kind(p)
+    kind, reason = detect(p)
     if kind == "bundle":
         from wizard.validate.bundle import validate_bundle
 
         report = validate_bundle(p)
         report.path = shown
+        report.kind_reason = reason
         return report
-    text, err = _read_text(p)
+    text, err, unreadable = _read_text(p)
     if text is None:
-        unreadable = err is not None and err.startswith("cannot read")
         rule = "validate.unreadable" if unreadable else "validate.encoding"
         return FileReport(
-            shown, kind, [Finding(1, 1, ERROR, rule, err or "unreadable")], unreadable=unreadable
+            shown,
+            kind,
+            [Finding(1, 1, ERROR, rule, err or "unreadable")],
+            unreadable=unreadable,
+            kind_reason=reason,
         )
     if kind == "unknown":
-        kind = _sniff(text)
-    return FileReport(shown, kind, validate_text(text, kind, shown))
+        kind, reason = detect_by_content(text)
+    return FileReport(shown, kind, validate_text(text, kind, shown), kind_reason=reason)
 
 
 def validate_text(text: str, kind: str, path: str = "") -> list[Finding]:
@@ -127,7 +240,8 @@ def validate_text(text: str, kind: str, path: str = "") -> list[Finding]:
             1,
             ERROR,
             "validate.kind",
-            "cannot tell what this file is: name it appspec.yml, .travis.yml or put it under "
-            ".github/workflows/",
+            "cannot tell what this file is: it has none of the keys of an appspec (version, os, "
+            "files, hooks), a .travis.yml (language, script, deploy) or a workflow (on, jobs); "
+            "name it appspec.yml or .travis.yml, or put it under .github/workflows/",
         )
     ]

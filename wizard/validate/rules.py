@@ -6,7 +6,9 @@ from __future__ import annotations
 RULES: dict[str, str] = {
     # appspec.yml (reference §4)
     "appspec.empty": "the file is empty or holds only comments",
-    "appspec.yaml": "YAML syntax error, or more than one document",
+    "appspec.yaml": "YAML syntax error, a value Ruby's safe loader refuses (a date, a :symbol), "
+    "or a second document (the agent reads only the first)",
+    "appspec.alias": "a YAML alias (*name): the agent's loader refuses it on Ruby 3.1+",
     "appspec.encoding": "the file is not UTF-8 text",
     "appspec.crlf": "Windows (CRLF) line endings (warning)",
     "appspec.invisible-char": "an invisible character (no-break space, zero-width space …)",
@@ -34,8 +36,11 @@ RULES: dict[str, str] = {
     "appspec.permissions-owner": "owner is empty",
     "appspec.permissions-group": "group is empty",
     "appspec.mode": "mode is not 1-4 octal digits, or 0644 read as octal by YAML 1.1",
-    "appspec.acls": "an ACL entry is malformed or a base entry without a name",
-    "appspec.context": "context lacks name or type, or has unknown keys",
+    "appspec.acls": "an ACL entry the agent refuses (parts, names on mask/other, base entries, "
+    "permission characters)",
+    "appspec.context": "context without type or range, a range the agent refuses; no name "
+    "(warning)",
+    "appspec.permissions-duplicate": "two permissions entries set the same path (Install fails)",
     "appspec.hooks": "hooks must be a mapping from event to scripts",
     "appspec.hook-unknown": "an event name the agent silently ignores (misspelt)",
     "appspec.hook-no-scripts": "DownloadBundle/Install/BlockTraffic/AllowTraffic take no scripts",
@@ -44,13 +49,18 @@ RULES: dict[str, str] = {
     "appspec.hook-unknown-key": "a key a script entry does not have (warning)",
     "appspec.hook-location": "location missing, a drive path, leading slash, outside the bundle, "
     "or a command",
-    "appspec.timeout": "timeout must be a whole number of seconds, 1-3600",
+    "appspec.timeout": "timeout the agent refuses (0, not a number) or over 3600 s; read "
+    "loosely (warning)",
     "appspec.timeout-total": "an event's timeouts add up to more than 3600 s",
-    "appspec.runas": "runas must be one user name",
+    "appspec.runas": "runas is not one OS user name; empty (warning: runs as the agent's user)",
     "appspec.runas-windows": "runas is ignored on Windows (warning)",
     # bundles
     "bundle.unreadable": "the bundle cannot be read",
-    "bundle.archive": "not a zip/tar/tar.gz, corrupt, or content and name disagree",
+    "bundle.archive": "not a zip/tar/tar.gz, corrupt, encrypted, or content and name disagree",
+    "bundle.unsafe-path": "an archive entry with '..' or an absolute path",
+    "bundle.symlink-outside": "a link pointing outside the bundle (archive or folder)",
+    "bundle.special-file": "a device, FIFO or socket in the bundle",
+    "bundle.duplicate-entry": "a name given twice in an archive",
     "bundle.appspec-missing": "no appspec at the bundle root",
     "bundle.top-level-folder": "everything sits in one top-level folder (warning)",
     "bundle.files-source": "a files source is not in the bundle",

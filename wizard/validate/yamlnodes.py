@@ -18,11 +18,25 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from wizard.validate.model import ERROR, Finding
 
 
-class Yaml11Loader(yaml.SafeLoader):
+class _RecordsAliases(yaml.SafeLoader):
+    """Keeps every alias event (`*name`) the composer meets, in `alias_events`, so a validator can
+    say where an alias is used: the CodeDeploy agent's loader refuses them (see appspec.py)."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self.alias_events: list[yaml.events.AliasEvent] = []
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.events.AliasEvent):
+            self.alias_events.append(self.peek_event())
+        return super().compose_node(parent, index)
+
+
+class Yaml11Loader(_RecordsAliases):
     """Plain YAML 1.1 safe loading (what Ruby's Psych does for appspec files)."""
 
 
-class Yaml12Loader(yaml.SafeLoader):
+class Yaml12Loader(_RecordsAliases):
     """Safe loading where only true/false are booleans (`on`, `yes`, `off` stay strings)."""
 
 
@@ -100,6 +114,32 @@ def compose(text: str, loader_cls: type, rule: str) -> tuple[Node | None, Any, F
         return None, loader, yaml_error_finding(exc, rule, text)
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         return None, loader, yaml_error_finding(exc, rule, text)
+
+
+def compose_first(
+    text: str, loader_cls: type, rule: str
+) -> tuple[Node | None, Any, Finding | None, tuple[int, int] | None]:
+    """Compose the first document of `text`, as Ruby's Psych `YAML.load` reads a stream: it
+    returns at the end of the first document and never looks further. Returns (root or None,
+    loader, error finding, position of a second document's start or None)."""
+    try:
+        loader = loader_cls(text)
+    except (yaml.YAMLError, ValueError) as exc:
+        return None, None, yaml_error_finding(exc, rule, text), None
+    try:
+        loader.get_event()  # StreamStartEvent
+        at_end = loader.check_event(yaml.events.StreamEndEvent)
+        root = None if at_end else loader.compose_document()
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        return None, loader, yaml_error_finding(exc, rule, text), None
+    second: tuple[int, int] | None = None
+    try:
+        if not loader.check_event(yaml.events.StreamEndEvent):
+            second = pos(loader.peek_event())
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        second = pos(mark) if mark is not None else (1, 1)
+    return root, loader, None, second
 
 
 def value(loader: Any, node: Node) -> Any:

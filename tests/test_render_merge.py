@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from wizard.config import from_dict
-from wizard.render.appspec import MergeError, merge_appspec
+from wizard.render.appspec import MergeError, merge_appspec, merge_appspec_notes
 from wizard.render.files import FilesError, plan_files
 from wizard.render.travis import TravisTarget, merge_travis
 from wizard.validate.travis import validate_travis_text
@@ -301,3 +301,53 @@ def test_ci_deployments_use_the_projects_file_exists_behavior(tmp_path, behavior
 def test_disallow_is_codedeploys_default_and_not_written(tmp_path):
     project = from_dict({"application": "shop", "region": "us-east-1"})
     assert "file_exists_behavior" not in _ci_file(project, tmp_path, "travis")
+
+
+def test_an_existing_files_section_is_kept_and_a_different_wish_reported(tmp_path):
+    """Merging never adds a second files entry that would deploy the bundle somewhere else."""
+    (tmp_path / "appspec.yml").write_text(APPSPEC)
+    project = from_dict(
+        {"application": "renderer", "bundle": {"destination": "/var/www/renderer"}},
+        check_region_known=False,
+    )
+    (change,) = [
+        c for c in plan_files(project, tmp_path, region="us-east-1") if c.kind == "appspec"
+    ]
+    data = yaml.safe_load(change.new_text)
+    assert data["files"] == [{"source": "build", "destination": "/srv/renderer"}]
+    (note,) = change.notes
+    assert "/srv/renderer" in note and "/var/www/renderer" in note and "kept as it is" in note
+    # the same destination: nothing to say
+    same = from_dict(
+        {"application": "renderer", "bundle": {"destination": "/srv/renderer/"}},
+        check_region_known=False,
+    )
+    (change,) = [c for c in plan_files(same, tmp_path, region="us-east-1") if c.kind == "appspec"]
+    assert change.notes == []
+
+
+@pytest.mark.parametrize("files", ["files: []\n", "files:\n", ""])
+def test_an_empty_files_section_gets_the_projects_entry(files):
+    project = from_dict(
+        {"application": "renderer", "bundle": {"destination": "/srv/r"}}, check_region_known=False
+    )
+    out, notes = merge_appspec_notes("version: 0.0\nos: linux\n" + files, project)
+    assert yaml.safe_load(out)["files"] == [{"source": "/", "destination": "/srv/r"}]
+    assert notes == []
+
+
+def test_a_files_section_that_is_not_a_list_is_left_alone():
+    project = from_dict({"application": "renderer"}, check_region_known=False)
+    text = "version: 0.0\nos: linux\nfiles:\n  source: /\n  destination: /x\n"
+    out, notes = merge_appspec_notes(text, project)
+    assert yaml.safe_load(out)["files"] == {"source": "/", "destination": "/x"}
+    assert notes and "kept as it is" in notes[0]
+
+
+def test_the_users_os_is_kept_and_reported():
+    project = from_dict({"application": "renderer"}, check_region_known=False)
+    out, notes = merge_appspec_notes(APPSPEC.replace("os: linux", "os: windows"), project)
+    assert yaml.safe_load(out)["os"] == "windows"
+    assert any("bundle.os: linux" in n for n in notes)
+    fixed, _ = merge_appspec_notes(APPSPEC.replace("os: linux", "os: ubuntu"), project)
+    assert yaml.safe_load(fixed)["os"] == "linux"  # not a valid value: corrected (diff shown)

@@ -141,8 +141,8 @@ jobs:
   deploy:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
-      - uses: aws-actions/configure-aws-credentials@v4
+      - uses: actions/checkout@v7
+      - uses: aws-actions/configure-aws-credentials@v6
         with:
           role-to-assume: arn:aws:iam::123456789012:role/x
           aws-region: us-east-1
@@ -229,3 +229,39 @@ jobs:
     rules = by_rule(validate_travis_text(text))
     assert rules["travis.before-deploy-cd"][0].line == 2
     assert rules["travis.deploy-order"][0].line == 11
+
+
+def test_removed_node_runtimes_are_warned_about():
+    LINE = GOOD_WF.splitlines().index("      - uses: actions/checkout@v7") + 1
+    old = GOOD_WF.replace("checkout@v7", "checkout@v4").replace("credentials@v6", "credentials@v5")
+    found = by_rule(validate_workflow_text(old))["workflow.node-runtime"]
+    assert [(f.line, f.column, f.severity) for f in found] == [
+        (LINE, 15, "warning"),
+        (LINE + 1, 15, "warning"),
+    ]
+    assert "Node 20" in found[0].message and "actions/checkout@v7" in found[0].message
+    sha = old.replace("checkout@v4", "checkout@11bd71901bbe5b1630ceea73d27597364c9af683")
+    msg = by_rule(validate_workflow_text(sha))["workflow.node-runtime"][0].message
+    assert "(v4.2.2)" in msg
+    legacy = GOOD_WF.replace("checkout@v7", "setup-python@v4")
+    assert "Node 16" in by_rule(validate_workflow_text(legacy))["workflow.node-runtime"][0].message
+
+
+PAGES = """\
+language: ruby
+script: bundle exec jekyll build
+deploy:
+  - provider: pages
+    github_token: $GITHUB_TOKEN
+    github_url: github.example.com
+    local_dir: _site
+    on:
+      branch: main
+"""
+
+
+def test_travis_schema_aliases_are_honoured():
+    """travis-yml's schema names `github_token` an alias of pages' `token` (Travis accepts it)."""
+    assert validate_travis_text(PAGES) == []
+    typo = PAGES.replace("github_token", "github_tokn")
+    assert "travis.schema" in by_rule(validate_travis_text(typo))

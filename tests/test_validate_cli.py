@@ -274,3 +274,15 @@ def test_a_path_that_does_not_exist_is_one_line_on_stderr_exit_2(run_wizard, tmp
     assert r.returncode == 2
     assert r.stdout == ""
     assert r.stderr.strip().splitlines() == [f"error: {tmp_path / 'nope'}: no such file or folder"]
+
+
+def test_files_keeps_a_valid_travis_file_with_aliased_keys(run_wizard, tmp_path):
+    project(tmp_path)
+    (tmp_path / ".travis.yml").write_text(
+        "language: ruby\ndeploy:\n  - provider: pages\n    github_token: $GITHUB_TOKEN\n"
+        "    local_dir: _site\n"
+    )
+    r = run_wizard("files", "--yes", "--project-dir", str(tmp_path), env=offline_env())
+    assert r.returncode == 0, r.stderr
+    assert "unknown key" not in r.stderr
+    assert "github_token: $GITHUB_TOKEN" in (tmp_path / ".travis.yml").read_text()

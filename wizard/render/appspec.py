@@ -76,15 +76,23 @@ def round_trip() -> Any:
 
 def merge_appspec(old_text: str, project: Project) -> str:
     """Merge the project's settings into an existing appspec, keeping everything else."""
+    return merge_appspec_notes(old_text, project)[0]
+
+
+def merge_appspec_notes(old_text: str, project: Project) -> tuple[str, list[str]]:
+    """(merged text, notes). An existing `files` section and a valid `os` are the user's and are
+    kept as they are: a second files entry would deploy the bundle to a second place. Where the
+    project file wishes otherwise, a note says so (the caller shows it). Raises MergeError."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+    notes: list[str] = []
     yml = round_trip()
     try:
         doc = yml.load(old_text)
     except Exception as exc:
         raise MergeError(f"it is not valid YAML ({str(exc).splitlines()[0]})") from None
     if doc is None:
-        return render_appspec(project)
+        return render_appspec(project), notes
     if not isinstance(doc, dict):
         raise MergeError("it is not a YAML mapping")
     b = project.bundle
@@ -92,18 +100,31 @@ def merge_appspec(old_text: str, project: Project) -> str:
         raise MergeError("it is an ECS/Lambda appspec (Resources), not an EC2 one")
     if doc.get("version") != 0 or isinstance(doc.get("version"), (bool, str)):
         _set(doc, "version", 0.0, 0)
-    if doc.get("os") != b.os:
+    if doc.get("os") in ("linux", "windows") and doc.get("os") != b.os:
+        notes.append(
+            f"it says os: {doc.get('os')}, the project file bundle.os: {b.os}; kept as it is "
+            "(change one of them so they agree)"
+        )
+    elif doc.get("os") != b.os:
         _set(doc, "os", b.os, 1)
     files = doc.get("files")
-    if not isinstance(files, list):
+    if files is None or files == []:
         files = CommentedSeq()
-        _set(doc, "files", files, 2)
-    dests = {str(e.get("destination", "")).rstrip("/\\") for e in files if isinstance(e, dict)}
-    if b.destination.rstrip("/\\") not in dests:
         entry = CommentedMap()
         entry["source"] = "/"
         entry["destination"] = b.destination
         files.append(entry)
+        _set(doc, "files", files, 2)
+    else:
+        entries = files if isinstance(files, list) else []
+        dests = [str(e.get("destination", "")) for e in entries if isinstance(e, dict)]
+        if b.destination.rstrip("/\\") not in {d.rstrip("/\\") for d in dests}:
+            where = ", ".join(dests) if dests else "its own way"
+            notes.append(
+                f"its files section deploys to {where}, the project file says "
+                f"bundle.destination {b.destination}; the files section is kept as it is (a "
+                "second entry would copy the bundle twice): edit it, or bundle.destination"
+            )
     if b.file_exists_behavior != "DISALLOW" and doc.get("file_exists_behavior") != (
         b.file_exists_behavior
     ):
@@ -125,7 +146,7 @@ def merge_appspec(old_text: str, project: Project) -> str:
             hooks[event] = scripts
     buf = io.StringIO()
     yml.dump(doc, buf)
-    return buf.getvalue()
+    return buf.getvalue(), notes
 
 
 def _set(doc: Any, key: str, value: Any, position: int) -> None:

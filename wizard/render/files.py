@@ -129,14 +129,15 @@ def plan_files(
     # appspec.yml (or the user's appspec.yaml) at the bundle root
     path = next((broot / n for n in APPSPEC_NAMES if (broot / n).is_file()), broot / "appspec.yml")
     old = _read(path)
+    notes: list[str] = []
     if old is None:
         new = appspec_r.render_appspec(project)
     else:
         try:
-            new = appspec_r.merge_appspec(old, project)
+            new, notes = appspec_r.merge_appspec_notes(old, project)
         except appspec_r.MergeError as exc:
             raise FilesError(path, str(exc)) from None
-    changes.append(FileChange(path, new, old, 0o644, "appspec"))
+    changes.append(FileChange(path, new, old, 0o644, "appspec", notes))
 
     # hook skeletons the appspec points at, only when missing
     locations = _hook_locations(new)
@@ -196,6 +197,7 @@ def plan_files(
             source=source,
             role_arn=deploy_role_arn or deploy_role_arn_for(project, account, region),
             file_exists_behavior=project.bundle.file_exists_behavior,
+            pin_actions=project.ci.pin_actions,
         )
         gpath = root / github_r.WORKFLOW
         gold = _read(gpath)

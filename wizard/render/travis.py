@@ -65,14 +65,15 @@ class TravisTarget:
 
 def bundle_command(t: TravisTarget) -> str:
     """The idempotent bundle build: no `cd` in the build's own shell."""
+    # every expansion in double quotes (shellcheck SC2086: $TRAVIS_COMMIT is a variable)
     out = f"{UPLOAD_DIR}/{t.bundle_name}"
     excludes = "-x '.git/*' '" + UPLOAD_DIR + "/*' '.codedeploy-wizard.yml*'"
     src = t.source.strip().rstrip("/") or "."
     if src in (".", "./"):
-        return f"test -f {out} || zip -qr {out} . {excludes}"
+        return f'test -f "{out}" || zip -qr "{out}" . {excludes}'
     quoted = "'" + src.replace("'", "'\\''") + "'"
     return (
-        f'test -f {out} || (cd {quoted} && zip -qr "$TRAVIS_BUILD_DIR/{out}" . '
+        f'test -f "{out}" || (cd {quoted} && zip -qr "$TRAVIS_BUILD_DIR/{out}" . '
         f"-x '.git/*' '.codedeploy-wizard.yml*')"
     )
 

@@ -100,6 +100,7 @@ RULES: dict[str, str] = {
     "workflow.permissions-contents": "permissions listed without contents: read (warning)",
     "workflow.plaintext-secret": "an access key written in the workflow",
     "workflow.static-keys": "long-lived keys where OIDC would do (warning)",
+    "workflow.node-runtime": "an action major on a Node runtime GitHub removed (warning)",
     # any path
     "validate.unreadable": "the path does not exist or cannot be read (exit 2)",
     "validate.encoding": "the file is not UTF-8 text",

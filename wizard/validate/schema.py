@@ -23,13 +23,35 @@ TRAVIS = "travis-yml.schema.json"
 WORKFLOW = "github-workflow.schema.json"
 
 
+def with_aliases(schema: Any) -> Any:
+    """The schema with every `aliases` name of a property added as a property of its own.
+
+    travis-yml's schema marks alternative key names with the non-standard keyword `aliases`
+    (pages: `token` is also `github_token`), which Travis CI honours and JSON Schema validators
+    ignore; without this, `additionalProperties: false` refuses a valid file."""
+    if isinstance(schema, list):
+        return [with_aliases(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_aliases(v) for k, v in schema.items()}
+    props = out.get("properties")
+    if isinstance(props, dict):
+        extra = {}
+        for sub in props.values():
+            for alias in sub.get("aliases", []) if isinstance(sub, dict) else []:
+                if isinstance(alias, str) and alias not in props:
+                    extra[alias] = sub
+        out["properties"] = {**props, **extra}
+    return out
+
+
 @functools.lru_cache(maxsize=4)
 def validator(name: str) -> Any:
-    """A compiled validator for one of the bundled schemas."""
+    """A compiled validator for one of the bundled schemas (aliases honoured)."""
     import jsonschema
 
     text = resources.files("wizard.validate").joinpath("schemas", name).read_text("utf-8")
-    schema = json.loads(text)
+    schema = with_aliases(json.loads(text))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 

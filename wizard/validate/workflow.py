@@ -4,11 +4,17 @@ Rules: workflow.yaml, workflow.duplicate-key, workflow.schema, workflow.oidc-per
 assumes a role through OIDC needs `id-token: write`), workflow.permissions-contents (setting
 `permissions` drops everything not listed, so actions/checkout needs `contents: read`),
 workflow.plaintext-secret, workflow.static-keys (long-lived keys where OIDC would do),
-workflow.crlf, workflow.invisible-char. `on:` is read as the key "on" (YAML 1.2 booleans).
+workflow.node-runtime (an action major, or a release pinned by SHA, that runs on a Node version
+GitHub removed from its hosted runners), workflow.crlf, workflow.invisible-char. `on:` is read as
+the key "on" (YAML 1.2 booleans).
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+from importlib import resources
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -20,6 +26,51 @@ from wizard.validate.schema import WORKFLOW
 from wizard.validate.travis import AWS_KEY_ID, schema_check
 
 CONFIGURE = "aws-actions/configure-aws-credentials"
+
+# `runs.using` of action.yml at each major tag of these actions (read from their public
+# repositories): the majors whose Node runtime GitHub has removed from its hosted runners, and the
+# current major to move to. Node 20 was removed on 16 September 2026; Node 12 and 16 long before.
+REMOVED_NODE: dict[str, tuple[dict[int, int], str]] = {
+    "actions/checkout": ({2: 12, 3: 16, 4: 20}, "v7"),
+    CONFIGURE: ({1: 12, 2: 16, 3: 16, 4: 20, 5: 20}, "v6"),
+    "actions/setup-node": ({1: 12, 2: 12, 3: 16, 4: 20}, "v7"),
+    "actions/setup-python": ({1: 12, 2: 12, 3: 16, 4: 16, 5: 20}, "v7"),
+    "actions/cache": ({1: 12, 2: 12, 3: 16, 4: 20}, "v5"),
+    "actions/upload-artifact": ({2: 12, 3: 16, 4: 20, 5: 20}, "v7"),
+    "actions/download-artifact": ({2: 12, 4: 20, 5: 20, 6: 20}, "v8"),
+}
+_MAJOR = re.compile(r"v(\d+)(?:\.\d+){0,2}")
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+@functools.lru_cache(maxsize=1)
+def _pinned_releases() -> dict[str, dict[str, list[str]]]:
+    """{action: {commit: [release, runtime]}} for releases on a removed Node runtime."""
+    text = resources.files("wizard.validate").joinpath("schemas", "action-runtimes.json")
+    return json.loads(text.read_text("utf-8"))["actions"]
+
+
+def node_runtime_problem(uses: str) -> str | None:
+    """Why `uses: OWNER/REPO@REF` runs on a Node runtime GitHub removed, or None."""
+    name, _, ref = uses.strip().partition("@")
+    name = name.lower()
+    if name not in REMOVED_NODE or not ref:
+        return None
+    majors, current = REMOVED_NODE[name]
+    release, node = None, None
+    m = _MAJOR.fullmatch(ref)
+    if m and int(m.group(1)) in majors:
+        release, node = ref, majors[int(m.group(1))]
+    elif _SHA.fullmatch(ref) and ref in _pinned_releases().get(name, {}):
+        rel, runtime = _pinned_releases()[name][ref]
+        release, node = f"{ref[:12]}… ({rel})", int(runtime.removeprefix("node"))
+    if node is None:
+        return None
+    when = "on 16 September 2026" if node == 20 else "in an earlier round"
+    return (
+        f"{name}@{release} runs on Node {node}, which GitHub removed from its hosted runners "
+        f"{when}: use {name}@{current} (Node 24)"
+    )
 
 
 def validate_workflow_text(text: str, path: str = "workflow.yml") -> list[Finding]:
@@ -90,6 +141,8 @@ def _rules(loader: Any, root: MappingNode) -> list[Finding]:
         for step in steps.value if isinstance(steps, SequenceNode) else []:
             s = _map(loader, step)
             uses = _text(loader, s.get("uses", (None, None))[1]) or ""
+            if why := node_runtime_problem(uses):
+                out.append(Finding(*yn.pos(s["uses"][1]), WARNING, "workflow.node-runtime", why))
             if not uses.lower().startswith(CONFIGURE):
                 continue
             with_ = _map(loader, s.get("with", (None, None))[1])

@@ -222,7 +222,9 @@ def event_seconds(ctx: Any, instance_id: str, event: str) -> float | None:
     return None
 
 
-def _applies(ctx: Any) -> tuple[dict[str, Any] | None, Result | None]:
+def _applies(
+    ctx: Any, *, control: bool = True
+) -> tuple[dict[str, Any] | None, Result | None]:
     """The group's traffic settings, or the Result that says these checks do not apply."""
     try:
         t = traffic(ctx.ev)
@@ -237,7 +239,7 @@ def _applies(ctx: Any) -> tuple[dict[str, Any] | None, Result | None]:
                 evidence={"elb_info_list": t["elbs"]},
             )
         return None, skip("the deployment group has no target group (no load balancer)")
-    if not t["control"]:
+    if control and not t["control"]:
         return None, skip(
             "the deployment group names a target group but deploys WITHOUT_TRAFFIC_CONTROL: "
             "CodeDeploy does not block or allow traffic"
@@ -611,7 +613,7 @@ def deregistration_delay(ctx) -> Result:
 @check("lb.targets-registered", "Target groups have registered targets", priority=34)
 def targets_registered(ctx) -> Result:
     """Each target group of the deployment group has registered targets for its load balancer."""
-    _, not_applicable = _applies(ctx)
+    _, not_applicable = _applies(ctx, control=False)
     if not_applicable:
         return not_applicable
     ev = ctx.ev

@@ -1,0 +1,300 @@
+"""`wizard diagnose --json` on Auto Scaling groups behind a load balancer, against the sandbox.
+
+Each world is built through ordinary AWS calls against the session's sandbox server (IAM, S3 with
+a real zip, a launch template, an Auto Scaling group, an Application Load Balancer with a target
+group and a listener, a CodeDeploy deployment group on the Auto Scaling group IN_PLACE
+WITH_TRAFFIC_CONTROL), a deployment runs to its end on the simulated fleet, and diagnose runs as a
+user would run it: a subprocess with --endpoint-url that sees only the AWS APIs. We assert the
+first root cause and the words of its fix. What the load balancer's health checks find is stated
+with the `sandbox:target-health` tag (propagated from the Auto Scaling group), the only thing
+AWS's APIs cannot express here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.conftest import clean_env
+
+pytestmark = pytest.mark.e2e
+
+KEY = "releases/app.zip"
+
+
+def _bundle() -> bytes:
+    from wizard.sandbox.world import START_SH, appspec, zip_bundle
+
+    spec = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/start.sh"}]})
+    return zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH, "index.html": "hi"})
+
+
+def fleet(
+    url: str,
+    *,
+    asg_tags: dict[str, str] | None = None,
+    desired: int = 2,
+    listener: bool = True,
+    deregistration_delay: int | None = None,
+    attach: bool = True,
+    traffic: bool = True,
+    rollback: bool = False,
+    config: str = "CodeDeployDefault.AllAtOnce",
+) -> dict[str, Any]:
+    """An ASG behind an ALB with a deployment group on it, and a revision in S3 (not deployed)."""
+    from wizard.sandbox.fleetworld import FleetWorld
+
+    w = FleetWorld(url)
+    bucket = w.bucket()
+    role = w.service_role()
+    profile = w.instance_profile(bucket=bucket)
+    bal = w.load_balancer(
+        health_check_path="/health",
+        deregistration_delay=deregistration_delay,
+        listener=listener,
+    )
+    template = w.launch_template(profile)
+    asg = w.auto_scaling_group(
+        template,
+        desired=desired,
+        maximum=desired + 2,
+        minimum=0,
+        target_group_arns=[bal.target_group_arn] if attach else [],
+        tags=asg_tags,
+    )
+    app, group = w.fleet_application(
+        role,
+        asg,
+        target_group=bal.target_group,
+        rollback=rollback,
+        traffic_control=traffic,
+        config=config,
+    )
+    etag = w.put_bundle(bucket, KEY, _bundle())
+    return {
+        "world": w,
+        "bucket": bucket,
+        "etag": etag,
+        "asg": asg,
+        "application": app,
+        "deployment_group": group,
+        "balancer": bal,
+        "template": template,
+        "profile": profile,
+    }
+
+
+def deploy(f: dict[str, Any]) -> dict[str, Any]:
+    w = f["world"]
+    did = w.deploy(f["deployment_group"], f["bucket"], KEY, etag=f["etag"])
+    return w.wait(did)
+
+
+def by_group(f: dict[str, Any]) -> list[str]:
+    """diagnose's arguments for the latest deployment of the world's group."""
+    return ["--application", f["application"], "--deployment-group", f["deployment_group"]]
+
+
+def until(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+# ---- the worlds -------------------------------------------------------------------------------
+
+
+def allow_traffic(url: str, reason: str) -> dict[str, Any]:
+    f = fleet(url, asg_tags={"sandbox:target-health": f"unhealthy:{reason}"})
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def not_in_use(url: str) -> dict[str, Any]:
+    f = fleet(url, listener=False)
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def long_deregistration(url: str) -> dict[str, Any]:
+    f = fleet(url, deregistration_delay=3600, asg_tags={"sandbox:target-health": "healthy"})
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def no_registered_targets(url: str) -> dict[str, Any]:
+    f = fleet(url, attach=False, traffic=False)
+    info = deploy(f)
+    assert info["status"] == "Succeeded", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def hook_missing(url: str) -> dict[str, Any]:
+    f = fleet(url, asg_tags={"sandbox:target-health": "healthy"})
+    assert deploy(f)["status"] == "Succeeded"
+    w, asg = f["world"], f["asg"]
+    cd, autoscaling = w.client("codedeploy"), w.client("autoscaling")
+    group = cd.get_deployment_group(
+        applicationName=f["application"], deploymentGroupName=f["deployment_group"]
+    )["deploymentGroupInfo"]
+    hook = group["autoScalingGroups"][0]["hook"]
+    autoscaling.delete_lifecycle_hook(AutoScalingGroupName=asg, LifecycleHookName=hook)
+    autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=3)
+    assert until(lambda: len(w.asg_instances(asg)) == 3)
+    return {**f, "args": by_group(f)}
+
+
+def launch_suspended(url: str) -> dict[str, Any]:
+    f = fleet(url, desired=0)
+    w, asg = f["world"], f["asg"]
+    autoscaling = w.client("autoscaling")
+    autoscaling.suspend_processes(AutoScalingGroupName=asg, ScalingProcesses=["Launch"])
+    autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=2)
+    info = deploy(f)
+    assert info["status"] == "Failed" and info["errorInformation"]["code"] == "NO_INSTANCES"
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def scale_out_failed(url: str) -> dict[str, Any]:
+    """A new launch template version without the agent: scale-outs get the last good revision
+    but nothing runs it."""
+    import base64
+
+    f = fleet(url, asg_tags={"sandbox:target-health": "healthy"})
+    assert deploy(f)["status"] == "Succeeded"
+    w, asg = f["world"], f["asg"]
+    ec2, autoscaling = w.client("ec2"), w.client("autoscaling")
+    ec2.create_launch_template_version(
+        LaunchTemplateName=f["template"],
+        SourceVersion="1",
+        LaunchTemplateData={"UserData": base64.b64encode(b"#!/bin/bash\n").decode()},
+    )
+    ec2.modify_launch_template(LaunchTemplateName=f["template"], DefaultVersion="2")
+    autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=3)
+    cd = w.client("codedeploy")
+
+    def failed_scale_out() -> bool:
+        ids = cd.list_deployments(
+            applicationName=f["application"],
+            deploymentGroupName=f["deployment_group"],
+            includeOnlyStatuses=["Failed"],
+        )["deployments"]
+        return bool(ids)
+
+    assert until(failed_scale_out)
+    return {**f, "args": by_group(f)}
+
+
+# name -> (builder, first root cause, summary fragments, fix fragments)
+WORLDS: dict[str, tuple[Callable[[str], dict[str, Any]], str, list[str], list[str]]] = {
+    "allow-traffic-code-mismatch": (
+        lambda url: allow_traffic(url, "Target.ResponseCodeMismatch"),
+        "lb.target-health",
+        [
+            "failed at AllowTraffic",
+            "Target.ResponseCodeMismatch",
+            "Health checks failed with these codes: [404]",
+            "GET /health",
+        ],
+        ["does not exist in what you deployed", "--health-check-path"],
+    ),
+    "allow-traffic-timeout": (
+        lambda url: allow_traffic(url, "Target.Timeout"),
+        "lb.target-health",
+        ["failed at AllowTraffic", "Target.Timeout", "Request timed out"],
+        ["authorize-security-group-ingress", "--port 80", "--source-group sg-"],
+    ),
+    "allow-traffic-nothing-listens": (
+        lambda url: allow_traffic(url, "Target.FailedHealthChecks"),
+        "lb.target-health",
+        ["failed at AllowTraffic", "Target.FailedHealthChecks"],
+        ["Nothing answered on port 80", "ApplicationStart"],
+    ),
+    "target-group-not-in-use": (
+        not_in_use,
+        "lb.target-health",
+        ["failed at AllowTraffic", "Target.NotInUse"],
+        ["create-listener", "Type=forward"],
+    ),
+    "deregistration-delay-too-long": (
+        long_deregistration,
+        "lb.deregistration-delay",
+        ["failed at BlockTraffic", "drains for 3600 s", "longer than the 3600 s"],
+        ["deregistration_delay.timeout_seconds", "modify-target-group-attributes"],
+    ),
+    "no-registered-targets": (
+        no_registered_targets,
+        "lb.targets-registered",
+        ["has no registered targets"],
+        ["attach-load-balancer-target-groups"],
+    ),
+    "lifecycle-hook-missing": (
+        hook_missing,
+        "asg.lifecycle-hook",
+        ["CodeDeploy-managed-automatic-launch-deployment-hook-", "is missing from"],
+        ["--auto-scaling-groups", "update-deployment-group"],
+    ),
+    "launch-suspended": (
+        launch_suspended,
+        "asg.suspended-processes",
+        ["Launch is suspended", "0 InService, desired 2"],
+        ["resume-processes", "--scaling-processes Launch"],
+    ),
+    "scale-out-failed": (
+        scale_out_failed,
+        "asg.scale-out",
+        ["scale-out deployment(s) failed", "the CodeDeploy agent did not pick up"],
+        ["wizard diagnose d-"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def worlds(sandbox_url) -> dict[str, dict[str, Any]]:
+    """Every world, built concurrently once for the module (the server is threaded)."""
+    names = sorted(WORLDS)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        built = list(pool.map(lambda n: WORLDS[n][0](sandbox_url), names))
+    return dict(zip(names, built, strict=True))
+
+
+def diagnose(run_wizard, url: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    env = clean_env(
+        AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_REGION="us-east-1"
+    )
+    proc = run_wizard("diagnose", "--json", "--endpoint-url", url, *args, env=env)
+    assert proc.stdout.strip(), proc.stderr
+    doc = json.loads(proc.stdout)
+    from checks.reporters.json import validate
+
+    validate(doc)
+    return proc.returncode, doc, proc.stderr
+
+
+@pytest.mark.parametrize("name", sorted(WORLDS))
+def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url, run_wizard):
+    world = worlds[name]
+    code, doc, stderr = diagnose(run_wizard, sandbox_url, *world["args"])
+    _, cause, summary_parts, fix_parts = WORLDS[name]
+    table = [(r["id"], r["status"], r["summary"]) for r in doc["results"] if r["status"] != "pass"]
+    assert code == 1, (stderr, table)
+    assert doc["root_causes"] and doc["root_causes"][0] == cause, (doc["root_causes"], table)
+    result = next(r for r in doc["results"] if r["id"] == cause)
+    assert result["status"] == "fail"
+    for part in summary_parts:
+        assert part in result["summary"], result["summary"]
+    fix = result["fix"]["summary"] + "\n" + "\n".join(result["fix"]["commands"])
+    for part in fix_parts:
+        assert part in fix, fix
+    assert not [r for r in doc["results"] if r["status"] == "error"], table

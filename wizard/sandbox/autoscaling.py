@@ -344,7 +344,14 @@ def install() -> None:
         if "Launch" in suspended(self):
             return
         before = {s.instance.id for s in self.instance_states}
-        original_replace(self, count_needed, propagated_tags)
+        from wizard.sandbox import launchtemplates
+
+        # the version the group names ($Default, $Latest or a number), not always the default
+        token = launchtemplates.launching_version(getattr(self, "launch_template_version", None))
+        try:
+            original_replace(self, count_needed, propagated_tags)
+        finally:
+            launchtemplates.done(token)
         fresh = [s for s in self.instance_states if s.instance.id not in before]
         with _lock():
             _started(self, fresh)

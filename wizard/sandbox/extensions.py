@@ -8,6 +8,9 @@
   instances (`wizard.sandbox.ssm`);
 - gives Elastic Load Balancing targets a health that moves with the clock (`wizard.sandbox.elb`)
   and Auto Scaling groups lifecycle hooks and suspended processes (`wizard.sandbox.autoscaling`);
+  CodeDeploy installs its launch hook on them and deploys to scaled-out instances
+  (`wizard.sandbox.scaleout`); launch templates give instances their profile and metadata
+  options (`wizard.sandbox.launchtemplates`);
 - adds IAM SimulatePrincipalPolicy / SimulateCustomPolicy (`wizard.sandbox.iam_sim`);
 - makes the AWS managed policies the app attaches exist even when moto does not load its full
   catalogue (AWSCodeDeployRole, AmazonSSMManagedInstanceCore, AmazonEC2RoleforAWSCodeDeploy …);
@@ -63,12 +66,14 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from wizard.sandbox import autoscaling, codedeploy, elb, ssm
+        from wizard.sandbox import autoscaling, codedeploy, elb, launchtemplates, scaleout, ssm
 
         codedeploy.install()
+        scaleout.install()
         ssm.install()
         elb.install()
         autoscaling.install()
+        launchtemplates.install()
         _install_iam()
         _install_managed_policies()
         _install_amis()

@@ -127,7 +127,7 @@ class DeploymentRun:
         if problem is not None:
             self._fail(*problem)
             return
-        instances = matched_instances(account, region, group)
+        instances = _instances_for(account, region, d, group)
         if not instances:
             self._fail("NO_INSTANCES", MSG_NO_INSTANCES)
             return
@@ -314,6 +314,21 @@ class DeploymentRun:
             "lastUpdatedAt": self.last_updated(target, t),
             "lifecycleEvents": self.events_view(target, t),
         }
+
+
+def _instances_for(account: str, region: str, deployment: Any, group: Any) -> list[Any]:
+    """The instances a deployment reaches: a scale-out deployment's new instance(s) (see
+    `wizard.sandbox.scaleout`), else every instance the group matches."""
+    from wizard.sandbox import scaleout
+
+    wanted = scaleout.targets_of(deployment)
+    if wanted is None:
+        return matched_instances(account, region, group)
+    from moto.ec2.models import ec2_backends
+
+    ec2 = ec2_backends[account][region]
+    found = [ec2.get_instance_by_id(i) for i in wanted]
+    return [i for i in found if i is not None and i.state == "running"]
 
 
 ACTIVE: list[DeploymentRun] = []

@@ -76,14 +76,19 @@ def _tag_match(f: dict[str, Any], tags: dict[str, str]) -> bool:
 
 
 def matched_instances(account: str, region: str, group: Any) -> list[Any]:
-    """Running instances the group's tag filters select, in a stable order."""
+    """Running instances the group's tag filters select, plus the InService instances of its
+    Auto Scaling groups (`scaleout.group_targets`), in a stable order."""
     from moto.ec2.models import ec2_backends
 
+    from wizard.sandbox import scaleout
+
+    in_asgs = scaleout.group_targets(account, region, group)
     filters = group.ec2_tag_filters or []
     tag_set = (group.ec2_tag_set or {}).get("ec2TagSetList") or []
     if not filters and not tag_set:
-        return []
-    out = []
+        return sorted(in_asgs, key=lambda i: i.id)
+    out = list(in_asgs)
+    seen = {i.id for i in out}
     for inst in ec2_backends[account][region].all_instances():
         if inst.state != "running":
             continue
@@ -92,6 +97,7 @@ def matched_instances(account: str, region: str, group: Any) -> list[Any]:
             continue
         if tag_set and not all(any(_tag_match(f, tags) for f in grp) for grp in tag_set if grp):
             continue
-        out.append(inst)
+        if inst.id not in seen:
+            out.append(inst)
     out.sort(key=lambda i: i.id)
     return out

@@ -50,9 +50,16 @@ def with_traffic_control(group: Any) -> bool:
 def control_for(account: str, region: str, group: Any) -> TrafficControl | None:
     """The group's traffic control, or None when its deployments run without it.
 
-    The sandbox does not emulate load balancer registration yet, so a group with traffic control
-    runs like one without (no traffic events) until an ELB-backed `TrafficControl` is added here.
+    Target groups (Application/Network Load Balancers) are emulated by
+    `wizard.sandbox.elb.TargetGroupTraffic`; a group naming only Classic Load Balancers runs
+    without traffic events.
     """
     if not with_traffic_control(group):
         return None
-    return None
+    info = getattr(group, "load_balancer_info", None) or {}
+    names = [t.get("name") for t in info.get("targetGroupInfoList") or [] if t.get("name")]
+    if not names:
+        return None
+    from wizard.sandbox.elb import TargetGroupTraffic
+
+    return TargetGroupTraffic(account, region, names)

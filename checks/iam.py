@@ -8,7 +8,7 @@ from checks import policy
 from checks.evidence import Unavailable
 from checks.group import MISSING_CODES
 from checks.interpret import count_phrase, id_list
-from checks.model import Fix, Result, fail, passed, skip, warn
+from checks.model import Fix, Result, fail, info, passed, skip, warn
 from checks.registry import check
 from wizard import naming
 
@@ -139,7 +139,12 @@ def instance_profile(ctx) -> Result:
     problems: dict[str, list[str]] = {}
     good: dict[str, int] = {}
     per_profile: dict[str, dict[str, Any]] = {}
+    gone: list[str] = []
     for iid, inst in sorted(insts.items()):
+        if (inst.get("State") or {}).get("Name") in ("terminated", "shutting-down"):
+            # a terminated instance has lost its profile association: not evidence of a problem
+            gone.append(iid)
+            continue
         arn = (inst.get("IamInstanceProfile") or {}).get("Arn")
         if not arn:
             problems.setdefault("no instance profile", []).append(iid)
@@ -162,8 +167,14 @@ def instance_profile(ctx) -> Result:
             )
             continue
         good[pname] = good.get(pname, 0) + 1
-    total = len(insts)
-    evidence: dict[str, Any] = {"profiles": per_profile, "instances": total}
+    if gone and len(gone) == len(insts):
+        return info(
+            f"{len(gone)} instance(s) terminated since ({', '.join(gone[:5])}): no profile to see",
+            evidence={"terminated": gone},
+            instances=gone,
+        )
+    total = len(insts) - len(gone)
+    evidence: dict[str, Any] = {"profiles": per_profile, "instances": total, "terminated": gone}
     if not problems:
         names = ", ".join(sorted(good))
         pointed = ctx.pointed("iam.instance-profile")

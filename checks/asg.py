@@ -126,6 +126,40 @@ def _update_dg(ev: Any, asgs: str = "") -> str:
     )
 
 
+def _launch_drift(ev: Any, failed: list[str], working: list[str]) -> dict[str, Any]:
+    """Launch template version and AMI of the failed scale-out instances vs the InService ones
+    (from the `aws:ec2launchtemplate:*` tags EC2 puts on instances launched from a template)."""
+    ids = list(dict.fromkeys([*failed[:20], *working[:20]]))
+    if not failed or not ids:
+        return {}
+
+    def load() -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        pages = ev.client("ec2").get_paginator("describe_instances")
+        for page in pages.paginate(Filters=[{"Name": "instance-id", "Values": ids}]):
+            for res in page.get("Reservations", []):
+                for inst in res.get("Instances", []):
+                    tags = {t["Key"]: t["Value"] for t in inst.get("Tags") or []}
+                    out[inst["InstanceId"]] = {
+                        "template": tags.get("aws:ec2launchtemplate:id", ""),
+                        "version": tags.get("aws:ec2launchtemplate:version", ""),
+                        "image": inst.get("ImageId", ""),
+                    }
+        return out
+
+    seen = ev.memo(("asg-launch", tuple(ids)), load)
+    new = next((seen[i] for i in failed if i in seen), None)
+    old = next((seen[i] for i in working if i in seen), None)
+    if not new or not old:
+        return {"new": new, "working": old}
+    differs = (new["template"], new["version"], new["image"]) != (
+        old["template"],
+        old["version"],
+        old["image"],
+    )
+    return {"new": new, "working": old, "differs": differs}
+
+
 # ---- checks -----------------------------------------------------------------------------------
 
 
@@ -337,6 +371,19 @@ def scale_out(ctx) -> Result:
             "no_instance_in_service": bool(none_in_service),
         }
     )
+    working = [i for g in found.values() for i in in_service(g)]
+    if not working and last_good:
+        # nothing InService (the deadlock): compare with where the last success ran
+        working = (
+            ev.client("codedeploy")
+            .list_deployment_targets(
+                deploymentId=last_good["deploymentId"],
+                targetFilters={"TargetStatus": ["Succeeded"]},
+            )
+            .get("targetIds", [])[:20]
+        )
+    drift = _launch_drift(ev, instances, working)
+    evidence["launch_templates"] = drift
     me = (ev.deployment() or {}).get("deploymentId")
     which = "this scale-out deployment" if me == newest["deploymentId"] else newest["deploymentId"]
     summary = (
@@ -350,8 +397,26 @@ def scale_out(ctx) -> Result:
         "New instances get the last successful revision, and it fails on them: fix the cause "
         f"({', '.join(checks) or 'see the diagnosis'}) and deploy a revision that works."
     )
+    if drift.get("differs"):
+        new, old_ = drift["new"], drift["working"]
+        summary += (
+            f"; the new instances launch from {new['template']} version {new['version']}"
+            f" (AMI {new['image']}), the working ones came from version {old_['version']}"
+            f" (AMI {old_['image']})"
+        )
+        how = (
+            f"The new instances differ from the working ones: {new['template']} version "
+            f"{new['version']} is what changed. Go back to version {old_['version']} (or fix the "
+            "new version: agent in the user data, instance profile, AMI), then scale out again."
+        )
+        cmds = [
+            f"aws autoscaling update-auto-scaling-group --auto-scaling-group-name {a['name']} "
+            f"--launch-template LaunchTemplateId={new['template']},Version={old_['version']}"
+            for a in asgs
+        ] + [f"wizard diagnose {newest['deploymentId']}"]
     if none_in_service:
         summary += "; no instance is InService (a deployment deadlock)"
+    if none_in_service and not drift.get("differs"):
         how += (
             " With no instance InService, break the deadlock as the CodeDeploy guide says: "
             "detach the Auto Scaling group from the deployment group (this removes the hook), "

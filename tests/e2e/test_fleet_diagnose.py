@@ -196,8 +196,43 @@ def scale_out_failed(url: str) -> dict[str, Any]:
     return {**f, "args": by_group(f)}
 
 
-# name -> (builder, first root cause, summary fragments, fix fragments)
-WORLDS: dict[str, tuple[Callable[[str], dict[str, Any]], str, list[str], list[str]]] = {
+def deadlock(url: str) -> dict[str, Any]:
+    """The deployment deadlock of the CodeDeploy guide: the last successful revision fails on
+    every new instance, Auto Scaling abandons and relaunches, nothing is InService, and a new
+    deployment finds no instance."""
+    f = fleet(url, desired=1, asg_tags={"sandbox:target-health": "healthy"})
+    assert deploy(f)["status"] == "Succeeded"
+    w, asg = f["world"], f["asg"]
+    # from now on the application fails to start on a fresh instance (something the first
+    # instance had, a new one lacks: only a tag can say that)
+    w.client("autoscaling").create_or_update_tags(
+        Tags=[
+            {
+                "ResourceId": asg,
+                "ResourceType": "auto-scaling-group",
+                "Key": "sandbox:hook:ApplicationStart",
+                "Value": "exit=1;log=Error: /etc/app/secret.env not found",
+                "PropagateAtLaunch": True,
+            }
+        ]
+    )
+    w.client("ec2").terminate_instances(InstanceIds=w.asg_instances(asg))
+    cd = w.client("codedeploy")
+    assert until(
+        lambda: cd.list_deployments(
+            applicationName=f["application"],
+            deploymentGroupName=f["deployment_group"],
+            includeOnlyStatuses=["Failed"],
+        )["deployments"]
+    )
+    info = deploy(f)
+    assert info["status"] == "Failed" and info["errorInformation"]["code"] == "NO_INSTANCES"
+    return {**f, "args": [info["deploymentId"]]}
+
+
+# name -> (builder, first root cause, summary fragments, fix fragments,
+#          {another failing check: (summary fragments, fix fragments)})
+WORLDS: dict[str, tuple[Any, ...]] = {
     "allow-traffic-code-mismatch": (
         lambda url: allow_traffic(url, "Target.ResponseCodeMismatch"),
         "lb.target-health",
@@ -253,9 +288,31 @@ WORLDS: dict[str, tuple[Callable[[str], dict[str, Any]], str, list[str], list[st
     ),
     "scale-out-failed": (
         scale_out_failed,
+        "agent.running",
+        ["the agent never picked up the lifecycle event"],
+        ["Install and start the CodeDeploy agent"],
+        {
+            "asg.scale-out": (
+                [
+                    "scale-out deployment(s) failed",
+                    "the CodeDeploy agent did not pick up",
+                    "Auto Scaling abandons (terminates) such instances",
+                    "version 2",
+                    "the working ones came from version 1",
+                ],
+                ["update-auto-scaling-group", "Version=1"],
+            )
+        },
+    ),
+    "scale-out-deadlock": (
+        deadlock,
         "asg.scale-out",
-        ["scale-out deployment(s) failed", "the CodeDeploy agent did not pick up"],
-        ["wizard diagnose d-"],
+        [
+            "no instance is InService (a deployment deadlock)",
+            "failed at ApplicationStart",
+            "Auto Scaling abandons (terminates) such instances",
+        ],
+        ["detach the Auto Scaling group", "--auto-scaling-groups", "wizard deploy"],
     ),
 }
 
@@ -286,7 +343,8 @@ def diagnose(run_wizard, url: str, *args: str) -> tuple[int, dict[str, Any], str
 def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url, run_wizard):
     world = worlds[name]
     code, doc, stderr = diagnose(run_wizard, sandbox_url, *world["args"])
-    _, cause, summary_parts, fix_parts = WORLDS[name]
+    _, cause, summary_parts, fix_parts, *more = WORLDS[name]
+    also: dict[str, tuple[list[str], list[str]]] = more[0] if more else {}
     table = [(r["id"], r["status"], r["summary"]) for r in doc["results"] if r["status"] != "pass"]
     assert code == 1, (stderr, table)
     assert doc["root_causes"] and doc["root_causes"][0] == cause, (doc["root_causes"], table)
@@ -297,4 +355,12 @@ def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url, run_wi
     fix = result["fix"]["summary"] + "\n" + "\n".join(result["fix"]["commands"])
     for part in fix_parts:
         assert part in fix, fix
+    for other, (summary_more, fix_more) in also.items():
+        assert other in doc["root_causes"], doc["root_causes"]
+        res = next(r for r in doc["results"] if r["id"] == other)
+        for part in summary_more:
+            assert part in res["summary"], res["summary"]
+        text = res["fix"]["summary"] + "\n" + "\n".join(res["fix"]["commands"])
+        for part in fix_more:
+            assert part in text, text
     assert not [r for r in doc["results"] if r["status"] == "error"], table

@@ -222,9 +222,7 @@ def event_seconds(ctx: Any, instance_id: str, event: str) -> float | None:
     return None
 
 
-def _applies(
-    ctx: Any, *, control: bool = True
-) -> tuple[dict[str, Any] | None, Result | None]:
+def _applies(ctx: Any, *, control: bool = True) -> tuple[dict[str, Any] | None, Result | None]:
     """The group's traffic settings, or the Result that says these checks do not apply."""
     try:
         t = traffic(ctx.ev)

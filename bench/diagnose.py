@@ -10,6 +10,7 @@ Targets: diagnose wall <= 2x the replay, calls <= 1.2x the minimum.
 
     .venv/bin/python bench/diagnose.py                      # 10, 100, 1000; both scenarios
     .venv/bin/python bench/diagnose.py --sizes 10,100 --scenario agent-stopped --json
+    .venv/bin/python bench/diagnose.py --sizes 500 --scenario allow-traffic   # issue 15's target
 """
 
 from __future__ import annotations
@@ -33,11 +34,14 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     # the agent ran DownloadBundle and got Access Denied: roles, policies, simulation
     "role-no-s3-read": {"s3_read": False},
 }
-SERVICES = ("codedeploy", "ec2", "iam", "s3", "ssm", "kms", "sts")
+# an Auto Scaling group behind one target group whose health checks fail (AllowTraffic): the
+# load balancer evidence (target groups, health, attributes) and the Auto Scaling group's
+FLEET_SCENARIOS = ("allow-traffic",)
+SERVICES = ("codedeploy", "ec2", "iam", "s3", "ssm", "kms", "sts", "elbv2", "autoscaling")
 # replay waves: what must be known before a call can be made
 WAVES = (
     {"GetDeployment", "ListDeployments", "BatchGetDeployments", "GetCallerIdentity"},
-    {"ListDeploymentTargets", "GetDeploymentGroup"},
+    {"ListDeploymentTargets", "GetDeploymentGroup", "ListDeployments"},
     {
         "BatchGetDeploymentTargets",
         "DescribeInstances",
@@ -47,6 +51,9 @@ WAVES = (
         "GetBucketPolicy",
         "HeadObject",
         "ListAttachedRolePolicies",
+        "DescribeTargetGroups",
+        "DescribeAutoScalingGroups",
+        "DescribeLifecycleHooks",
     },
     {
         "GetInstanceProfile",
@@ -54,6 +61,9 @@ WAVES = (
         "DescribeInstanceInformation",
         "DescribeIamInstanceProfileAssociations",
         "DescribeKey",
+        "DescribeTargetHealth",
+        "DescribeTargetGroupAttributes",
+        "DescribeLoadBalancers",
     },
     {
         "SimulatePrincipalPolicy",
@@ -141,14 +151,46 @@ def new_ctx(url: str) -> Any:
     )
 
 
+def fleet_world(url: str, name: str, n: int) -> dict[str, Any]:
+    """n instances of an Auto Scaling group behind one target group, deployed with HalfAtATime
+    WITH_TRAFFIC_CONTROL; the application answers the health check with 404, so AllowTraffic
+    fails on the first half and the deployment stops (HEALTH_CONSTRAINTS)."""
+    from wizard.sandbox import scenarios
+    from wizard.sandbox.fleetworld import FleetWorld
+    from wizard.sandbox.world import zip_bundle
+
+    w = FleetWorld(url, name=name)
+    bucket = w.bucket()
+    role = w.service_role()
+    profile = w.instance_profile(bucket=bucket)
+    bal = w.load_balancer(health_check_path="/health")
+    template = w.launch_template(profile)
+    asg = w.auto_scaling_group(
+        template,
+        desired=n,
+        target_group_arns=[bal.target_group_arn],
+        tags={"sandbox:target-health": "unhealthy:Target.ResponseCodeMismatch:404"},
+    )
+    _, group = w.fleet_application(
+        role, asg, target_group=bal.target_group, config="CodeDeployDefault.HalfAtATime"
+    )
+    etag = w.put_bundle(bucket, "app.zip", zip_bundle(scenarios._files(w)))
+    did = w.deploy(group, bucket, "app.zip", etag=etag)
+    info = w.wait(did, timeout=600)
+    return {"deployment_id": did, "status": info["status"]}
+
+
 def one(url: str, scenario: str, n: int) -> dict[str, Any]:
     from checks.runner import diagnose
     from wizard.sandbox import scenarios
     from wizard.sandbox.world import World
 
-    w = World(url, name=f"bench-{scenario[:5]}-{n}-{uuid.uuid4().hex[:4]}")
+    name = f"bench-{scenario[:5]}-{n}-{uuid.uuid4().hex[:4]}"
     t0 = time.perf_counter()
-    world = scenarios.build(w, count=n, **SCENARIOS[scenario])
+    if scenario in FLEET_SCENARIOS:
+        world = fleet_world(url, name, n)
+    else:
+        world = scenarios.build(World(url, name=name), count=n, **SCENARIOS[scenario])
     built = time.perf_counter() - t0
     ctx = new_ctx(url)
     rec = Recorder(ctx)
@@ -179,11 +221,11 @@ def one(url: str, scenario: str, n: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10,100,1000")
-    parser.add_argument("--scenario", choices=[*SCENARIOS, "all"], default="all")
+    parser.add_argument("--scenario", choices=[*SCENARIOS, *FLEET_SCENARIOS, "all"], default="all")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
+    names = [*SCENARIOS, *FLEET_SCENARIOS] if args.scenario == "all" else [args.scenario]
     from wizard.sandbox.server import SandboxServer
 
     rows = []

@@ -169,7 +169,9 @@ def _states(aws: dict[str, Any], name: str = "asg1") -> dict[str, str]:
     return {i["InstanceId"]: i["LifecycleState"] for i in resp["AutoScalingGroups"][0]["Instances"]}
 
 
-def test_a_launch_hook_holds_the_instance_until_continue(aws):
+def test_a_launch_hook_holds_the_instance_until_continue(aws, monkeypatch):
+    # an AWS hour = 60 s here: the hook's heartbeat cannot run out on a busy machine
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=60))
     arn = _balancer(aws)
     _group(aws, target_group=arn)
     asg = aws["autoscaling"]

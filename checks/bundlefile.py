@@ -67,8 +67,14 @@ def _validate(text: str) -> tuple[Any, list[dict[str, Any]]]:
         validate_appspec_text = None
     if validate_appspec_text is not None:
         res = validate_appspec_text(text)
-        findings = [
-            {"line": f.line, "severity": f.severity, "rule": f.rule, "message": f.message}
+        findings = [  # agent: "rejects" | "accepts" (a stricter-by-design error, or a warning)
+            {
+                "line": f.line,
+                "severity": f.severity,
+                "rule": f.rule,
+                "message": f.message,
+                "agent": f.agent,
+            }
             for f in res.findings
         ]
         return res.data, findings

@@ -51,9 +51,20 @@ def test_no_command_means_setup():
 
 def test_diagnose_flags():
     args = build_parser().parse_args(
-        ["diagnose", "d-ABC", "--json", "--check", "s3.*", "--check", "agent.running", "--fix"]
+        [
+            "diagnose",
+            "d-0QBAGMJSZ",
+            "--json",
+            "--check",
+            "s3.*",
+            "--check",
+            "agent.running",
+            "--fix",
+        ]
     )
-    assert args.deployment_id == "d-ABC" and args.check == ["s3.*", "agent.running"] and args.fix
+    assert (
+        args.deployment_id == "d-0QBAGMJSZ" and args.check == ["s3.*", "agent.running"] and args.fix
+    )
 
 
 def test_usage_error_exits_2(capsys):
@@ -199,3 +210,47 @@ def test_sandbox_without_the_extra_says_how_to_install_it():
     assert proc.stderr.strip() == (
         "error: the sandbox needs the emulator: pip install 'codedeploy-wizard[sandbox]'"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["whoami", "--region"], "argument --region: expected one argument"),
+        (["plan", "--jsn"], "unrecognized arguments: --jsn"),
+        (["deploi"], "invalid choice: 'deploi'"),
+        (["whoami", "--region", ""], "argument --region: must not be empty"),
+        (["diagnose", "d-" + "A" * 100_000], "is not a deployment id"),
+        (["sandbox", "--port", "70000"], "is not a port"),
+    ],
+)
+def test_a_bad_flag_is_one_short_line_pointing_to_help(capsys, argv, fragment):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and fragment in err[0] and "--help" in err[0], err
+    assert len(err[0]) < 300
+
+
+def test_an_error_line_never_holds_a_control_character_or_a_megabyte():
+    from wizard.errors import MAX_LINE, UsageError
+
+    line = UsageError("bad name 'a\nb\x1b[2J'", hint="Fix it.").one_line()
+    assert line == "bad name 'a\\nb\\x1b[2J'. Fix it."
+    long = UsageError("x" * 100_000).one_line()
+    assert len(long) <= MAX_LINE and "…" in long
+
+
+def test_the_setup_wizard_needs_a_terminal(capsys, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    monkeypatch.chdir(tmp_path)
+    for argv in (["setup"], [], ["--sandbox"]):
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [
+            "error: the setup wizard needs a terminal (stdin and stdout are not one). Without a "
+            "terminal, put the answers in .codedeploy-wizard.yml and run `wizard setup --yes`."
+        ]
+    assert list(tmp_path.iterdir()) == []

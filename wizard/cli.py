@@ -11,10 +11,13 @@ import argparse
 import importlib
 import importlib.util
 import os
+import re
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 from wizard import __version__
-from wizard.errors import EXIT_PROBLEM, EXIT_USAGE
+from wizard.errors import EXIT_PROBLEM, EXIT_USAGE, shown
 
 COMMANDS: dict[str, str] = {
     "setup": "the TUI wizard (or --yes: non-interactive from the project file)",
@@ -30,14 +33,90 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the usage block would make a bad flag several lines."""
+
+    def error(self, message: str) -> NoReturn:
+        from wizard.errors import UsageError
+
+        line = UsageError(f"{self.prog}: {message}", hint=f"See `{self.prog} --help`.").one_line()
+        self.exit(EXIT_USAGE, f"error: {line}\n")
+
+
+def _text(what: str, limit: int = 256) -> Callable[[str], str]:
+    """An argparse `type` for a flag's text: not empty, no control characters, at most `limit`
+    characters (a pasted megabyte is refused in one line, not echoed)."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError("must not be empty")
+        if not value.isprintable():
+            raise argparse.ArgumentTypeError(f"{shown(value)} holds a control character")
+        if len(value) > limit:
+            raise argparse.ArgumentTypeError(f"{shown(value)} is longer than {limit} characters")
+        return value
+
+    check.__name__ = what  # argparse names the type in some messages
+    return check
+
+
+def _deployment_id(value: str) -> str:
+    """CodeDeploy deployment ids are `d-` and nine capital letters or digits (d-0QBAGMJSZ)."""
+    if not re.fullmatch(r"d-[A-Z0-9]{9}", value):
+        raise argparse.ArgumentTypeError(
+            f"{shown(value)} is not a deployment id (they look like d-0QBAGMJSZ)"
+        )
+    return value
+
+
+def _codedeploy_name(what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        # CodeDeploy API reference: application and deployment group names are 1-100 of
+        # [A-Za-z0-9._+=,@-] (the rule the project file uses: wizard.config)
+        if not re.fullmatch(r"[A-Za-z0-9._+=,@-]{1,100}", value):
+            raise argparse.ArgumentTypeError(
+                f"{shown(value)} is not {what} name (1-100 of letters, digits and ._+=,@-)"
+            )
+        return value
+
+    check.__name__ = what
+    return check
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{shown(value)} is not a port (0-65535; 0 picks one)")
+    return port
+
+
 def _add_globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Global flags, accepted before or after the command name."""
     d = {"default": argparse.SUPPRESS} if suppress else {}
     g = parser.add_argument_group("global options")
-    g.add_argument("--profile", metavar="NAME", help="AWS profile (default: AWS_PROFILE)", **d)
-    g.add_argument("--region", metavar="REGION", help="AWS region (default: AWS_REGION)", **d)
     g.add_argument(
-        "--endpoint-url", metavar="URL", help="AWS endpoint (default: AWS_ENDPOINT_URL)", **d
+        "--profile",
+        metavar="NAME",
+        type=_text("--profile"),
+        help="AWS profile (default: AWS_PROFILE)",
+        **d,
+    )
+    g.add_argument(
+        "--region",
+        metavar="REGION",
+        type=_text("--region", 64),
+        help="AWS region (default: AWS_REGION)",
+        **d,
+    )
+    g.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        type=_text("--endpoint-url", 2048),
+        help="AWS endpoint (default: AWS_ENDPOINT_URL)",
+        **d,
     )
     g.add_argument(
         "--sandbox",
@@ -48,12 +127,14 @@ def _add_globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     g.add_argument(
         "--scenario",
         metavar="NAME",
+        type=_text("--scenario", 64),
         help="with --sandbox: seed a ready-made world (see `wizard sandbox --list-scenarios`)",
         **d,
     )
     g.add_argument(
         "--project-dir",
         metavar="DIR",
+        type=_text("--project-dir", 4095),
         help="project directory (default: current directory)",
         **d,
     )
@@ -61,7 +142,7 @@ def _add_globals(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wizard",
         description="Set up AWS CodeDeploy for EC2 in minutes, and learn exactly why a "
         "deployment failed. With no command, opens the setup wizard.",
@@ -86,7 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("setup")
     yes_flag(p)
-    p.add_argument("--config", metavar="FILE", help="project file to read answers from")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        type=_text("--config", 4095),
+        help="project file to read answers from",
+    )
     p.add_argument(
         "--create-access-key",
         action="store_true",
@@ -130,11 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="let this deployment go on when the previous revision's ApplicationStop script "
         "fails (it runs from the last successful revision; use once to get past a broken one)",
     )
-    p.add_argument("--description", help="deployment description")
+    # CodeDeploy quotas: a deployment description holds at most 100 characters
+    p.add_argument("--description", type=_text("--description", 100), help="deployment description")
     json_flag(p)
 
     p = cmd("diagnose")
-    p.add_argument("deployment_id", nargs="?", metavar="DEPLOYMENT_ID")
+    p.add_argument("deployment_id", nargs="?", metavar="DEPLOYMENT_ID", type=_deployment_id)
     json_flag(p)
     p.add_argument("--plain", action="store_true", help="plain text even on a terminal")
     p.add_argument("--fix", action="store_true", help="offer the safe automatic fixes")
@@ -143,21 +230,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--check",
         action="append",
         metavar="ID",
+        type=_text("--check", 128),
         help="run only these checks (repeatable, globs allowed)",
     )
     p.add_argument("--list-checks", action="store_true", help="list the checks and exit")
     p.add_argument("--preflight", action="store_true", help="check a group before any deployment")
     p.add_argument("--local", action="store_true", help="also inspect this machine")
-    p.add_argument("--application", metavar="NAME", help="application (default: project file)")
     p.add_argument(
-        "--deployment-group", metavar="NAME", help="deployment group (default: project file)"
+        "--application",
+        metavar="NAME",
+        type=_codedeploy_name("an application"),
+        help="application (default: project file)",
+    )
+    p.add_argument(
+        "--deployment-group",
+        metavar="NAME",
+        type=_codedeploy_name("a deployment group"),
+        help="deployment group (default: project file)",
     )
 
     p = cmd("destroy")
     yes_flag(p)
 
     p = cmd("sandbox")
-    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")
 
     p = cmd("whoami")
@@ -197,7 +293,29 @@ def _print_error(exc: BaseException, verbose: int) -> None:
     error_line(exc)
 
 
+# commands that open the Textual UI, unless the predicate says this run does not
+_TUI = {"setup": lambda args: not getattr(args, "yes", False)}
+
+
+def _needs_terminal(args: argparse.Namespace) -> bool:
+    wants_tui = _TUI.get(args.command)
+    return bool(wants_tui and wants_tui(args))
+
+
+def _check_terminal(args: argparse.Namespace) -> None:
+    """A TUI without a terminal would draw escape codes into a pipe and wait forever."""
+    from wizard.errors import UsageError
+
+    if _needs_terminal(args) and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "the setup wizard needs a terminal (stdin and stdout are not one)",
+            hint="Without a terminal, put the answers in .codedeploy-wizard.yml and run "
+            "`wizard setup --yes`.",
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 a problem found or hit, 2 usage/config)."""
     parser = build_parser()
     args = _normalise(parser.parse_args(argv))
     module_name = f"wizard.commands.{args.command}"
@@ -205,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wizard {args.command}: not available yet", file=sys.stderr)
         return EXIT_USAGE
     try:
+        _check_terminal(args)
         module = importlib.import_module(module_name)
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
@@ -220,11 +339,11 @@ def main(argv: list[str] | None = None) -> int:
             if mapped is None:
                 if args.verbose:
                     raise
-                print(
-                    f"wizard: unexpected error: {type(exc).__name__}: {exc} "
-                    "(run with -v for details)",
-                    file=sys.stderr,
-                )
+                line = WizardError(
+                    f"unexpected error: {type(exc).__name__}: {exc}",
+                    hint="Run with -v for details.",
+                ).one_line()
+                print(f"wizard: {line}", file=sys.stderr)
                 return EXIT_PROBLEM
             mapped.__cause__ = exc
             exc = mapped

@@ -655,7 +655,7 @@ def from_dict(data: Any, *, check_region_known: bool = True) -> Project:
     p.ci.repository = v.typed(ci, "repository", "ci.repository", (str, type(None)), None)
     if p.ci.repository and (rule := check_repository(p.ci.repository)):
         v.err("ci.repository", rule)
-    if p.ci.provider == "github" and not p.ci.repository:
+    if p.ci.provider == "github" and ci.get("repository") is None:
         v.err("ci.repository", "is required for ci.provider github (the OIDC trust names it)")
     p.ci.slack = v.typed(ci, "slack", "ci.slack", (bool,), False)
     p.ci.pin_actions = v.typed(ci, "pin_actions", "ci.pin_actions", (str,), "tag")

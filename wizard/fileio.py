@@ -1,4 +1,5 @@
-"""Writing files without losing anything: atomic replace, backups, kept modes."""
+"""Files: writing without losing anything (atomic replace, backups, kept modes), and reading
+untrusted paths without hanging or eating memory (regular files only, size caps)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class FileRefused(Exception):
         self.reason = reason
 
 
-def _kind(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
     """What a non-regular file is, in words ('a directory', 'a FIFO' …); None for a regular file."""
     import stat
 
@@ -106,7 +107,7 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     (FileNotFoundError, PermissionError …) for paths that cannot be opened.
     """
     st = os.stat(path)
-    kind = _kind(st.st_mode)
+    kind = file_kind(st.st_mode)
     if kind is not None:
         raise FileRefused(f"is {kind}, not a regular file")
     if st.st_size > limit:
@@ -116,7 +117,7 @@ def read_regular(path: str | os.PathLike[str], limit: int) -> bytes:
     try:
         # the path may have been swapped between stat and open: decide on what we opened
         st = os.fstat(fd)
-        kind = _kind(st.st_mode)
+        kind = file_kind(st.st_mode)
         if kind is not None:
             raise FileRefused(f"is {kind}, not a regular file")
         chunks: list[bytes] = []

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard import PROJECT_FILE, TAG_KEY, naming
-from wizard.errors import ConfigError
+from wizard.errors import ConfigError, shown
 
 HOOK_EVENTS = (
     "ApplicationStop",
@@ -89,12 +89,6 @@ def bad_character(value: str) -> str | None:
         if unicodedata.category(ch) in ("Cc", "Cs"):
             return f"a control character (U+{ord(ch):04X})"
     return None
-
-
-def shown(value: Any, limit: int = 60) -> str:
-    """`repr(value)` cut to about `limit` characters, for echoing user input in one line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- rules (reusable)

@@ -41,10 +41,6 @@ from tests.conftest import clean_env
 from wizard import cli
 
 APP = b"application: shop\n"
-# wizard.validate refuses special files and caps what it reads (the `validate` helper's work)
-VALIDATE_READS_SAFELY = hasattr(
-    __import__("wizard.validate.dispatch", fromlist=["MAX_TEXT"]), "MAX_TEXT"
-)
 WATCHDOG_SECONDS = 30  # far above the slowest row (about 2 s); a hang fails, it never blocks
 
 
@@ -112,14 +108,10 @@ class Row:
     endpoint: str | None = None  # a fake server from `endpoints`, as AWS_ENDPOINT_URL
     sandbox: bool = False  # talk to the session's sandbox (and check the account is unchanged)
     subprocess: bool = False  # needs a real process (stdin from /dev/null)
-    reads: bool = False  # reads a special file: needs wizard.validate's safe reads
     xfail: str | None = None
 
     def param(self) -> Any:
         marks = [pytest.mark.xfail(reason=self.xfail, strict=True)] if self.xfail else []
-        if self.reads and not VALIDATE_READS_SAFELY:
-            # without it, `validate /dev/zero` reads until memory runs out: never run that here
-            marks.append(pytest.mark.skip(reason="wizard.validate does not read safely yet"))
         return pytest.param(self, id=self.id, marks=marks)
 
 
@@ -489,50 +481,26 @@ ROWS: list[Row] = [
         sandbox=True,
     ),
     # ---------------------------------------------------------------- files and folders
-    # (`reads`: the row reads a special file; it runs where wizard.validate reads safely)
-    Row("file-dev-zero", ["validate", "/dev/zero"], 2, "not a regular file", reads=True),
-    Row("file-dev-null", ["validate", "/dev/null"], 2, "not a regular file", reads=True),
-    Row(
-        "file-fifo",
-        ["validate", "appspec.yml"],
-        2,
-        "FIFO",
-        {"appspec.yml": fifo("appspec.yml")},
-        reads=True,
-    ),
-    Row("file-fifo-any-name", ["validate", "p"], 2, "FIFO", {"p": fifo("p")}, reads=True),
-    Row(
-        "file-fifo-as-zip",
-        ["validate", "b.zip"],
-        1,
-        "1 error(s)",
-        {"b.zip": fifo("b.zip")},
-        reads=True,
-    ),
+    Row("file-dev-zero", ["validate", "/dev/zero"], 2, "not a regular file"),
+    Row("file-dev-null", ["validate", "/dev/null"], 2, "not a regular file"),
+    Row("file-fifo", ["validate", "appspec.yml"], 2, "FIFO", {"appspec.yml": fifo("appspec.yml")}),
+    Row("file-fifo-any-name", ["validate", "p"], 2, "FIFO", {"p": fifo("p")}),
+    Row("file-fifo-as-zip", ["validate", "b.zip"], 1, "1 error(s)", {"b.zip": fifo("b.zip")}),
     Row(
         "file-appspec-50mb",
         ["validate", "appspec.yml"],
         1,
         "1 error(s)",
         {"appspec.yml": sparse("appspec.yml", 50 << 20)},
-        reads=True,
     ),
     Row("file-missing", ["validate", "nope.yml"], 2, "no such file"),
-    Row(
-        "file-bundle-with-fifo",
-        ["validate", "."],
-        1,
-        "error(s)",
-        {"x": bundle_with_fifo},
-        reads=True,
-    ),
+    Row("file-bundle-with-fifo", ["validate", "."], 1, "error(s)", {"x": bundle_with_fifo}),
     Row(
         "file-deploy-bundle-fifo",
         ["deploy"],
         1,
         "scripts/start.sh in the bundle folder is a FIFO",
         {".codedeploy-wizard.yml": APP + b"bundle: {source: app}\n", "x": nested_app},
-        reads=True,
     ),
     Row(
         "file-encrypted-zip",
@@ -540,7 +508,6 @@ ROWS: list[Row] = [
         1,
         "error(s)",
         {"bundle.zip": encrypted_zip("bundle.zip")},
-        reads=True,
     ),
     Row(
         "file-not-an-archive",
@@ -562,7 +529,6 @@ ROWS: list[Row] = [
         1,
         "error(s)",
         {"appspec.yml": b"version: 0.0\nos: linux\nhooks: " + b"[" * 5000 + b"]" * 5000 + b"\n"},
-        reads=True,
     ),
     Row(
         "file-travis-dev-zero-symlink",
@@ -570,7 +536,6 @@ ROWS: list[Row] = [
         2,
         "not a regular file",
         {".travis.yml": lambda root: os.symlink("/dev/zero", root / ".travis.yml")},
-        reads=True,
     ),
 ]
 

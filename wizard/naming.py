@@ -82,3 +82,54 @@ def bucket(application: str, account: str, region: str) -> str:
 def destination(application: str, os_name: str = "linux") -> str:
     """Default deploy folder on the instances: `/var/www/<slug>` or `C:\\<slug>`."""
     return f"/var/www/{slug(application)}" if os_name == "linux" else f"C:\\{slug(application)}"
+
+
+# --------------------------------------------------------------------------- fleets that scale
+# (instances.auto_scaling, load_balancer): each follows the rule of the API that creates it.
+LAUNCH_TEMPLATE_POLICY = "codedeploy-wizard-launch-template"  # inline, on the service role
+
+
+def launch_template(application: str) -> str:
+    """`<application>-codedeploy`; CreateLaunchTemplate: 3-128 of letters, digits and ().-/_."""
+    base = re.sub(r"[^A-Za-z0-9().\-/_]+", "-", application).strip("-") or "app"
+    return base[:100] + "-codedeploy"
+
+
+def auto_scaling_group(application: str) -> str:
+    """`<application>-asg`; CreateAutoScalingGroup: ASCII 33-126 without ':', 255 at most."""
+    return (re.sub(r"[^!-9;-~]+", "-", application) or "app")[:250] + "-asg"
+
+
+def _elb(application: str, suffix: str) -> str:
+    """ELB names: at most 32 letters, digits and hyphens, no hyphen at either end, and a load
+    balancer's not starting with `internal-` (CreateLoadBalancer, CreateTargetGroup)."""
+    base = re.sub(r"[^A-Za-z0-9]+", "-", application).strip("-") or "app"
+    if base.lower().startswith("internal-"):
+        base = "app-" + base
+    return base[: 32 - len(suffix)].rstrip("-") + suffix
+
+
+def target_group(application: str) -> str:
+    """`<application>-tg` within ELB's 32 characters."""
+    return _elb(application, "-tg")
+
+
+def load_balancer(application: str) -> str:
+    """`<application>-alb` within ELB's 32 characters."""
+    return _elb(application, "-alb")
+
+
+def _security_group(application: str, suffix: str) -> str:
+    """CreateSecurityGroup: at most 255 characters, not starting with `sg-`."""
+    base = "app-" + application if application.lower().startswith("sg-") else application
+    return base[:240] + suffix
+
+
+def alb_security_group(application: str) -> str:
+    """The load balancer's security group: `<application>-alb`."""
+    return _security_group(application, "-alb")
+
+
+def instance_security_group(application: str) -> str:
+    """The Auto Scaling instances' security group: `<application>-instances`."""
+    return _security_group(application, "-instances")

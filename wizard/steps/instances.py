@@ -117,8 +117,18 @@ def tagged_instances(sc: StepContext, states: list[str] | None = None) -> list[d
     out = []
     for page in ec2.get_paginator("describe_instances").paginate(Filters=filters):
         for res in page["Reservations"]:
-            out.extend(res["Instances"])
+            out.extend(i for i in res["Instances"] if not in_our_auto_scaling_group(sc, i))
     return out
+
+
+def in_our_auto_scaling_group(sc: StepContext, inst: dict) -> bool:
+    """Launched by an Auto Scaling group of ours: that group, not this step, looks after it.
+
+    Such instances carry the ownership tag (the group propagates it), which is also the default
+    filter tag, so without this they would look like tagged instances to adopt.
+    """
+    tags = tag_dict(inst.get("Tags"))
+    return "aws:autoscaling:groupName" in tags and tags.get(TAG_KEY) == sc.application
 
 
 def launched_by_us(sc: StepContext, inst: dict) -> bool:
@@ -265,6 +275,8 @@ def _ids(insts: list[dict]) -> str:
 # --------------------------------------------------------------------------- plan
 def plan(sc: StepContext) -> list[Change]:
     p = sc.project
+    if p.instances.auto_scaling is not None:  # the autoscaling step provides the instances
+        return []
     tag = p.instances.tag
     profile = p.roles.instance_role
     label = f"{tag.key}={tag.value}"

@@ -9,9 +9,9 @@ from typing import Any
 
 MUTATING = re.compile(
     r"^(Create|Put|Attach|Update|Associate|RunInstances|Tag|Add|Delete|Detach|Remove|Terminate|"
-    r"Disassociate|Replace)"
+    r"Disassociate|Replace|Modify|Authorize|Revoke|Register|Deregister)"
 )
-SERVICES = ("iam", "s3", "ec2", "codedeploy", "ssm", "sts")
+SERVICES = ("iam", "s3", "ec2", "codedeploy", "ssm", "sts", "autoscaling", "elbv2")
 
 
 def make_project(application: str = "shop", **sections: Any) -> Any:

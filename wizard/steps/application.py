@@ -1,9 +1,14 @@
 """CodeDeploy application (Server platform) and its deployment group.
 
-The group targets EC2 instances by one KEY_AND_VALUE tag filter, uses the configured deployment
-config and the service role. A group of ours whose settings differ is changed only by a planned
-`update` (UpdateDeploymentGroup); settings we do not manage (alarms, rollback, triggers) are left
-as they are.
+The group targets EC2 instances by one KEY_AND_VALUE tag filter, or with
+`instances.auto_scaling` the Auto Scaling group (`autoScalingGroups`; CodeDeploy then installs its
+lifecycle hook on the group so instances launched later get the last successful revision). With a
+load balancer it deploys `IN_PLACE` `WITH_TRAFFIC_CONTROL` through the target group
+(`loadBalancerInfo.targetGroupInfoList`), otherwise `WITHOUT_TRAFFIC_CONTROL`. Automatic rollback
+(`autoRollbackConfiguration`) follows `rollback`: DEPLOYMENT_FAILURE by default. It uses the
+configured deployment config and the service role. A group of ours whose settings differ is changed
+only by a planned `update` (UpdateDeploymentGroup); settings we do not manage (alarms, triggers)
+are left as they are.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard import TAG_KEY
-from wizard.steps import roles
+from wizard.steps import autoscaling, loadbalancer, roles
 from wizard.steps.base import (
     Change,
     ConflictError,
@@ -76,12 +81,54 @@ def service_role_arn(sc: StepContext) -> str:
 
 
 def desired_group(sc: StepContext) -> dict[str, Any]:
-    tag = sc.project.instances.tag
-    return {
-        "deploymentConfigName": sc.project.deployment_config,
-        "ec2TagFilters": [{"Key": tag.key, "Value": tag.value, "Type": "KEY_AND_VALUE"}],
+    """The managed settings, as CreateDeploymentGroup / UpdateDeploymentGroup arguments.
+
+    Empty lists clear what another mode set: "To remove Auto Scaling groups, do not enter any Auto
+    Scaling group names" (UpdateDeploymentGroup, CodeDeploy API reference), tags likewise.
+    """
+    p = sc.project
+    tag = p.instances.tag
+    fleet = p.instances.auto_scaling is not None
+    lb = p.load_balancer
+    events = p.rollback.events
+    out: dict[str, Any] = {
+        "deploymentConfigName": p.deployment_config,
+        "ec2TagFilters": []
+        if fleet
+        else [{"Key": tag.key, "Value": tag.value, "Type": "KEY_AND_VALUE"}],
+        "autoScalingGroups": [autoscaling.group_name(p)] if fleet else [],
         "serviceRoleArn": service_role_arn(sc),
+        "deploymentStyle": {
+            "deploymentType": "IN_PLACE",
+            "deploymentOption": "WITH_TRAFFIC_CONTROL" if lb.enabled else "WITHOUT_TRAFFIC_CONTROL",
+        },
+        "autoRollbackConfiguration": {"enabled": bool(events), "events": events},
     }
+    if lb.enabled:
+        out["loadBalancerInfo"] = {
+            "targetGroupInfoList": [{"name": loadbalancer.target_group_name(p)}]
+        }
+    return out
+
+
+def _asg_names(groups: list | None) -> set[str]:
+    """AWS returns [{name, hook, terminationHook}]; older emulators plain names."""
+    return {g.get("name", "") if isinstance(g, dict) else str(g) for g in groups or []}
+
+
+def _rollback(conf: dict | None) -> tuple[bool, frozenset]:
+    conf = conf or {}
+    enabled = bool(conf.get("enabled"))
+    return enabled, frozenset(conf.get("events") or []) if enabled else frozenset()
+
+
+def _traffic(group: dict) -> tuple[str, frozenset]:
+    style = group.get("deploymentStyle") or {}
+    option = style.get("deploymentOption") or "WITHOUT_TRAFFIC_CONTROL"
+    if option != "WITH_TRAFFIC_CONTROL":
+        return option, frozenset()
+    info = group.get("loadBalancerInfo") or {}
+    return option, frozenset(t.get("name") for t in info.get("targetGroupInfoList") or [])
 
 
 def group_drift(current: dict, desired: dict) -> list[str]:
@@ -95,9 +142,69 @@ def group_drift(current: dict, desired: dict) -> list[str]:
         out.append("deploymentConfigName")
     if filters(current.get("ec2TagFilters")) != filters(desired["ec2TagFilters"]):
         out.append("ec2TagFilters")
+    if _asg_names(current.get("autoScalingGroups")) != _asg_names(desired["autoScalingGroups"]):
+        out.append("autoScalingGroups")
     if current.get("serviceRoleArn") != desired["serviceRoleArn"]:
         out.append("serviceRoleArn")
+    if _traffic(current) != _traffic(desired):
+        out.append("deploymentStyle")
+    if _rollback(current.get("autoRollbackConfiguration")) != _rollback(
+        desired["autoRollbackConfiguration"]
+    ):
+        out.append("autoRollbackConfiguration")
     return out
+
+
+def describe_settings(sc: StepContext) -> str:
+    """The group's settings in words, for the plan."""
+    p = sc.project
+    if p.instances.auto_scaling is not None:
+        targets = f"the Auto Scaling group {autoscaling.group_name(p)}"
+    else:
+        targets = f"instances tagged {p.instances.tag.key}={p.instances.tag.value}"
+    traffic = (
+        f"traffic control through the target group {loadbalancer.target_group_name(p)}"
+        if p.load_balancer.enabled
+        else "no traffic control"
+    )
+    events = p.rollback.events
+    rollback = (
+        "roll back on "
+        + " and ".join(
+            {"DEPLOYMENT_FAILURE": "failure", "DEPLOYMENT_STOP_ON_REQUEST": "stop"}[e]
+            for e in events
+        )
+        if events
+        else "no automatic rollback"
+    )
+    return (
+        f"{targets}, {p.deployment_config}, in place with {traffic}, {rollback}, "
+        f"service role {p.roles.service_role}"
+    )
+
+
+def _was(group: dict, drift: list[str]) -> list[str]:
+    """What the drifted settings are now, in words."""
+    was = []
+    if "deploymentConfigName" in drift:
+        was.append(f"deployment config {group.get('deploymentConfigName')}")
+    if "ec2TagFilters" in drift:
+        now = ", ".join(
+            f"{f.get('Key')}={f.get('Value')}" for f in group.get("ec2TagFilters") or []
+        )
+        was.append(f"tag filter {now or '(none)'}")
+    if "autoScalingGroups" in drift:
+        names = ", ".join(sorted(_asg_names(group.get("autoScalingGroups"))))
+        was.append(f"Auto Scaling groups {names or '(none)'}")
+    if "serviceRoleArn" in drift:
+        was.append(f"service role {group.get('serviceRoleArn')}")
+    if "deploymentStyle" in drift:
+        option, tgs = _traffic(group)
+        was.append(option + (f" through {', '.join(sorted(tgs))}" if tgs else ""))
+    if "autoRollbackConfiguration" in drift:
+        enabled, events = _rollback(group.get("autoRollbackConfiguration"))
+        was.append("rollback on " + ", ".join(sorted(events)) if enabled else "no rollback")
+    return was
 
 
 def plan(sc: StepContext) -> list[Change]:
@@ -167,11 +274,7 @@ def plan(sc: StepContext) -> list[Change]:
         "checks": list(GROUP_CHECKS),
     }
     desired = desired_group(sc)
-    tag = p.instances.tag
-    settings = (
-        f"instances tagged {tag.key}={tag.value}, {p.deployment_config}, "
-        f"service role {p.roles.service_role}"
-    )
+    settings = describe_settings(sc)
     group = get_group(sc) if app is not None else None
     if group is None:
         out.append(
@@ -209,16 +312,7 @@ def plan(sc: StepContext) -> list[Change]:
             )
         )
         return out
-    was = []
-    if "deploymentConfigName" in drift:
-        was.append(f"deployment config {group.get('deploymentConfigName')}")
-    if "ec2TagFilters" in drift:
-        now = ", ".join(
-            f"{f.get('Key')}={f.get('Value')}" for f in group.get("ec2TagFilters") or []
-        )
-        was.append(f"tag filter {now or '(none)'}")
-    if "serviceRoleArn" in drift:
-        was.append(f"service role {group.get('serviceRoleArn')}")
+    was = _was(group, drift)
     out.append(
         Change(
             **base_grp,

@@ -13,8 +13,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from wizard import naming
 from wizard.errors import AccessDeniedError, WizardError
-from wizard.steps import application, bucket, ci, instances, roles
+from wizard.steps import (
+    application,
+    autoscaling,
+    bucket,
+    ci,
+    instances,
+    loadbalancer,
+    roles,
+)
 from wizard.steps.base import (
     ApplyResult,
     Change,
@@ -26,10 +35,13 @@ from wizard.steps.base import (
     error_message,
 )
 
-# apply order: roles before what uses them; the instances need the profile, the group the role
-STEPS = (roles, bucket, instances, application, ci)
-# destroy order: users of a resource before the resource
-DESTROY_STEPS = (instances, application, bucket, ci, roles)
+# apply order: roles before what uses them; the instances need the profile, the group the role;
+# the target group before the Auto Scaling group attached to it, both before the deployment group
+STEPS = (roles, bucket, loadbalancer, autoscaling, instances, application, ci)
+# destroy order: users of a resource before the resource; the deployment group (and with it
+# CodeDeploy's lifecycle hook) before the Auto Scaling group, whose instances must be gone before
+# the security groups they use
+DESTROY_STEPS = (instances, application, autoscaling, loadbalancer, bucket, ci, roles)
 MODULES = {m.NAME: m for m in STEPS}
 
 
@@ -72,6 +84,27 @@ def resolved(ctx: Any, project: Any) -> dict[str, Any]:
         "bucket": f"s3://{sc.bucket}/{p.bucket.prefix}",
         "ci": p.ci.provider,
     }
+    asg = p.instances.auto_scaling
+    if asg is not None:
+        del out["instance_tag"]
+        name = autoscaling.group_name(p)
+        if asg.name:
+            out["instances"] = f"the existing Auto Scaling group {name}"
+        else:
+            out["instances"] = (
+                f"Auto Scaling group {name} (min {asg.min}, desired {asg.desired}, max "
+                f"{asg.max}) from the launch template {naming.launch_template(p.application)}"
+            )
+    lb = p.load_balancer
+    if lb.target_group:
+        out["load_balancer"] = f"the existing target group {loadbalancer.target_group_name(p)}"
+    elif lb.create:
+        out["load_balancer"] = (
+            f"{naming.load_balancer(p.application)} → target group "
+            f"{loadbalancer.target_group_name(p)} (port {lb.port}, health check "
+            f"{lb.health_check_path})"
+        )
+    out["rollback"] = ", ".join(p.rollback.events) or "off"
     if p.ci.provider == "github":
         out["ci_role"] = ci.deploy_role_name(p)
     elif p.ci.provider == "travis":
@@ -90,6 +123,8 @@ STEP_SERVICE = {
     "roles": "iam",
     "bucket": "s3",
     "instances": "ec2",
+    "autoscaling": "autoscaling",
+    "loadbalancer": "elasticloadbalancing",
     "application": "codedeploy",
     "ci": "iam",
 }

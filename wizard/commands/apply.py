@@ -120,6 +120,11 @@ def next_steps(project: Any, result: Any) -> list[str]:
         "wizard deploy --wait  bundle this folder, deploy it and follow it",
         "wizard diagnose       if a deployment fails: the root cause and the fix",
     ]
+    if result.outputs.get("load_balancer_url"):
+        steps.append(
+            f"Load balancer: {result.outputs['load_balancer_url']} (it serves the instances that "
+            "pass the health check)"
+        )
     if project.ci.provider == "github" and result.outputs.get("deploy_role_arn"):
         steps.append(f"GitHub Actions role to assume: {result.outputs['deploy_role_arn']}")
     if project.ci.provider == "travis" and not result.outputs.get("access_key"):

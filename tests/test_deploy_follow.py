@@ -163,3 +163,182 @@ def test_follow_without_permission_to_read_targets_keeps_following_the_deploymen
     kinds = [(e.kind, e.status) for e in events]
     assert kinds == [("notice", ""), ("deployment", "InProgress"), ("deployment", "Succeeded")]
     assert "access denied for codedeploy:ListDeploymentTargets" in events[0].line()
+
+
+TRAFFIC_EVENTS = [
+    "BeforeBlockTraffic",
+    "BlockTraffic",
+    "AfterBlockTraffic",
+    "ApplicationStop",
+    "DownloadBundle",
+    "Install",
+    "ApplicationStart",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+]
+
+
+def traffic_target(tid: str, states: dict[str, str], status: str = "InProgress") -> dict:
+    events = [{"lifecycleEventName": n, "status": states.get(n, "Pending")} for n in TRAFFIC_EVENTS]
+    return {"instanceTarget": {"targetId": tid, "status": status, "lifecycleEvents": events}}
+
+
+def test_traffic_events_name_the_target_group_and_each_instance_says_where_it_stands() -> None:
+    t = Tracker("d-TEST00002")
+    t.update_deployment(
+        {
+            "status": "InProgress",
+            "loadBalancerInfo": {"targetGroupInfoList": [{"name": "shop-tg"}]},
+        }
+    )
+    t.update_targets([traffic_target("i-1", {})])
+    assert t.targets["i-1"].traffic == "in service"  # not taken out yet
+    evs = t.update_targets(
+        [traffic_target("i-1", {"BeforeBlockTraffic": "Succeeded", "BlockTraffic": "InProgress"})]
+    )
+    block = next(e for e in evs if e.lifecycle_event == "BlockTraffic")
+    assert "deregistering from shop-tg" in block.line()
+    assert t.targets["i-1"].traffic == "draining"
+    done = {n: "Succeeded" for n in TRAFFIC_EVENTS[:7]}
+    t.update_targets([traffic_target("i-1", done)])
+    assert t.targets["i-1"].traffic == "out of service"
+    evs = t.update_targets(
+        [
+            traffic_target(
+                "i-1", done | {"BeforeAllowTraffic": "Succeeded", "AllowTraffic": "InProgress"}
+            )
+        ]
+    )
+    allow = next(e for e in evs if e.lifecycle_event == "AllowTraffic")
+    assert "registering with shop-tg, waiting until healthy" in allow.line()
+    assert t.targets["i-1"].traffic == "registering"
+    evs = t.update_targets(
+        [traffic_target("i-1", {n: "Succeeded" for n in TRAFFIC_EVENTS}, "Succeeded")]
+    )
+    assert (
+        "healthy in shop-tg" in next(e for e in evs if e.lifecycle_event == "AllowTraffic").line()
+    )
+    assert t.targets["i-1"].traffic == "in service"
+    # without traffic control there is nothing to say
+    plain = Tracker("d-TEST00003")
+    plain.update_targets([target("i-2", "InProgress", {"Install": "InProgress"})])
+    assert plain.targets["i-2"].traffic == ""
+
+
+def test_a_failed_allow_traffic_keeps_the_instance_out() -> None:
+    t = Tracker("d-TEST00004")
+    states = {n: "Succeeded" for n in TRAFFIC_EVENTS[:8]} | {"AllowTraffic": "Failed"}
+    t.update_targets([traffic_target("i-3", states, "Failed")])
+    assert t.targets["i-3"].traffic == "AllowTraffic failed"
+
+
+def _stubbed_ctx():
+    import boto3
+
+    cd = boto3.client(
+        "codedeploy", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+    class Ctx:
+        sandbox = False
+
+        def client(self, service: str, region: str | None = None):
+            return cd
+
+    return Ctx(), cd
+
+
+def test_follow_goes_on_into_the_automatic_rollback_and_says_where_it_rolled_back_to() -> None:
+    """Until the sandbox rolls back, CodeDeploy's answers are stubbed (shapes from the CodeDeploy
+    API reference: DeploymentInfo.rollbackInfo, creator codeDeployRollback); the Stubber checks
+    them against the service model."""
+    from botocore.stub import Stubber
+
+    from wizard.deploy.follow import follow
+
+    ctx, cd = _stubbed_ctx()
+    orig, rb = "d-ORIGINAL1", "d-ROLLBACK1"
+    base = {"applicationName": "shop", "deploymentGroupName": "shop-group"}
+    good = {
+        "revisionType": "S3",
+        "s3Location": {"bucket": "b", "key": "releases/shop-abc.zip", "bundleType": "zip"},
+    }
+    failed = base | {
+        "deploymentId": orig,
+        "status": "Failed",
+        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+        "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"},
+    }
+    named = failed | {"rollbackInfo": {"rollbackDeploymentId": rb, "rollbackMessage": ""}}
+    rolling = base | {
+        "deploymentId": rb,
+        "status": "InProgress",
+        "revision": good,
+        "creator": "codeDeployRollback",
+        "rollbackInfo": {"rollbackTriggeringDeploymentId": orig},
+    }
+    with Stubber(cd) as stub:
+        for name, resp, params in (
+            ("get_deployment", {"deploymentInfo": failed}, {"deploymentId": orig}),
+            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": orig}),
+            # CodeDeploy names the rollback a moment after the failure
+            ("get_deployment", {"deploymentInfo": named}, {"deploymentId": orig}),
+            ("get_deployment", {"deploymentInfo": rolling}, {"deploymentId": rb}),
+            ("get_deployment", {"deploymentInfo": rolling}, {"deploymentId": rb}),
+            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": rb}),
+            (
+                "get_deployment",
+                {"deploymentInfo": rolling | {"status": "Succeeded"}},
+                {"deploymentId": rb},
+            ),
+            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": rb}),
+        ):
+            stub.add_response(name, resp, params)
+        events: list[FollowEvent] = []
+        status = follow(ctx, orig, events.append, interval=0.01)
+        stub.assert_no_pending_responses()
+    assert status == "Failed"  # the original's outcome decides the exit status
+    lines = [e.line().split("  ", 1)[1] for e in events]
+    assert lines == [
+        f"deployment {orig}  Failed\n          HEALTH_CONSTRAINTS: too many failed",
+        f"deployment {orig}  rolling back to s3://b/releases/shop-abc.zip in {rb}",
+        f"deployment {rb} (rollback)  InProgress",
+        f"deployment {rb} (rollback)  Succeeded",
+        f"deployment {orig}  rolled back to s3://b/releases/shop-abc.zip in {rb}",
+    ]
+    assert all(e.rollback_of == orig for e in events[2:4])
+
+
+def test_no_rollback_without_automatic_rollback_and_the_reason_when_there_is_none() -> None:
+    from botocore.stub import Stubber
+
+    from wizard.deploy.follow import follow
+
+    ctx, cd = _stubbed_ctx()
+    base = {"applicationName": "shop", "deploymentGroupName": "g", "deploymentId": "d-X1"}
+    off = base | {"status": "Failed", "autoRollbackConfiguration": {"enabled": False}}
+    with Stubber(cd) as stub:
+        stub.add_response("get_deployment", {"deploymentInfo": off}, {"deploymentId": "d-X1"})
+        stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-X1"})
+        events: list[FollowEvent] = []
+        assert follow(ctx, "d-X1", events.append, interval=0.01) == "Failed"
+        stub.assert_no_pending_responses()  # no waiting for a rollback that cannot come
+    assert [e.kind for e in events] == ["deployment"]
+
+    nothing = base | {
+        "status": "Failed",
+        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
+        "rollbackInfo": {"rollbackMessage": "no previous successful deployment to roll back to"},
+    }
+    with Stubber(cd) as stub:
+        stub.add_response("get_deployment", {"deploymentInfo": nothing}, {"deploymentId": "d-X1"})
+        stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-X1"})
+        events = []
+        follow(ctx, "d-X1", events.append, interval=0.01)
+    assert events[-1].kind == "rollback"
+    assert (
+        events[-1]
+        .line()
+        .endswith("not rolled back: no previous successful deployment to roll back to")
+    )

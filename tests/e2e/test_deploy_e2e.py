@@ -242,7 +242,8 @@ def test_json_document_of_a_healthy_deploy_to_27_instances(
     for iid in world["instance_ids"]:
         assert f"{iid}  instance          Succeeded" in proc.stderr
     doc = json.loads(proc.stdout)  # nothing but the document on stdout
-    assert set(doc) == {"deployment_id", "status", "bundle", "diagnosis"}
+    assert set(doc) == {"deployment_id", "status", "bundle", "diagnosis", "rollback"}
+    assert doc["rollback"] is None
     assert doc["status"] == "Succeeded" and doc["diagnosis"] is None
     assert doc["bundle"]["bucket"] == world["bucket"]
     head = world["client"]("s3").head_object(Bucket=world["bucket"], Key=doc["bundle"]["key"])

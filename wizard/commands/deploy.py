@@ -10,8 +10,10 @@ Each state change is one line on stdout (the deployment, each instance, each lif
 each instance); a failed hook's log tail is printed under its line. Progress of the bundle and
 upload goes to stderr. Ctrl-C stops following; on a terminal it then asks whether to stop the
 deployment too (default no). With `--json`, stdout holds only the document
-`{"deployment_id", "status", "bundle": {"bucket", "key", "etag"}, "diagnosis"}` and every line goes
-to stderr; `diagnosis` is the `wizard diagnose --json` document of a failed deployment, else null.
+`{"deployment_id", "status", "bundle": {"bucket", "key", "etag"}, "diagnosis", "rollback"}` and
+every line goes to stderr; `diagnosis` is the `wizard diagnose --json` document of a failed
+deployment, else null; `rollback` is `{"deployment_id", "status", "revision"}` when CodeDeploy
+rolled the deployment back automatically (followed to its end), else null.
 
 With `--sandbox --scenario NAME` the bundle goes to the seeded world's application, group and
 bucket (the project file is optional then), so `wizard deploy --sandbox --scenario healthy` tries
@@ -106,10 +108,18 @@ def run(args: argparse.Namespace) -> int:
                         f"wizard diagnose {handle.deployment_id}"
                     )
                 return 0
+            rollback: dict[str, Any] = {}
+            printer = _printer(emit, out)
+
+            def on_event(ev: FollowEvent) -> None:
+                if ev.kind == "rollback" and ev.rollback_id:
+                    rollback.update(
+                        deployment_id=ev.rollback_id, status=ev.status, revision=ev.revision
+                    )
+                printer(ev)
+
             try:
-                status = follow(
-                    ctx, handle.deployment_id, _printer(emit, out), region=handle.region
-                )
+                status = follow(ctx, handle.deployment_id, on_event, region=handle.region)
             except KeyboardInterrupt:
                 return _interrupted(ctx, handle, tty and not as_json)
             diagnosis = None
@@ -118,18 +128,23 @@ def run(args: argparse.Namespace) -> int:
             else:
                 emit(style("deployment succeeded", "green", "bold", stream=out))
             if as_json:
-                print_json(_doc(handle, status, diagnosis))
+                print_json(_doc(handle, status, diagnosis, rollback or None))
             return 0 if status == "Succeeded" else 1
     finally:
         bundle.cleanup()
 
 
-def _doc(handle: DeploymentHandle, status: str, diagnosis: Any) -> dict[str, Any]:
+def _doc(
+    handle: DeploymentHandle, status: str, diagnosis: Any, rollback: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The `deploy --json` document; `rollback` is {deployment_id, status, revision} when
+    CodeDeploy rolled the deployment back automatically, else null."""
     return {
         "deployment_id": handle.deployment_id,
         "status": status,
         "bundle": handle.bundle_doc(),
         "diagnosis": diagnosis,
+        "rollback": rollback,
     }
 
 

@@ -118,7 +118,29 @@ def test_a_scaling_fleet_targets_the_group_through_the_target_group(aws):
     assert recorder.mutating() == []
 
 
+def _existing_group_and_target_group() -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    lt = ec2.create_launch_template(
+        LaunchTemplateName="web-lt",
+        LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"},
+    )["LaunchTemplate"]
+    subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])[
+        "Subnets"
+    ][0]
+    boto3.client("autoscaling", region_name=REGION).create_auto_scaling_group(
+        AutoScalingGroupName="web",
+        LaunchTemplate={"LaunchTemplateId": lt["LaunchTemplateId"]},
+        MinSize=0,
+        MaxSize=1,
+        VPCZoneIdentifier=subnet["SubnetId"],
+    )
+    boto3.client("elbv2", region_name=REGION).create_target_group(
+        Name="web-tg", Protocol="HTTP", Port=80, VpcId=subnet["VpcId"]
+    )
+
+
 def test_back_to_tags_clears_the_group_and_the_traffic_control(aws):
+    _existing_group_and_target_group()
     fleet = make_project(
         "shop",
         instances={"auto_scaling": {"name": "web"}},

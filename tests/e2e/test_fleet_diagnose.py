@@ -326,7 +326,30 @@ def worlds(sandbox_url) -> dict[str, dict[str, Any]]:
     return dict(zip(names, built, strict=True))
 
 
-def diagnose(run_wizard, url: str, *args: str) -> tuple[int, dict[str, Any], str]:
+def diagnose_in_process(url: str, args: list[str]) -> tuple[int, dict[str, Any], str]:
+    """diagnose on a fresh AwsContext over HTTP (the wire path the CLI takes, without paying a
+    Python start-up per world); the CLI itself is run by `test_the_cli_says_the_same`."""
+    from checks.reporters.json import validate
+    from checks.runner import diagnose
+    from wizard.aws import AwsContext
+
+    ctx = AwsContext(
+        region="us-east-1",
+        endpoint_url=url,
+        sandbox=True,
+        access_key="sandbox",
+        secret_key="sandbox",
+    )
+    if args[0].startswith("d-"):
+        report = diagnose(ctx, deployment_id=args[0])
+    else:
+        report = diagnose(ctx, application=args[1], deployment_group=args[3])
+    doc = json.loads(json.dumps(report.to_json(), default=str))
+    validate(doc)
+    return report.exit_code, doc, ""
+
+
+def diagnose_cli(run_wizard, url: str, *args: str) -> tuple[int, dict[str, Any], str]:
     env = clean_env(
         AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_REGION="us-east-1"
     )
@@ -339,10 +362,18 @@ def diagnose(run_wizard, url: str, *args: str) -> tuple[int, dict[str, Any], str
     return proc.returncode, doc, proc.stderr
 
 
+def test_the_cli_says_the_same(worlds, sandbox_url, run_wizard):
+    world = worlds["allow-traffic-code-mismatch"]
+    code, doc, stderr = diagnose_cli(run_wizard, sandbox_url, *world["args"])
+    assert code == 1, stderr
+    assert doc["root_causes"][0] == "lb.target-health"
+    assert doc["deployment"]["error_code"] == "HEALTH_CONSTRAINTS"
+
+
 @pytest.mark.parametrize("name", sorted(WORLDS))
-def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url, run_wizard):
+def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url):
     world = worlds[name]
-    code, doc, stderr = diagnose(run_wizard, sandbox_url, *world["args"])
+    code, doc, stderr = diagnose_in_process(sandbox_url, world["args"])
     _, cause, summary_parts, fix_parts, *more = WORLDS[name]
     also: dict[str, tuple[list[str], list[str]]] = more[0] if more else {}
     table = [(r["id"], r["status"], r["summary"]) for r in doc["results"] if r["status"] != "pass"]

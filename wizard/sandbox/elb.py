@@ -154,8 +154,10 @@ def _instance(ec2_backend: Any, instance_id: str) -> Any:
 
 
 def _tags(instance: Any) -> dict[str, str]:
+    """An instance's tags, read straight from EC2's tag store (moto's get_tags scans every tag
+    of every resource, quadratic over a fleet)."""
     try:
-        return {t["key"]: t["value"] for t in instance.get_tags()}
+        return dict(instance.ec2_backend.tags.get(instance.id) or {})
     except Exception:
         return {}
 
@@ -202,8 +204,15 @@ def verdict(instance: Any, serves: bool | None) -> Verdict:
     )
 
 
-def health_for(tg: Any, target: dict[str, Any], ec2_backend: Any, serves: dict[str, bool]) -> Any:
-    """moto's FakeHealthStatus for one target of `tg`, on the compressed clock."""
+def health_for(
+    tg: Any,
+    target: dict[str, Any],
+    ec2_backend: Any,
+    serves: dict[str, bool],
+    instances: dict[str, Any] | None = None,
+) -> Any:
+    """moto's FakeHealthStatus for one target of `tg`, on the compressed clock (`instances`:
+    an id -> moto instance map, to look many targets up in one pass)."""
     from moto.elbv2.models import FakeHealthStatus
 
     tid = target["Id"]
@@ -227,7 +236,10 @@ def health_for(tg: Any, target: dict[str, Any], ec2_backend: Any, serves: dict[s
                 DESCRIPTIONS["Target.DeregistrationInProgress"],
             )
         return status("unused", "Target.NotRegistered", DESCRIPTIONS["Target.NotRegistered"])
-    inst = _instance(ec2_backend, tid) if str(tid).startswith("i-") else None
+    if instances is not None:
+        inst = instances.get(tid)
+    else:
+        inst = _instance(ec2_backend, tid) if str(tid).startswith("i-") else None
     if inst is not None and inst.state in ("stopped", "stopping", "terminated", "shutting-down"):
         return status("unused", "Target.InvalidState", f"Target is in the {inst.state} state")
     if not getattr(tg, "load_balancer_arns", None):
@@ -303,7 +315,9 @@ def install() -> None:
             ]
             targets = list(tg.targets.values()) + draining
         serves = serving(self.account_id, self.region_name)
-        return [health_for(tg, t, self.ec2_backend, serves) for t in targets]
+        # one pass over EC2's instances (moto looks an id up by scanning them all)
+        instances = {i.id: i for i in self.ec2_backend.all_instances()}
+        return [health_for(tg, t, self.ec2_backend, serves, instances) for t in targets]
 
     def modify_target_group_attributes(self: Any, arn: str, attributes: dict[str, Any]) -> None:
         key = "deregistration_delay.timeout_seconds"

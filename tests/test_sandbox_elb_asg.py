@@ -258,3 +258,82 @@ def test_suspended_add_to_load_balancer_registers_nothing(aws):
     aws["autoscaling"].set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=3)
     assert len(_states(aws)) == 3
     assert set(_health(aws, arn)) == before
+
+
+# ---- CodeDeploy on an Auto Scaling group behind a target group --------------------------------
+
+
+def test_codedeploy_hook_scale_out_and_traffic_events(aws):
+    from wizard.sandbox.fleetworld import FleetWorld
+    from wizard.sandbox.world import START_SH, appspec, zip_bundle
+
+    w = FleetWorld(None)
+    bucket = w.bucket()
+    role = w.service_role()
+    profile = w.instance_profile(bucket=bucket)
+    bal = w.load_balancer()
+    lt = w.launch_template(profile)
+    asg = w.auto_scaling_group(
+        lt,
+        desired=1,
+        minimum=0,
+        maximum=4,
+        target_group_arns=[bal.target_group_arn],
+        tags={"sandbox:target-health": "healthy"},
+    )
+    app, group = w.fleet_application(role, asg, target_group=bal.target_group)
+    cd, autoscaling = w.client("codedeploy"), w.client("autoscaling")
+    resp = cd.get_deployment_group(applicationName=app, deploymentGroupName=group)
+    validate("codedeploy", "GetDeploymentGroup", resp)
+    (entry,) = resp["deploymentGroupInfo"]["autoScalingGroups"]
+    assert entry["name"] == asg
+    assert entry["hook"].startswith(f"CodeDeploy-managed-automatic-launch-deployment-hook-{group}-")
+    (hook,) = autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=asg)["LifecycleHooks"]
+    assert hook["LifecycleHookName"] == entry["hook"]
+    assert hook["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_LAUNCHING"
+    assert (hook["HeartbeatTimeout"], hook["DefaultResult"]) == (600, "ABANDON")
+    assert hook["NotificationMetadata"] == resp["deploymentGroupInfo"]["deploymentGroupId"]
+
+    # nothing deployed yet: CodeDeploy lets a launch continue at once
+    autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=2)
+    assert sorted(_states(aws, asg).values()) == ["InService", "InService"]
+    assert cd.list_deployments(applicationName=app, deploymentGroupName=group)["deployments"] == []
+
+    spec = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/start.sh"}]})
+    etag = w.put_bundle(
+        bucket, "app.zip", zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH})
+    )
+    first = w.wait(w.deploy(group, bucket, "app.zip", etag=etag))
+    assert first["status"] == "Succeeded", first
+    events = [
+        e["lifecycleEventName"] for e in w.targets(first["deploymentId"])[0]["lifecycleEvents"]
+    ]
+    assert events[:3] == ["BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic"]
+    assert events[-3:] == ["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"]
+
+    # a scale-out: Pending:Wait while CodeDeploy deploys the last successful revision
+    autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=3)
+    new = [i for i, s in _states(aws, asg).items() if s == "Pending:Wait"]
+    assert len(new) == 1
+    ids = cd.list_deployments(applicationName=app, deploymentGroupName=group)["deployments"]
+    scale_out = next(i for i in ids if i != first["deploymentId"])
+    info = w.wait(scale_out)
+    assert info["creator"] == "autoscaling"
+    assert info["status"] == "Succeeded", info
+    assert info["revision"]["s3Location"]["key"] == "app.zip"
+    assert [t["targetId"] for t in w.targets(scale_out)] == new
+    assert _states(aws, asg)[new[0]] == "InService"
+    time.sleep(0.05)
+    assert _health(aws, bal.target_group_arn)[new[0]] == {"State": "healthy"}
+
+    # CodeDeploy removes its hook when the group leaves the deployment group
+    out = cd.update_deployment_group(
+        applicationName=app, currentDeploymentGroupName=group, autoScalingGroups=[]
+    )
+    assert out["hooksNotCleanedUp"] == []
+    assert autoscaling.describe_lifecycle_hooks(AutoScalingGroupName=asg)["LifecycleHooks"] == []
+    with pytest.raises(ClientError) as exc:
+        cd.update_deployment_group(
+            applicationName=app, currentDeploymentGroupName=group, autoScalingGroups=["nope"]
+        )
+    assert exc.value.response["Error"]["Code"] == "InvalidAutoScalingGroupException"

@@ -25,13 +25,17 @@ from tests.conftest import clean_env
 pytestmark = pytest.mark.e2e
 
 KEY = "releases/app.zip"
+TARGET_HEALTH = "sandbox:target-health"
 
 
-def _bundle() -> bytes:
+def _bundle(hooks: dict[str, list[dict[str, Any]]] | None = None) -> bytes:
     from wizard.sandbox.world import START_SH, appspec, zip_bundle
 
-    spec = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/start.sh"}]})
-    return zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH, "index.html": "hi"})
+    hooks = hooks or {"ApplicationStart": [{"location": "scripts/start.sh"}]}
+    scripts = {h["location"]: START_SH for event in hooks.values() for h in event}
+    return zip_bundle(
+        {"appspec.yml": appspec("/var/www/app", hooks), **scripts, "index.html": "hi"}
+    )
 
 
 def fleet(
@@ -45,6 +49,9 @@ def fleet(
     traffic: bool = True,
     rollback: bool = False,
     config: str = "CodeDeployDefault.AllAtOnce",
+    hooks: dict[str, list[dict[str, Any]]] | None = None,
+    interval: int = 30,
+    healthy_threshold: int = 5,
 ) -> dict[str, Any]:
     """An ASG behind an ALB with a deployment group on it, and a revision in S3 (not deployed)."""
     from wizard.sandbox.fleetworld import FleetWorld
@@ -57,6 +64,8 @@ def fleet(
         health_check_path="/health",
         deregistration_delay=deregistration_delay,
         listener=listener,
+        interval=interval,
+        healthy_threshold=healthy_threshold,
     )
     template = w.launch_template(profile)
     asg = w.auto_scaling_group(
@@ -75,7 +84,7 @@ def fleet(
         traffic_control=traffic,
         config=config,
     )
-    etag = w.put_bundle(bucket, KEY, _bundle())
+    etag = w.put_bundle(bucket, KEY, _bundle(hooks))
     return {
         "world": w,
         "bucket": bucket,
@@ -230,6 +239,29 @@ def deadlock(url: str) -> dict[str, Any]:
     return {**f, "args": [info["deploymentId"]]}
 
 
+def traffic_hook_fails(url: str) -> dict[str, Any]:
+    """BeforeAllowTraffic runs the new revision's script on the instance; it exits 2."""
+    f = fleet(
+        url,
+        hooks={
+            "ApplicationStart": [{"location": "scripts/start.sh"}],
+            "BeforeAllowTraffic": [{"location": "scripts/warm.sh"}],
+        },
+        asg_tags={"sandbox:hook:BeforeAllowTraffic": "exit=2;log=curl: (7) Failed to connect"},
+    )
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def slow_health_checks(url: str) -> dict[str, Any]:
+    """Health checks every 300 s, 10 in a row: AllowTraffic waits 55 minutes per batch."""
+    f = fleet(url, interval=300, healthy_threshold=10, asg_tags={TARGET_HEALTH: "healthy"})
+    info = deploy(f)
+    assert info["status"] == "Succeeded", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
 # name -> (builder, first root cause, summary fragments, fix fragments,
 #          {another failing check: (summary fragments, fix fragments)})
 WORLDS: dict[str, tuple[Any, ...]] = {
@@ -303,6 +335,12 @@ WORLDS: dict[str, tuple[Any, ...]] = {
                 ["update-auto-scaling-group", "Version=1"],
             )
         },
+    ),
+    "traffic-hook-fails": (
+        traffic_hook_fails,
+        "hooks.failed",
+        ["BeforeAllowTraffic scripts/warm.sh failed with exit code 2", "Failed to connect"],
+        ["scripts.log"],
     ),
     "scale-out-deadlock": (
         deadlock,
@@ -395,3 +433,14 @@ def test_diagnose_names_the_root_cause_and_fix(name, worlds, sandbox_url):
         for part in fix_more:
             assert part in text, text
     assert not [r for r in doc["results"] if r["status"] == "error"], table
+
+
+def test_slow_health_checks_are_a_warning_with_the_wait(sandbox_url):
+    world = slow_health_checks(sandbox_url)
+    code, doc, _ = diagnose_in_process(sandbox_url, world["args"])
+    assert code == 0 and doc["root_causes"] == []
+    result = next(r for r in doc["results"] if r["id"] == "lb.target-health")
+    assert result["status"] == "warn"
+    assert "AllowTraffic waits about 3300 s per instance" in result["summary"]
+    assert "10 healthy checks x 300 s + one interval" in result["summary"]
+    assert "--health-check-interval-seconds" in "\n".join(result["fix"]["commands"])

@@ -262,14 +262,15 @@ def _health_fix(reason: str, description: str, tg: dict[str, Any], ctx: Any, ids
     if reason == "Target.ResponseCodeMismatch":
         codes = (_CODES.search(description or "") or [None, ""])[1].replace(" ", "")
         first = codes.split(",")[0] if codes else ""
+        other = "/" if path != "/" else "/health"
         if first == "404":
             why = (
                 f"{path} does not exist in what you deployed: point the health check at a path "
-                "your application serves (or add one)"
+                f"your application serves (such as {other}), or add {path} to the application"
             )
             cmd = (
                 f"aws elbv2 modify-target-group --target-group-arn {arn} "
-                "--health-check-path /health"
+                f"--health-check-path {other}"
             )
         elif first.startswith("3"):
             why = (
@@ -282,11 +283,11 @@ def _health_fix(reason: str, description: str, tg: dict[str, Any], ctx: Any, ids
         elif first in ("401", "403"):
             why = (
                 f"{path} needs authentication ({codes}): exempt the health check path from it, or "
-                "check an unauthenticated path"
+                f"check an unauthenticated path (such as {other})"
             )
             cmd = (
                 f"aws elbv2 modify-target-group --target-group-arn {arn} "
-                "--health-check-path /health"
+                f"--health-check-path {other}"
             )
         else:
             why = (

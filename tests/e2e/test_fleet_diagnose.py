@@ -274,7 +274,7 @@ WORLDS: dict[str, tuple[Any, ...]] = {
             "Health checks failed with these codes: [404]",
             "GET /health",
         ],
-        ["does not exist in what you deployed", "--health-check-path"],
+        ["does not exist in what you deployed", "(such as /)", "--health-check-path /\nwizard"],
     ),
     "allow-traffic-timeout": (
         lambda url: allow_traffic(url, "Target.Timeout"),

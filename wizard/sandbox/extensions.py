@@ -282,13 +282,67 @@ def _add_parameter(params: Any, name: str, value: str) -> None:
     )
 
 
+_RUN_LOCK = threading.Lock()
+
+
 def _install_run_instances() -> None:
-    """moto attaches IamInstanceProfile to the first instance of a launch only; AWS to all."""
+    """RunInstances as AWS does it, where moto differs.
+
+    - The instance profile goes to every instance of a launch (moto: the first one only).
+    - `ClientToken` makes the call idempotent (moto ignores it). EC2 API reference, "Ensuring
+      idempotency in Amazon EC2 API requests": a repeat with the same token and the same
+      parameters launches nothing and answers with the original reservation, its instances in
+      their current state; the same token with other parameters (the Region aside) fails with
+      IdempotentParameterMismatch; a token is valid for at least 24 hours after the instances
+      terminate (here: for the life of the sandbox). Concurrent requests with one token launch
+      once. `DescribeInstances` gains the `client-token` filter that AWS documents.
+    """
+    from moto.ec2 import utils as ec2_utils
     from moto.ec2.responses.instances import InstanceResponse
 
+    from wizard.sandbox.awserror import AwsError
+
+    ec2_utils.filter_dict_attribute_mapping.setdefault("client-token", "client_token")
     original = InstanceResponse.run_instances
 
     def run_instances(self: Any) -> Any:
+        token = self._get_param("ClientToken")
+        if not token:
+            return _launch(self)
+        request = tuple(
+            sorted(
+                (k, tuple(v) if isinstance(v, list) else v)
+                for k, v in self.querystring.items()
+                if k not in ("ClientToken", "Action", "Version")
+            )
+        )
+        with _RUN_LOCK:
+            # kept on the region's backend, so a reset of moto's state forgets the tokens too
+            answers = self.ec2_backend.__dict__.setdefault("_sandbox_client_tokens", {})
+            seen = answers.get(token)
+            if seen is not None:
+                if seen[0] != request:
+                    raise AwsError(
+                        "IdempotentParameterMismatch",
+                        "Arguments on this idempotent request are inconsistent with arguments "
+                        "used in previous request(s).",
+                    )
+                from moto.core.responses import ActionResult
+
+                # the instances as they are now (moto's answer says "pending" for a new launch)
+                self.RESPONSE_KEY_PATH_TO_TRANSFORMER = {
+                    k: v
+                    for k, v in type(self).RESPONSE_KEY_PATH_TO_TRANSFORMER.items()
+                    if k != "RunInstances.Reservation.Instances.Instance.State"
+                }
+                return ActionResult(seen[1])
+            result = _launch(self)
+            reservation = getattr(result, "result", None)
+            if reservation is not None:
+                answers[token] = (request, reservation)
+            return result
+
+    def _launch(self: Any) -> Any:
         result = original(self)
         name = self._get_param("IamInstanceProfile.Name")
         arn = self._get_param("IamInstanceProfile.Arn")

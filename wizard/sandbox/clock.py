@@ -2,7 +2,10 @@
 
 Time in the sandbox is compressed: a lifecycle event takes `CLOCK.event` wall seconds (0.12 s by
 default, `CODEDEPLOY_WIZARD_SANDBOX_EVENT_SECONDS` to change it), a deployment starts two events
-after it is created, and a hung script or an agent that never answers takes five events. Modules
+after it is created, and a hung script or an agent that never answers takes five events. A new
+instance boots too: its SSM agent registers `boot` (two events) after launch, and a CodeDeploy
+agent installed by user data runs `agent_install` (five events) after launch — on AWS the instance
+boots, cloud-init runs the user data, the installer downloads and starts the agent: minutes. Modules
 read `clock.CLOCK` at call time, so tests can swap it (`monkeypatch.setattr(clock, "CLOCK", …)`).
 """
 
@@ -23,6 +26,8 @@ class Clock:
     start_delay: float = 0.25
     event: float = 0.12
     slow_event: float = 0.6  # a script that times out, an agent that never answers
+    boot: float = 0.25  # launch -> the SSM agent registers
+    agent_install: float = 0.6  # launch -> a CodeDeploy agent installed by user data runs
 
     @classmethod
     def from_env(cls) -> Clock:
@@ -32,7 +37,13 @@ class Clock:
         except ValueError:
             event = 0.12
         event = max(0.0, event)
-        return cls(start_delay=max(0.05, 2 * event), event=event, slow_event=5 * event)
+        return cls(
+            start_delay=max(0.05, 2 * event),
+            event=event,
+            slow_event=5 * event,
+            boot=2 * event,
+            agent_install=5 * event,
+        )
 
 
 CLOCK = Clock.from_env()

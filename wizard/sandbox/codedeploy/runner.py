@@ -206,7 +206,7 @@ class DeploymentRun:
 
     def _schedule(self, arn: str, instance_id: str, t: float, outcome: Any) -> TargetRun:
         """Lay one target's events (a `fleet.context.TargetOutcome`) on the clock from `t`."""
-        events, cursor = [], t
+        events, cursor = [], t + getattr(outcome, "delay", 0.0)
         for ev in outcome.events:
             if ev.status == "Skipped":
                 events.append(EventRun(ev.name, -1, -1, "Skipped", None))

@@ -28,6 +28,7 @@ class TargetOutcome:
     events: list[EventOutcome]
     status: str  # Succeeded | Failed
     effects: list[Any] = field(default_factory=list)  # callables applied when the target ends
+    delay: float = 0.0  # seconds the first event waits for an agent that is still installing
 
 
 def diag(code: str, message: str, script: str = "", log: str = "") -> dict[str, str]:

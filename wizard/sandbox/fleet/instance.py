@@ -58,6 +58,7 @@ class Facts:
     platform_name: str
     platform_version: str
     private_ip: str
+    agent_ready_in: float = 0.0  # seconds until the agent that user data installs runs
 
 
 def _ec2(account: str, region: str) -> Any:
@@ -111,12 +112,17 @@ def gather(account: str, region: str, instance: Any) -> Facts:
     ec2 = _ec2(account, region)
     tags = instance_tags(instance)
     default_user, platform_name, platform_version = _ami_user(ec2, instance.image_id)
+    age = uptime(instance)
+    agent_ready_in = 0.0
     agent = tags.get("sandbox:agent", "").strip().lower()
     if agent not in ("running", "stopped", "absent"):
         agent = "running" if installs_agent(user_data(instance)) else "absent"
+        if agent == "running" and age < clock.CLOCK.agent_install:
+            # cloud-init is still installing it: not there yet (systemctl says inactive)
+            agent, agent_ready_in = "absent", clock.CLOCK.agent_install - age
     override = getattr(getattr(instance, "_sandbox_state", None), "agent_override", None)
     if override:
-        agent = override
+        agent, agent_ready_in = override, 0.0
     users = {"root", default_user}
     users |= {u.strip() for u in tags.get("sandbox:users", "").split(",") if u.strip()}
     agent_user = tags.get("sandbox:agent-user", "").strip() or "root"
@@ -148,6 +154,7 @@ def gather(account: str, region: str, instance: Any) -> Facts:
     elif ssm_tag == "offline":
         ssm_online = False
     else:
+        ssm_registered = ssm_registered and age >= clock.CLOCK.boot  # registers once booted
         ssm_online = ssm_registered
     return Facts(
         instance_id=instance.id,
@@ -167,7 +174,21 @@ def gather(account: str, region: str, instance: Any) -> Facts:
         platform_name=platform_name,
         platform_version=platform_version,
         private_ip=getattr(instance, "private_ip", "") or "",
+        agent_ready_in=agent_ready_in,
     )
+
+
+def uptime(instance: Any) -> float:
+    """Seconds since the instance was launched (moto keeps `launch_time` as naive UTC)."""
+    from datetime import datetime, timezone
+
+    launched = getattr(instance, "launch_time", None)
+    if not isinstance(launched, datetime):
+        return float("inf")
+    if launched.tzinfo is not None:
+        launched = launched.astimezone(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    return max(0.0, (now - launched).total_seconds())
 
 
 def state_of(instance: Any, facts: Facts) -> InstanceState:

@@ -49,6 +49,12 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
     the target ends; an event's own `effects` apply when that event ends.
     """
     facts = gather(ctx.account, ctx.region, instance)
+    delay = facts.agent_ready_in
+    if delay > 0:
+        # the agent is being installed: CodeDeploy holds the event until the agent polls
+        from dataclasses import replace
+
+        facts = replace(facts, agent="running", agent_ready_in=0.0)
     st = state_of(instance, facts)
     events: list[EventOutcome] = []
     at = ctx.started
@@ -62,7 +68,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
                 events.append(EventOutcome(name, 0.0, "Skipped", None))
         if facts.agent == "running" and facts.credentials:
             write_agent_log(st, ctx, events)
-        return TargetOutcome(events, status, effects)
+        return TargetOutcome(events, status, effects, delay)
 
     def failed(event: str, message: str) -> TargetOutcome:
         events.append(EventOutcome(event, tick, "Failed", diag("UnknownError", message)))

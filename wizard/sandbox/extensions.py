@@ -78,6 +78,7 @@ def install() -> None:
         _install_managed_policies()
         _install_amis()
         _install_run_instances()
+        _install_create_bucket_tags()
         _installed = True
 
 
@@ -359,3 +360,31 @@ def _install_run_instances() -> None:
         return result
 
     InstanceResponse.run_instances = run_instances
+
+
+def _install_create_bucket_tags() -> None:
+    """CreateBucket with `CreateBucketConfiguration.Tags` creates the bucket tagged (moto drops
+    them). S3 API reference, CreateBucket: "An array of tags that you can apply to the bucket that
+    you're creating"; the tags are the bucket's tag set, as GetBucketTagging then shows."""
+    import xmltodict
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_put
+
+    def bucket_response_put(self: Any, request: Any, bucket_name: str, querystring: Any) -> Any:
+        tags: dict[str, str] = {}
+        if not querystring and self.body:
+            try:
+                config = xmltodict.parse(self.body).get("CreateBucketConfiguration") or {}
+                found = (config.get("Tags") or {}).get("Tag") or []
+                found = found if isinstance(found, list) else [found]
+                tags = {t["Key"]: t.get("Value") or "" for t in found if t.get("Key")}
+            except Exception:
+                tags = {}
+        existed = bucket_name in self.backend.buckets
+        result = original(self, request, bucket_name, querystring)
+        if tags and not existed and bucket_name in self.backend.buckets:
+            self.backend.put_bucket_tagging(bucket_name, tags)
+        return result
+
+    S3Response._bucket_response_put = bucket_response_put

@@ -1,13 +1,15 @@
-"""Bucket step against moto: region and LocationConstraint, settings, conflicts, adopt, destroy."""
+"""Bucket step against moto: region, LocationConstraint, settings, conflicts, ownership, destroy."""
 
 from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.steps_support import make_project, moto_account, sc_for
 from wizard import TAG_KEY
 from wizard.steps import bucket
+from wizard.steps.base import ConflictError
 
 ACCOUNT = "123456789012"
 
@@ -80,12 +82,58 @@ def test_a_foreign_bucket_of_the_configured_name_is_a_conflict(aws):
     assert "put-bucket-tagging" in change.fix
 
 
-def test_untagged_bucket_with_the_wizards_own_name_is_adopted(aws):
+def test_an_untagged_bucket_with_the_derived_name_is_a_conflict_not_adopted(aws):
+    """The derived name is guessable; a bucket made by hand is not the wizard's to take over."""
     sc = sc_for(aws, make_project("shop"))
-    boto3.client("s3").create_bucket(Bucket=sc.bucket)  # as if interrupted before tagging
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=sc.bucket)
     (change,) = bucket.plan(sc)
-    assert change.action == "adopt"
+    assert change.action == "conflict"
+    assert "not created by the wizard" in change.description
+    assert f"put-bucket-tagging --bucket {sc.bucket}" in change.fix
+    with pytest.raises(ConflictError):
+        bucket.apply(sc, change)
+    with pytest.raises(ClientError):  # still untagged, nothing was written to it
+        s3.get_bucket_tagging(Bucket=sc.bucket)
+    assert s3.get_bucket_versioning(Bucket=sc.bucket).get("Status") is None
+
+
+def test_the_bucket_is_created_with_its_tags_so_no_kill_leaves_it_untagged(aws):
+    sc = sc_for(aws, make_project("shop", region="eu-west-1"))
+    s3 = sc.client("s3")
+    sent: list[dict] = []
+    s3.meta.events.register(
+        "provide-client-params.s3.CreateBucket", lambda params, **_: sent.append(dict(params))
+    )
+    (change,) = bucket.plan(sc)
     bucket.apply(sc, change)
+    assert sent[0]["CreateBucketConfiguration"] == {
+        "LocationConstraint": "eu-west-1",
+        "Tags": [{"Key": TAG_KEY, "Value": "shop"}],
+    }
+    assert _settings(boto3.client("s3", region_name="eu-west-1"), sc.bucket)["tags"] == {
+        TAG_KEY: "shop"
+    }
+
+
+def test_tags_refused_at_creation_fall_back_to_tagging_after(aws, monkeypatch):
+    sc = sc_for(aws, make_project("shop"))
+    s3 = sc.client("s3")
+    real = s3.create_bucket
+    seen: list[dict] = []
+
+    def no_tags_here(**kw):
+        seen.append(kw)
+        if "Tags" in kw.get("CreateBucketConfiguration", {}):
+            raise ClientError(
+                {"Error": {"Code": "AccessDenied", "Message": "not allowed: s3:TagResource"}},
+                "CreateBucket",
+            )
+        return real(**kw)
+
+    monkeypatch.setattr(s3, "create_bucket", no_tags_here)
+    bucket.apply(sc, bucket.plan(sc)[0])
+    assert len(seen) == 2 and "CreateBucketConfiguration" not in seen[1]
     assert _settings(boto3.client("s3"), sc.bucket)["tags"] == {TAG_KEY: "shop"}
 
 

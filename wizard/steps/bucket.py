@@ -1,9 +1,16 @@
 """The revision bucket: in the project's region, private, versioned, encrypted, tagged.
 
 A bucket in another region is a conflict that cannot be fixed in place (CodeDeploy only reads
-revisions from a bucket in the deployment's region, reference §3 C). An untagged bucket whose name
-is the wizard's own default (it carries the account id and region) is adopted: the only way it
-exists untagged is an apply interrupted between CreateBucket and PutBucketTagging.
+revisions from a bucket in the deployment's region, reference §3 C). A bucket without our tag is a
+conflict too, whatever its name, like a role: the derived name (application, account, region) is
+easy to guess, and a bucket someone made by hand is not the wizard's to reconfigure. The fix names
+the tagging command that hands it over.
+
+So that an interrupted apply cannot leave an untagged bucket of its own behind, CreateBucket
+carries the tags itself (`CreateBucketConfiguration.Tags`, S3 API reference: "You must have the
+s3:TagResource permission to create a general purpose bucket with tags"); PutBucketTagging follows
+for endpoints that ignore them. Where S3 refuses tags at creation (an older endpoint, or no
+s3:TagResource), the bucket is created untagged and tagged at once.
 """
 
 from __future__ import annotations
@@ -80,9 +87,6 @@ def discover(sc: StepContext) -> dict[str, Any]:
     return state
 
 
-def _is_default_name(sc: StepContext) -> bool:
-    return not sc.project.bucket.name
-
 
 def plan(sc: StepContext) -> list[Change]:
     st = discover(sc)
@@ -135,12 +139,15 @@ def plan(sc: StepContext) -> list[Change]:
             )
         ]
     ours = st["tags"].get(TAG_KEY) == sc.application
-    if not ours and not (not st["tags"] and _is_default_name(sc)):
+    if not ours:
         return [
             Change(
                 **base,
                 action="conflict",
-                description=f"the bucket {name} exists and was not created by the wizard",
+                description=(
+                    f"the bucket {name} exists and was not created by the wizard (it has no "
+                    f"{TAG_KEY}={sc.application} tag)"
+                ),
                 fix=tag_hint(
                     f"aws s3api put-bucket-tagging --bucket {name} "
                     f"--tagging 'TagSet=[{{Key={TAG_KEY},Value={sc.application}}}]'"
@@ -161,18 +168,6 @@ def plan(sc: StepContext) -> list[Change]:
         for key, call in zip(("pab", "versioning", "encryption"), settings_calls, strict=True)
         if not st.get(key)
     ]
-    if not ours:
-        return [
-            Change(
-                **base,
-                action="adopt",
-                description=(
-                    f"adopt the untagged bucket {name} (the wizard's own name, left by an "
-                    "interrupted apply): tag it" + ("; " + "; ".join(missing) if missing else "")
-                ),
-                calls=["s3:PutBucketTagging", *calls],
-            )
-        ]
     if missing:
         return [
             Change(
@@ -198,24 +193,16 @@ def apply(sc: StepContext, change: Change) -> None:
     st = discover(sc)
     created = False
     if not st["exists"]:
-        created = True
-        kwargs: dict[str, Any] = {"Bucket": name}
-        if sc.region != "us-east-1":
-            kwargs["CreateBucketConfiguration"] = {"LocationConstraint": sc.region}
-        try:
-            s3.create_bucket(**kwargs)
-        except Exception as exc:
-            if error_code(exc) != "BucketAlreadyOwnedByYou":
-                raise
+        created = _create(sc, s3, name)
         s3.get_waiter("bucket_exists").wait(Bucket=name, WaiterConfig={"Delay": 1})
-        st = {"exists": True, "region": sc.region, "tags": {}}
+        st = discover(sc) if not created else {"exists": True, "region": sc.region, "tags": {}}
     if st.get("foreign"):
         raise ConflictError(f"the bucket name {name} is taken by another AWS account")
     if st["region"] != sc.region:
         raise ConflictError(f"the bucket {name} is in {st['region']}, not {sc.region}")
     tags = st.get("tags", {})
     if tags.get(TAG_KEY) != sc.application:
-        if not created and (tags or not _is_default_name(sc)):
+        if not created:
             raise ConflictError(f"the bucket {name} exists and was not created by the wizard")
         merged = {**tags, **sc.tags}
         s3.put_bucket_tagging(
@@ -229,6 +216,45 @@ def apply(sc: StepContext, change: Change) -> None:
     if not st.get("encryption"):
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=ENCRYPTION)
     sc.outputs["bucket"] = name
+
+
+def _create(sc: StepContext, s3: Any, name: str) -> bool:
+    """CreateBucket, tagged at birth where S3 allows; False when it already existed (ours).
+
+    BucketAlreadyOwnedByYou means another apply in this account created it a moment ago (or
+    someone did by hand): the caller reads its tags again to tell which.
+    """
+    config: dict[str, Any] = {}
+    if sc.region != "us-east-1":
+        config["LocationConstraint"] = sc.region
+    attempts = [config]
+    if _create_takes_tags(s3):
+        attempts.insert(0, {**config, "Tags": sc.tag_list()})
+    for i, cfg in enumerate(attempts):
+        kwargs: dict[str, Any] = {"Bucket": name}
+        if cfg:
+            kwargs["CreateBucketConfiguration"] = cfg
+        try:
+            s3.create_bucket(**kwargs)
+            return True
+        except Exception as exc:
+            code = error_code(exc)
+            if code == "BucketAlreadyOwnedByYou":
+                return False
+            if code == "BucketAlreadyExists" or i == len(attempts) - 1:
+                raise
+            # tags at creation refused (no s3:TagResource, or an endpoint without the feature):
+            # create it plainly; PutBucketTagging below tags it
+    return True  # pragma: no cover - the loop returns or raises
+
+
+def _create_takes_tags(s3: Any) -> bool:
+    """Does this botocore know CreateBucketConfiguration.Tags (added in 2025)?"""
+    try:
+        shape = s3.meta.service_model.operation_model("CreateBucket").input_shape
+        return "Tags" in shape.members["CreateBucketConfiguration"].members
+    except Exception:  # pragma: no cover - a model without the shape
+        return False
 
 
 # --------------------------------------------------------------------------- destroy

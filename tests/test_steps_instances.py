@@ -107,12 +107,16 @@ def test_launch_n_instances_with_profile_tags_user_data_and_no_second_set(aws):
     )
 
 
-def test_client_token_is_stable_for_the_same_state_and_changes_with_it(aws):
+def test_the_client_token_depends_on_the_application_and_slot_only(aws):
     sc = sc_for(aws, make_project("shop", instances={"launch": 2}))
-    a = instances.client_token(sc, "ami-1", "subnet-1", 0, 2)
-    assert a == instances.client_token(sc, "ami-1", "subnet-1", 0, 2)
-    assert a != instances.client_token(sc, "ami-1", "subnet-1", 1, 1)
-    assert len(a) <= 64
+    other_settings = sc_for(
+        aws, make_project("shop", instances={"launch": 5, "instance_type": "t3.large"})
+    )
+    a = instances.slot_token(sc, 0)
+    assert a == instances.slot_token(other_settings, 0)  # the same on any machine
+    assert len({a, instances.slot_token(sc, 1), instances.slot_token(sc, 0, 1)}) == 3
+    assert a != instances.slot_token(sc_for(aws, make_project("shop2")), 0)
+    assert len(a) <= 64 and a.isascii()
 
 
 def test_adopt_associates_profile_where_none_and_reports_other_profiles(aws):

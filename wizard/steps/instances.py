@@ -5,9 +5,14 @@ Instances the wizard launches carry the group's filter tag, the ownership tag an
 instances that merely carry the filter tag are adopted: they get the instance profile when they
 have none (AssociateIamInstanceProfile) and are reported as a conflict when they have another one.
 
-A resumed apply never launches a second set: it counts the instances it already launched and
-launches only the difference, with a ClientToken derived from the project and that count, so even
-a RunInstances retried after a lost response is idempotent on AWS.
+A resumed apply never launches a second set, and neither do two applies at once (two terminals,
+or two machines): every instance the wizard launches fills a numbered slot (tag
+`codedeploy-wizard:slot=N`, 0 … launch-1), each slot is one RunInstances with MinCount=MaxCount=1
+and a ClientToken derived only from the account, region, application and slot. Two applies that
+race for slot 1 send the same token, and EC2 launches once and answers both with that instance
+(EC2 API reference, "Ensuring idempotency in Amazon EC2 API requests"). A token is remembered for
+at least 24 hours after its instance terminates, so a slot whose instance is gone is refilled with
+the next generation of its token.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from wizard.steps.base import (
 NAME = "instances"
 CHECKS = ["group.instances-matched", "iam.instance-profile", "agent.running"]
 LAUNCHED_TAG = "codedeploy-wizard:launched"
+SLOT_TAG = "codedeploy-wizard:slot"
+MAX_GENERATIONS = 10  # tokens tried per slot whose earlier instances were terminated
+LAUNCH_THREADS = 8
 LIVE_STATES = ["pending", "running"]
 SSM_AMI = {
     "al2023": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{arch}",
@@ -239,31 +247,43 @@ def resolve_subnet(sc: StepContext) -> tuple[str, str]:
     return sc.cache["subnet"]
 
 
-def client_token(sc: StepContext, ami_id: str, subnet: str, existing: int, count: int) -> str:
-    """Idempotency token: same project, same state, same request => same token (max 64 chars)."""
-    p = sc.project
-    raw = "|".join(
-        [
-            sc.account,
-            sc.region,
-            p.application,
-            p.roles.instance_role,
-            ami_id,
-            p.instances.instance_type,
-            subnet,
-            str(existing),
-            str(count),
-        ]
-    )
+def slot_token(sc: StepContext, slot: int, generation: int = 0) -> str:
+    """The RunInstances ClientToken of an instance slot (max 64 ASCII characters).
+
+    Derived from nothing but the account, region, application, slot and generation, so every
+    apply of this application, on any machine, asks EC2 for slot N with the same token and EC2
+    launches it once. Generation g+1 is used only when generation g's instance is gone.
+    """
+    raw = f"{sc.account}|{sc.region}|{sc.application}|slot {slot}|generation {generation}"
     return "cdw-" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
 GONE_STATES = ("shutting-down", "terminated")
 
 
-def replay_token(token: str, generation: int) -> str:
-    """A new token derived from an old one whose launch is long gone."""
-    return "cdw-" + hashlib.sha256(f"{token}|{generation}".encode()).hexdigest()[:40]
+def _slot_of(inst: dict) -> int | None:
+    value = tag_dict(inst.get("Tags")).get(SLOT_TAG, "")
+    return int(value) if value.isdigit() else None
+
+
+def free_slots(launched: list[dict], need: int) -> list[int]:
+    """The `need` lowest slots no live launched instance holds.
+
+    Instances launched before slots existed (no slot tag) are counted as holding the lowest free
+    slots, so an upgrade does not launch a second set.
+    """
+    taken = {s for s in (_slot_of(i) for i in launched) if s is not None}
+    untagged = sum(1 for i in launched if _slot_of(i) is None)
+    out: list[int] = []
+    slot = 0
+    while len(out) < need:
+        if slot not in taken:
+            if untagged:
+                untagged -= 1
+            else:
+                out.append(slot)
+        slot += 1
+    return out
 
 
 def _ids(insts: list[dict]) -> str:
@@ -448,7 +468,11 @@ def _invalid_profile(exc: BaseException) -> bool:
 
 
 def launch(sc: StepContext) -> list[str]:
-    """Launch the instances still missing; returns the new instance ids."""
+    """Launch the instances still missing, one slot each; returns the new instance ids.
+
+    Slots are launched concurrently (a few at a time); each RunInstances is retried while a
+    fresh instance profile is not yet visible to EC2 (IAM is eventually consistent).
+    """
     p = sc.project
     existing = our_launched(sc)
     need = p.instances.launch - len(existing)
@@ -467,45 +491,94 @@ def launch(sc: StepContext) -> list[str]:
     dedup: dict[str, str] = {}
     for t in tags:
         dedup.setdefault(t["Key"], t["Value"])
-    tag_list = [{"Key": k, "Value": v} for k, v in dedup.items()]
-    ec2 = sc.client("ec2")
-    kwargs = {
+    base = {
         "ImageId": ami_id,
         "InstanceType": p.instances.instance_type,
-        "MinCount": need,
-        "MaxCount": need,
+        "MinCount": 1,
+        "MaxCount": 1,
         "SubnetId": subnet,
         "IamInstanceProfile": {"Name": p.roles.instance_role},
         "UserData": user_data(p.instances.ami, sc.region, sc.partition),
         "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
-        "TagSpecifications": [
-            {"ResourceType": "instance", "Tags": tag_list},
-            {"ResourceType": "volume", "Tags": sc.tag_list()},
-        ],
-        "ClientToken": client_token(sc, ami_id, subnet, len(existing), need),
     }
-    token = kwargs["ClientToken"]
-    for generation in range(1, 4):
-        resp = retry_fresh_iam(sc, lambda: ec2.run_instances(**kwargs), retry_if=_invalid_profile)
-        # The same token replays the first launch's answer. If those instances have been
-        # terminated since (by hand), that is not a launch: ask again with a derived token.
-        if not all(i["State"]["Name"] in GONE_STATES for i in resp["Instances"]):
-            break
-        kwargs["ClientToken"] = replay_token(token, generation)
-    new_ids = [i["InstanceId"] for i in resp["Instances"]]
-    wait_for_state(sc, new_ids, "running")
-    # every new instance must carry the profile; attach it where the launch did not
-    described = [
-        i
-        for page in ec2.get_paginator("describe_instances").paginate(InstanceIds=new_ids)
-        for r in page["Reservations"]
-        for i in r["Instances"]
-    ]
-    missing = [i["InstanceId"] for i in described if not _profile_name(i)]
-    if missing:
-        associate(sc, missing)
+    ec2 = sc.client("ec2")
+    slots = free_slots(existing, need)
+
+    def one(slot: int) -> list[str]:
+        instance_tags = [{"Key": k, "Value": v} for k, v in dedup.items()]
+        instance_tags.append({"Key": SLOT_TAG, "Value": str(slot)})
+        kwargs = {
+            **base,
+            "TagSpecifications": [
+                {"ResourceType": "instance", "Tags": instance_tags},
+                {"ResourceType": "volume", "Tags": sc.tag_list()},
+            ],
+        }
+        return launch_slot(sc, ec2, slot, kwargs)
+
+    if len(slots) == 1:
+        new_ids = one(slots[0])
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(LAUNCH_THREADS, len(slots))) as pool:
+            futures = [pool.submit(one, slot) for slot in slots]
+            new_ids = [iid for f in futures for iid in f.result()]
+    new_ids = [i for i in dict.fromkeys(new_ids) if i not in {e["InstanceId"] for e in existing}]
+    if new_ids:
+        wait_for_state(sc, new_ids, "running")
+        # every new instance must carry the profile; attach it where the launch did not
+        described = [
+            i
+            for page in ec2.get_paginator("describe_instances").paginate(InstanceIds=new_ids)
+            for r in page["Reservations"]
+            for i in r["Instances"]
+        ]
+        missing = [i["InstanceId"] for i in described if not _profile_name(i)]
+        if missing:
+            associate(sc, missing)
     sc.outputs["instance_ids"] = [i["InstanceId"] for i in existing] + new_ids
     return new_ids
+
+
+def launch_slot(sc: StepContext, ec2: Any, slot: int, kwargs: dict[str, Any]) -> list[str]:
+    """RunInstances for one slot with its ClientToken; the ids of the slot's live instance.
+
+    The same token answers with the launch it made before (EC2 keeps a token for at least 24
+    hours after its instance terminates): a live instance there is the slot's instance (another
+    apply launched it a moment ago), a terminated one means the slot is free again, so the next
+    generation's token is asked. IdempotentParameterMismatch (the token was used with other
+    settings: another apply with another instance type, or an AMI that has been updated since)
+    is the same question, answered by DescribeInstances' client-token filter.
+    """
+    for generation in range(MAX_GENERATIONS):
+        token = slot_token(sc, slot, generation)
+        try:
+            resp = retry_fresh_iam(
+                sc,
+                lambda token=token: ec2.run_instances(**kwargs, ClientToken=token),
+                retry_if=_invalid_profile,
+            )
+            found = resp["Instances"]
+        except Exception as exc:
+            if error_code(exc) != "IdempotentParameterMismatch":
+                raise
+            found = [
+                i
+                for page in ec2.get_paginator("describe_instances").paginate(
+                    Filters=[{"Name": "client-token", "Values": [token]}]
+                )
+                for r in page["Reservations"]
+                for i in r["Instances"]
+            ]
+        live = [i["InstanceId"] for i in found if i["State"]["Name"] not in GONE_STATES]
+        if live:
+            return live
+    raise WizardError(
+        f"could not launch the instance for slot {slot}: its last {MAX_GENERATIONS} launches "
+        "were all terminated",
+        hint="Stop whatever terminates the wizard's instances, then run `wizard apply` again.",
+    )
 
 
 def associate(sc: StepContext, instance_ids: list[str]) -> None:

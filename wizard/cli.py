@@ -165,6 +165,30 @@ def build_parser() -> argparse.ArgumentParser:
     def yes_flag(p: argparse.ArgumentParser) -> None:
         p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
+    def apply_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--create-access-key",
+            action="store_true",
+            help="(travis) create an access key for the CI user and print it once, to a terminal",
+        )
+        p.add_argument(
+            "--print-secret",
+            action="store_true",
+            help="print the new access key even when stdout is not a terminal (a file, a pipe)",
+        )
+        p.add_argument(
+            "--no-wait",
+            action="store_true",
+            help="do not wait for new instances' agents before the checks (reported as "
+            "'not verified yet')",
+        )
+        p.add_argument(
+            "--wait-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="how long to wait for new instances' agents (default 600)",
+        )
+
     p = cmd("setup")
     yes_flag(p)
     p.add_argument(
@@ -173,10 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_text("--config", 4095),
         help="project file to read answers from",
     )
+    apply_flags(p)
     p.add_argument(
-        "--create-access-key",
+        "--no-files",
         action="store_true",
-        help="(travis) create an access key for the CI user and print it once",
+        help="with --yes: do not write appspec.yml, hook scripts and the CI config",
     )
 
     p = cmd("plan")
@@ -184,11 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("apply")
     yes_flag(p)
-    p.add_argument(
-        "--create-access-key",
-        action="store_true",
-        help="(travis) create an access key for the CI user and print it once",
-    )
+    apply_flags(p)
 
     p = cmd("files")
     yes_flag(p)
@@ -280,6 +301,10 @@ def _normalise(args: argparse.Namespace) -> argparse.Namespace:
         args.yes = False
         args.config = None
         args.create_access_key = False
+        args.print_secret = False
+        args.no_wait = False
+        args.wait_timeout = None
+        args.no_files = False
     return args
 
 
@@ -314,8 +339,35 @@ def _check_terminal(args: argparse.Namespace) -> None:
         )
 
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+
+
+def _silence_broken_pipe() -> None:
+    """The reader went away (`| head`): send what is left to /dev/null, so the interpreter's final
+    flush does not print 'Exception ignored … BrokenPipeError' (Python docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+    os.close(devnull)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (0 ok, 1 a problem found or hit, 2 usage/config)."""
+    """Run the CLI; returns the exit code (0 ok, 1 a problem found or hit, 2 usage/config).
+
+    A closed pipe on stdout/stderr (`| head`) ends any command quietly with 141."""
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_broken_pipe()
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = _normalise(parser.parse_args(argv))
     module_name = f"wizard.commands.{args.command}"
@@ -329,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise  # main() ends it quietly
     except Exception as exc:
         from wizard.errors import WizardError
 

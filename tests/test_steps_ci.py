@@ -145,8 +145,10 @@ def test_travis_user_has_only_the_deploy_policy_and_no_key_unless_asked(aws):
     key = ci.create_access_key(sc)
     assert key["AccessKeyId"].startswith("AKIA") or key["AccessKeyId"]
     cmds = ci.travis_commands(key)
-    assert cmds[0] == f"travis env set AWS_ACCESS_KEY_ID {key['AccessKeyId']}"
-    assert cmds[1] == f"travis env set AWS_SECRET_ACCESS_KEY {key['SecretAccessKey']} --private"
+    assert cmds[0] == f"travis env set AWS_ACCESS_KEY_ID {key['AccessKeyId']} --private"
+    # the secret is read from the terminal, never written on a command line (shell history)
+    assert cmds[1].startswith('travis env set AWS_SECRET_ACCESS_KEY "$(cat)" --private')
+    assert key["SecretAccessKey"] not in "\n".join(cmds)
     ci.create_access_key(sc)
     with pytest.raises(ci.ConflictError, match="two access keys"):
         ci.create_access_key(sc)

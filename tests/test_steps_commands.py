@@ -13,6 +13,9 @@ from wizard import cli
 
 @pytest.fixture
 def aws(aws_credentials):
+    from wizard.sandbox import extensions
+
+    extensions.install()  # the checks after apply need what moto lacks (SSM, deployment configs)
     yield from moto_account()
 
 
@@ -58,14 +61,17 @@ def test_apply_without_yes_and_without_a_terminal_exits_2(aws, project_dir, caps
 
 
 def test_apply_yes_then_again_and_the_key_is_printed_once_never_saved(aws, project_dir, capsys):
-    args = ("apply", "--yes", "--create-access-key", "--project-dir", str(project_dir))
-    assert wizard(*args) == 0
+    args = ("apply", "--yes", "--create-access-key", "--print-secret", "--no-wait")
+    assert wizard(*args, "--project-dir", str(project_dir)) == 0
     out = capsys.readouterr().out
     assert "[✓] create iam:role shop-codedeploy-ec2" in out
     assert "[✓] create ec2:instance" in out
     lines = [ln.strip() for ln in out.splitlines() if ln.strip().startswith("travis env set")]
-    assert len(lines) == 2 and lines[1].endswith("--private")
-    secret = lines[1].split()[4]
+    assert len(lines) == 2 and all("--private" in ln for ln in lines)
+    (secret,) = [
+        ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("AWS_SECRET_ACCESS_KEY")
+    ]
+    assert secret not in "\n".join(lines)  # never on a command line (shell history)
     for f in project_dir.rglob("*"):
         if f.is_file():
             assert secret not in f.read_text(errors="replace")
@@ -119,8 +125,11 @@ def test_setup_yes_reads_the_config_file(aws, tmp_path, capsys):
     cfg = tmp_path / "elsewhere.yml"
     cfg.write_text("application: other\nci:\n  provider: none\n")
     code = wizard("setup", "--yes", "--config", str(cfg), "--project-dir", str(tmp_path))
-    assert code == 0
-    assert "[✓] create codedeploy:application other" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "[✓] create codedeploy:application other" in out
+    # applied, but no instance carries the tag: the checks after apply fail, and so does setup
+    assert code == 1
+    assert "1 check failed (group.instances-matched)" in err
 
 
 def test_destroy_yes_removes_and_a_second_run_has_nothing_to_do(aws, project_dir, capsys):

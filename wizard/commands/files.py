@@ -114,13 +114,38 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("ci.repository (OWNER/NAME) is required for ci.provider github")
     account, aws_region = _lookup_account(args, project)
     region = _region(args, project, aws_region)
+    return write_and_report(project, root, account=account, region=region, yes=args.yes)
+
+
+def write_and_report(
+    project: config.Project,
+    root: Path,
+    *,
+    account: str | None,
+    region: str,
+    deploy_role_arn: str | None = None,
+    yes: bool = False,
+    sandbox_note: bool = False,
+) -> int:
+    """Plan, show, write and validate the project's files; the exit code (0, 1 or 2).
+
+    `wizard files` and `wizard setup --yes` (after apply, as the TUI's Apply does) both end here.
+    Raises WizardError when an existing file cannot be merged (nothing is written then).
+    """
     if project.ci.provider != "none" and not region:
         raise UsageError(
             "no AWS region for the CI file",
             hint="Set `region:` in the project file, or pass --region.",
         )
+    if sandbox_note and project.ci.provider != "none":
+        info(
+            f"note: the CI file names the sandbox account {account}; run `wizard files` against "
+            "your AWS account to write its values"
+        )
     try:
-        changes = plan_files(project, root, account=account, region=region)
+        changes = plan_files(
+            project, root, account=account, region=region, deploy_role_arn=deploy_role_arn
+        )
     except FilesError as exc:
         raise WizardError(
             f"{_rel(exc.path, root)} exists but cannot be merged: {exc.reason}",
@@ -130,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     pending = [c for c in changes if c.changed]
     existing = [c for c in pending if c.exists]
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    if existing and not args.yes and not interactive:
+    if existing and not yes and not interactive:
         for c in existing:
             _print_diff(c, root)
         names = ", ".join(_rel(c.path, root) for c in existing)
@@ -145,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
     for c in pending:
         if c.exists:
             _print_diff(c, root)
-        if c.exists and not args.yes and not ask_yes_no(f"Write {_rel(c.path, root)}?"):
+        if c.exists and not yes and not ask_yes_no(f"Write {_rel(c.path, root)}?"):
             info(f"skipped {_rel(c.path, root)}")
             continue
         to_write.append(c)
@@ -169,9 +194,9 @@ def run(args: argparse.Namespace) -> int:
 
     if project.ci.provider == "travis":
         info(
-            "Travis: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as repository environment "
-            "variables (travis env set NAME VALUE --private); `wizard apply --create-access-key` "
-            "creates the CI user's key."
+            "Travis: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go in the repository's "
+            "settings (hidden), never in this file; `wizard apply --create-access-key` creates "
+            "the CI user's key and shows the `travis env set` commands."
         )
         if project.ci.slack:
             info(f"Slack: encrypt your token into the file with: {travis_r.SLACK_COMMAND}")

@@ -1,4 +1,5 @@
-"""`wizard` / `wizard setup`: the TUI, or with --yes the non-interactive apply."""
+"""`wizard` / `wizard setup`: the TUI, or with --yes what the TUI does without questions: apply the
+plan, write the files (appspec, hook scripts, CI config; `--no-files` skips them), verify."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("wizard setup --yes: not available yet")
         from wizard.commands import apply
 
-        return apply.run(args)
+        return apply.run(args, command="setup")
     from wizard.app import create_app
 
     if not getattr(args, "sandbox", False):

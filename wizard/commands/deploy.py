@@ -28,7 +28,7 @@ from typing import Any
 
 from wizard import config
 from wizard.commands._context import aws_context, is_tty
-from wizard.deploy.bundle import BundleError, make_bundle
+from wizard.deploy.bundle import IGNORE_FILE, BundleError, describe_left_out, make_bundle
 from wizard.deploy.follow import FollowEvent, follow
 from wizard.deploy.run import DeploymentHandle, start_deployment
 from wizard.output import ask_yes_no, error_line, info, print_json, style
@@ -80,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems[1:]:
             info(f"  - {problem}")
         return exc.exit_code
+    if bundle.left_out:
+        info(
+            f"left out of the bundle: {describe_left_out(bundle.left_out)} (secrets, VCS and "
+            f"caches by default; {IGNORE_FILE} adds rules, `!name` there brings one back)"
+        )
     try:
         with aws_context(args, banner=not as_json) as ctx:
             if getattr(ctx, "scenario", None):

@@ -14,6 +14,17 @@ Choices (why):
   litter (`__MACOSX`, `.DS_Store`, `Thumbs.db`) and the wizard's own state (the project file and
   its `*.bak.YYYYMMDD-HHMMSS` backups). Everything else is kept, `node_modules` and `vendor`
   included: the application may need them at run time.
+- Secrets stay home (`DEFAULT_IGNORE`, gitignore syntax): `.env`, `.env.local` and `.env.*.local`
+  (the dotenv files that hold one machine's secrets; `.env.production` and `.env.example` are
+  kept), `*.pem`, SSH keys (`id_*` files without an extension, and their `.pub`: `id_rsa`,
+  `id_ed25519`, `id_deploy`; `id_utils.py` or an `id_map/` folder are code and stay), `.ssh/`,
+  `.aws/`, `.netrc`, `*.p12`/`*.pfx`, everything `.git*` (`.gitignore`, `.github/`, …) and the
+  wizard's own `.codedeployignore`.
+- `.codedeployignore` at the bundle root adds rules in gitignore syntax, read by the `pathspec`
+  library exactly as git reads a `.gitignore` (`!pattern` re-includes, `dir/` matches folders,
+  a leading `/` anchors at the root). Its lines come after the defaults, so `!.env` (say) brings a
+  default back. What was left out is listed (`BundleInfo.left_out`) so nothing goes missing
+  silently.
 - Deterministic: entries sorted by path, a fixed timestamp (1980-01-01, or SOURCE_DATE_EPOCH),
   Unix attributes normalised to 755 for anything executable and 644 otherwise, fixed compression
   level; the same tree gives the same bytes. Symbolic links are stored as links (like `zip -y`),
@@ -63,6 +74,26 @@ EXCLUDED_DIRS = frozenset(
     }
 )
 EXCLUDED_FILES = frozenset({".git", ".DS_Store", "Thumbs.db", PROJECT_FILE})
+IGNORE_FILE = ".codedeployignore"
+IGNORE_FILE_MAX = 1024 * 1024
+# gitignore lines: what stays out of every bundle unless .codedeployignore says `!…`
+DEFAULT_IGNORE = (
+    ".env",
+    ".env.local",
+    ".env.*.local",
+    "id_*",  # SSH keys: id_rsa, id_ed25519, id_deploy …
+    "!id_*/",  # … but not folders
+    "!id_*.*",  # … nor files with an extension (id_utils.py)
+    "id_*.pub",  # … except the public halves of the keys
+    "*.pem",
+    "*.p12",
+    "*.pfx",
+    ".ssh/",
+    ".aws/",
+    ".netrc",
+    ".git*",
+    f"/{IGNORE_FILE}",
+)
 _BACKUP = re.compile(r"\.bak\.\d{8}-\d{6}(-\d+)?$")
 _CHUNK = 1024 * 1024
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -87,6 +118,7 @@ class BundleInfo:
     source: Path | None = None
     appspec: str = "appspec.yml"
     warnings: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # archive paths, folders ending in "/"
 
     def cleanup(self) -> None:
         try:
@@ -110,8 +142,53 @@ class _Entry:
     kind: str  # "file" | "dir" | "link"
 
 
-def iter_entries(source: Path) -> Iterator[_Entry]:
-    """Every entry of the bundle in archive order (sorted by archive path)."""
+class IgnoreRules:
+    """The default rules plus the bundle's `.codedeployignore`, matched with gitignore semantics."""
+
+    def __init__(self, lines: list[str]) -> None:
+        import pathspec
+
+        self.spec = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def ignored(self, arcname: str, is_dir: bool) -> bool:
+        return bool(self.spec.match_file(arcname + "/" if is_dir else arcname))
+
+
+def load_ignore(source: Path) -> IgnoreRules:
+    """The rules for `source`: DEFAULT_IGNORE, then `.codedeployignore` when there is one.
+
+    BundleError when the file is not a regular file, too large (over 1 MiB) or not UTF-8.
+    """
+    lines = list(DEFAULT_IGNORE)
+    path = source / IGNORE_FILE
+    if path.is_symlink() or path.exists():
+        if not path.is_file() or path.is_symlink():
+            raise BundleError(f"{IGNORE_FILE}: not a regular file", hint="Make it a plain file.")
+        if path.stat().st_size > IGNORE_FILE_MAX:
+            raise BundleError(f"{IGNORE_FILE}: larger than 1 MiB; is it the right file?")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BundleError(
+                f"{IGNORE_FILE}: not UTF-8 (byte {exc.start})", hint="Save it as UTF-8."
+            ) from None
+        lines.extend(text.splitlines())
+    try:
+        return IgnoreRules(lines)
+    except Exception as exc:  # pathspec rejects a malformed pattern
+        raise BundleError(f"{IGNORE_FILE}: {exc}") from None
+
+
+def iter_entries(
+    source: Path, rules: IgnoreRules | None = None, left_out: list[str] | None = None
+) -> Iterator[_Entry]:
+    """Every entry of the bundle in archive order (sorted by archive path).
+
+    `rules` (default: `load_ignore(source)`) decide what stays out besides the fixed exclusions;
+    each path left out is appended to `left_out` (a folder once, as `name/`).
+    """
+    rules = rules if rules is not None else load_ignore(source)
+    skipped = left_out if left_out is not None else []
     entries: list[_Entry] = []
     for root, dirnames, filenames in os.walk(source, followlinks=False):
         rootp = Path(root)
@@ -119,14 +196,25 @@ def iter_entries(source: Path) -> Iterator[_Entry]:
         kept_dirs = []
         for d in dirnames:
             full = rootp / d
+            arc = _arc(rel / d)
             if full.is_symlink():
                 # os.walk lists links to folders as folders; store them as links, never follow
-                if not is_excluded(d, False):
-                    entries.append(_Entry(_arc(rel / d), full, "link"))
-            elif not is_excluded(d, True):
+                if is_excluded(d, False) or rules.ignored(arc, False):
+                    skipped.append(arc)
+                else:
+                    entries.append(_Entry(arc, full, "link"))
+            elif is_excluded(d, True) or rules.ignored(arc, True):
+                skipped.append(arc + "/")
+            else:
                 kept_dirs.append(d)
         dirnames[:] = sorted(kept_dirs)
-        kept_files = [f for f in filenames if not is_excluded(f, False)]
+        kept_files = []
+        for f in filenames:
+            arc = _arc(rel / f)
+            if is_excluded(f, False) or rules.ignored(arc, False):
+                skipped.append(arc)
+            else:
+                kept_files.append(f)
         for f in kept_files:
             full = rootp / f
             if full.is_symlink():
@@ -145,6 +233,7 @@ def iter_entries(source: Path) -> Iterator[_Entry]:
         if rel != Path(".") and not kept_files and not dirnames:
             entries.append(_Entry(_arc(rel) + "/", rootp, "dir"))
     entries.sort(key=lambda e: e.arcname)
+    skipped.sort()
     yield from entries
 
 
@@ -296,12 +385,15 @@ def _date_time() -> tuple[int, int, int, int, int, int]:
     return _ZIP_EPOCH
 
 
-def write_zip(source: Path, out: str | os.PathLike[str]) -> int:
-    """Write the deterministic archive of `source` to `out`; returns the number of files."""
+def write_zip(source: Path, out: str | os.PathLike[str], left_out: list[str] | None = None) -> int:
+    """Write the deterministic archive of `source` to `out`; returns the number of files.
+
+    The paths the ignore rules left out are appended to `left_out`.
+    """
     when = _date_time()
     count = 0
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
-        for entry in iter_entries(source):
+        for entry in iter_entries(source, left_out=left_out):
             zi = zipfile.ZipInfo(entry.arcname, when)
             zi.create_system = 3  # Unix, so external_attr carries the mode bits
             if entry.kind == "dir":
@@ -357,8 +449,9 @@ def build_bundle(
     else:
         out_path = Path(out)
     warnings: list[str] = []
+    left_out: list[str] = []
     try:
-        files = write_zip(src, out_path)
+        files = write_zip(src, out_path, left_out)
         if check:
             errors, warnings = validate(out_path, src, appspec)
             if errors:
@@ -380,7 +473,14 @@ def build_bundle(
         source=src,
         appspec=appspec,
         warnings=warnings,
+        left_out=left_out,
     )
+
+
+def describe_left_out(paths: list[str], limit: int = 8) -> str:
+    """`.env, .git/, keys/id_rsa and 3 more` — what a bundle left out, for one line."""
+    shown = ", ".join(paths[:limit])
+    return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
 
 def make_bundle(project: Project, project_dir: str | os.PathLike[str]) -> BundleInfo:

@@ -1,4 +1,9 @@
-"""`wizard sandbox`: run the emulator in the foreground for the aws CLI, boto3 or tests."""
+"""`wizard sandbox`: run the emulator in the foreground for the aws CLI, boto3 or tests.
+
+This terminal runs the server until Ctrl-C, so the variables that point tools at it are for
+ANOTHER terminal; the banner says so in words and prints them as one block of `export` lines
+(no comment in between) that can be copied in one go.
+"""
 
 from __future__ import annotations
 
@@ -43,17 +48,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        print(f"# codedeploy-wizard SANDBOX (emulated AWS) listening on {server.url}")
-        if args.scenario:
-            seeded = getattr(server, "seeded", None) or {}
-            print(f"# scenario: {args.scenario}")
-            for key in ("application", "deployment_group", "deployment_id"):
-                if seeded.get(key):
-                    print(f"#   {key}: {seeded[key]}")
-        print("# Use it from this shell with:")
-        for key, value in server.env(region).items():
-            print(f"export {key}={value}")
-        print("# Press Ctrl-C to stop.", flush=True)
+        seeded = getattr(server, "seeded", None) or {}
+        print(banner(server.url, server.env(region), args.scenario, seeded))
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
@@ -61,3 +57,24 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
         print("sandbox stopped", file=sys.stderr)
     return 0
+
+
+def banner(url: str, env: dict[str, str], scenario: str | None, seeded: dict) -> str:
+    """What `wizard sandbox` prints once it listens (every line but the export block is `#`)."""
+    lines = [f"# codedeploy-wizard SANDBOX (emulated AWS, nothing real) listening on {url}"]
+    if scenario:
+        lines.append(f"# scenario: {scenario}")
+        for key in ("application", "deployment_group", "deployment_id"):
+            if seeded.get(key):
+                lines.append(f"#   {key}: {seeded[key]}")
+    lines += [
+        "#",
+        "# This terminal now runs the sandbox: leave it open. Open ANOTHER terminal and paste",
+        "# these lines there (they point the aws CLI, boto3 and `wizard` at the sandbox):",
+        "",
+        *(f"export {key}={value}" for key, value in env.items()),
+        "",
+        "# then, in that other terminal:  aws codedeploy list-applications   or   wizard whoami",
+        "# Press Ctrl-C here to stop the sandbox (what it holds is lost).",
+    ]
+    return "\n".join(lines)

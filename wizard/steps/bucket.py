@@ -87,7 +87,6 @@ def discover(sc: StepContext) -> dict[str, Any]:
     return state
 
 
-
 def plan(sc: StepContext) -> list[Change]:
     st = discover(sc)
     name = st["name"]

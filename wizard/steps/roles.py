@@ -336,7 +336,16 @@ def ensure_profile(sc: StepContext) -> dict:
         if other != name:
             iam.remove_role_from_instance_profile(InstanceProfileName=name, RoleName=other)
     if name not in roles:
-        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        try:
+            iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        except Exception as exc:
+            # a profile holds one role (InstanceSessionsPerInstanceProfile: 1): LimitExceeded
+            # here means another apply of this application added it a moment ago
+            if error_code(exc) != "LimitExceeded":
+                raise
+            now = get_profile(iam, name) or {}
+            if name not in [r["RoleName"] for r in now.get("Roles", [])]:
+                raise
     sc.outputs["instance_profile_arn"] = prof.get("Arn")
     return prof
 

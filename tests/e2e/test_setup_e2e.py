@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from wizard import TAG_KEY
+from wizard.sandbox.world import AGENT_USER_DATA
 
 pytestmark = pytest.mark.e2e
 REGION = "us-east-1"
@@ -60,6 +61,7 @@ def test_plan_apply_apply_destroy_against_the_sandbox(
     c = _clients(sandbox_url)
     iam, s3, ec2, cd = c["iam"], c["s3"], c["ec2"], c["codedeploy"]
     # a running instance someone else launched with the group's tag and no profile: to be adopted
+    # (its user data installs the agent, so the checks after apply pass)
     ami = c["ssm"].get_parameter(
         Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     )["Parameter"]["Value"]
@@ -67,6 +69,7 @@ def test_plan_apply_apply_destroy_against_the_sandbox(
         ImageId=ami,
         MinCount=1,
         MaxCount=1,
+        UserData=AGENT_USER_DATA.format(region=REGION),
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": web}]}],
     )["Instances"][0]["InstanceId"]
     common = ("--endpoint-url", sandbox_url, "--project-dir", str(tmp_path))

@@ -17,10 +17,11 @@ from wizard.output import style
 
 def run(args: argparse.Namespace) -> int:
     from wizard.commands._context import aws_context
+    from wizard.commands._lock import project_lock
     from wizard.steps import engine
 
     project = load_project(args)
-    with aws_context(args) as ctx:
+    with project_lock(args.project_dir, "destroy"), aws_context(args) as ctx:
         plan = engine.build_destroy_plan(ctx, project)
         if not plan.mutating:
             if plan.changes:

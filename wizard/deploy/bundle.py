@@ -477,7 +477,7 @@ def build_bundle(
     )
 
 
-def describe_left_out(paths: list[str], limit: int = 8) -> str:
+def describe_left_out(paths: list[str], limit: int = 12) -> str:
     """`.env, .git/, keys/id_rsa and 3 more` — what a bundle left out, for one line."""
     shown = ", ".join(paths[:limit])
     return shown + (f" and {len(paths) - limit} more" if len(paths) > limit else "")

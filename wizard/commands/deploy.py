@@ -6,6 +6,8 @@ When it follows (the choice, since "follow it live" and `--wait` must both mean 
 - `--wait` follows even without a terminal (CI, scripts), with the same exit status;
 - without a terminal and without `--wait`, it prints the deployment id and console URL and exits 0
   once the deployment is created, like `aws deploy create-deployment`.
+What the bundle leaves out (secrets, VCS, caches, `.codedeployignore` rules; see
+`wizard.deploy.bundle`) is listed on stderr in one line before the upload.
 Each state change is one line on stdout (the deployment, each instance, each lifecycle event of
 each instance); a failed hook's log tail is printed under its line. Progress of the bundle and
 upload goes to stderr. Ctrl-C stops following; on a terminal it then asks whether to stop the

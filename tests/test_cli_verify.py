@@ -12,7 +12,8 @@ import pytest
 from tests.steps_support import make_project, moto_account
 from wizard import cli
 from wizard.commands import _verify
-from wizard.sandbox import extensions, fleet
+from wizard.sandbox import clock, extensions
+from wizard.sandbox.fleet import instance as fleet_instance
 
 
 class Boot:
@@ -28,14 +29,16 @@ class Boot:
 @pytest.fixture
 def boot(monkeypatch: pytest.MonkeyPatch) -> Boot:
     b = Boot()
-    monkeypatch.setattr(fleet, "uptime", lambda instance: b.age)
+    monkeypatch.setattr(fleet_instance, "uptime", lambda instance: b.age)
     return b
 
 
 @pytest.fixture
 def aws(aws_credentials, monkeypatch: pytest.MonkeyPatch, boot: Boot):
-    clock = fleet.Clock(start_delay=0.03, event=0.01, slow_event=0.05, boot=20, agent_install=90)
-    monkeypatch.setattr(fleet, "CLOCK", clock)
+    slow_boot = clock.Clock(
+        start_delay=0.03, event=0.01, slow_event=0.05, boot=20, agent_install=90
+    )
+    monkeypatch.setattr(clock, "CLOCK", slow_boot)
     extensions.install()
     yield from moto_account()
 

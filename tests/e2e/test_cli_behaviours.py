@@ -186,3 +186,22 @@ def test_deploy_wait_into_head_ends_quietly(sandbox_env, sandbox_url, tmp_path):
     assert "rc=141" in proc.stderr
     for noise in ("Traceback", "BrokenPipe", "Exception ignored", "error:"):
         assert noise not in proc.stderr, proc.stderr
+
+
+def test_apply_waits_for_the_agent_of_new_instances_then_the_checks_pass(run_wizard, tmp_path):
+    """The sandbox's boot is slowed (agent up 2.5 s after launch): apply waits, through SSM and
+    agent.running, instead of reporting the agent as missing; --no-wait says "not verified yet"."""
+    from tests.conftest import clean_env
+
+    env = clean_env(CODEDEPLOY_WIZARD_SANDBOX_EVENT_SECONDS="0.5")
+    (tmp_path / ".codedeploy-wizard.yml").write_text(
+        "application: waiter\ninstances:\n  launch: 1\nci:\n  provider: none\n"
+    )
+    proc = run_wizard("--sandbox", "apply", "--yes", "--project-dir", str(tmp_path), env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "[…] waiting for the CodeDeploy agent on 1 new instance" in out
+    assert "--no-wait skips this" in out
+    assert "[✓] the CodeDeploy agent runs on 1 new instance" in out
+    assert "[✓] CodeDeploy agent running: the agent is running" in out
+    assert out.index("[✓] the CodeDeploy agent runs") < out.index("Preflight of waiter")

@@ -26,8 +26,16 @@ class Clock:
     start_delay: float = 0.25
     event: float = 0.12
     slow_event: float = 0.6  # a script that times out, an agent that never answers
-    boot: float = 0.25  # launch -> the SSM agent registers
-    agent_install: float = 0.6  # launch -> a CodeDeploy agent installed by user data runs
+    # launch -> the SSM agent registers / a CodeDeploy agent installed by user data runs;
+    # (negative: two and five events, so a clock made faster for a test boots faster too)
+    boot: float = -1.0
+    agent_install: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.boot < 0:
+            self.boot = 2 * self.event
+        if self.agent_install < 0:
+            self.agent_install = 5 * self.event
 
     @classmethod
     def from_env(cls) -> Clock:
@@ -37,13 +45,7 @@ class Clock:
         except ValueError:
             event = 0.12
         event = max(0.0, event)
-        return cls(
-            start_delay=max(0.05, 2 * event),
-            event=event,
-            slow_event=5 * event,
-            boot=2 * event,
-            agent_install=5 * event,
-        )
+        return cls(start_delay=max(0.05, 2 * event), event=event, slow_event=5 * event)
 
 
 CLOCK = Clock.from_env()

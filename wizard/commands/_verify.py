@@ -13,10 +13,11 @@ about instances that are simply not ready. Those results are waited for, through
    Command), until it passes;
 
 with a progress line, a bounded timeout (`--wait-timeout`, default 10 minutes) and `--no-wait` to
-skip. A result waits only when every instance it names was launched by the wizard within
-`SETTLE_WINDOW` (an adopted instance without an agent will not grow one) and the instance role has
-SSM (without it nothing can look inside, and the result stays a warning). After the timeout the
-verdict counts as it is, a "could not look inside" becoming a failure.
+skip. A result waits only when every instance it names was launched by the wizard (its instances
+step, or its Auto Scaling group) within `SETTLE_WINDOW` — an adopted instance without an agent
+will not grow one — and the instance role has SSM (without it nothing can look inside, and the
+result stays a warning). After the timeout the verdict counts as it is, a "could not look inside"
+becoming a failure.
 """
 
 from __future__ import annotations
@@ -48,13 +49,27 @@ class Outcome:
 
 
 def young_instances(ctx: Any, project: Any) -> dict[str, float]:
-    """{instance id: seconds since launch} of the live instances the wizard launched recently."""
+    """{instance id: seconds since launch} of the live instances the wizard launched recently:
+    by its instances step (launched tag) or by its Auto Scaling group (the group's own tag)."""
+    from wizard import TAG_KEY
     from wizard.steps import engine, instances
 
     sc = engine.step_context(ctx, project)
     now = datetime.now(timezone.utc)
     out: dict[str, float] = {}
-    for inst in instances.our_launched(sc):
+    ec2 = sc.client("ec2")
+    filters = [
+        {"Name": f"tag:{TAG_KEY}", "Values": [sc.application]},
+        {"Name": "instance-state-name", "Values": ["pending", "running"]},
+    ]
+    ours = [
+        i
+        for page in ec2.get_paginator("describe_instances").paginate(Filters=filters)
+        for r in page["Reservations"]
+        for i in r["Instances"]
+        if instances.launched_by_us(sc, i) or instances.in_our_auto_scaling_group(sc, i)
+    ]
+    for inst in ours:
         launched = inst.get("LaunchTime")
         if not isinstance(launched, datetime):
             continue

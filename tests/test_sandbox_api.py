@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.e2e.sandbox_world import final_invocation
 from wizard.sandbox import clock, extensions, scenarios
 from wizard.sandbox.world import World, zip_bundle
 
@@ -269,7 +270,7 @@ def test_instance_information_and_run_command(w: World) -> None:
     cmd = ssm.send_command(
         InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": lines}
     )
-    inv = ssm.get_command_invocation(CommandId=cmd["Command"]["CommandId"], InstanceId=iid)
+    inv = final_invocation(ssm, cmd["Command"]["CommandId"], iid)
     validate("ssm", "GetCommandInvocation", inv)
     assert inv["Status"] == "Failed" and inv["ResponseCode"] == 127
     assert inv["StandardOutputContent"].splitlines() == [
@@ -285,11 +286,14 @@ def test_instance_information_and_run_command(w: World) -> None:
         "scripts",
         "Disabled",
     ]
-    assert inv["StandardErrorContent"].splitlines() == [
+    errors = inv["StandardErrorContent"].splitlines()
+    assert errors[:2] == [
         "stat: cannot statx '/nope': No such file or directory",
         "id: 'ghost': no such user",
-        "bash: line 12: frobnicate: command not found",
     ]
+    # /bin/sh runs the commands from the document's _script.sh (bash on Amazon Linux)
+    assert errors[2].startswith(f"/var/lib/amazon/ssm/{iid}/document/orchestration/")
+    assert errors[2].endswith("/_script.sh: line 12: frobnicate: command not found")
     listed = ssm.list_command_invocations(CommandId=cmd["Command"]["CommandId"], Details=True)
     validate("ssm", "ListCommandInvocations", listed)
     plugin = listed["CommandInvocations"][0]["CommandPlugins"][0]
@@ -297,10 +301,7 @@ def test_instance_information_and_run_command(w: World) -> None:
     ok = ssm.send_command(
         InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": ["true"]}
     )
-    assert (
-        ssm.get_command_invocation(CommandId=ok["Command"]["CommandId"], InstanceId=iid)["Status"]
-        == "Success"
-    )
+    assert final_invocation(ssm, ok["Command"]["CommandId"], iid)["Status"] == "Success"
 
 
 def test_run_command_can_install_and_start_a_missing_agent(w: World) -> None:
@@ -319,7 +320,7 @@ def test_run_command_can_install_and_start_a_missing_agent(w: World) -> None:
 
 def test_public_ami_parameters_resolve_to_existing_images(w: World) -> None:
     ec2 = w.client("ec2")
-    for which in ("al2023", "ubuntu-24.04"):
+    for which in ("al2", "al2023", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04"):
         image = w.ami(which)
         assert ec2.describe_images(ImageIds=[image])["Images"][0]["ImageId"] == image
     assert "ubuntu" in ec2.describe_images(ImageIds=[w.ami("ubuntu-24.04")])["Images"][0]["Name"]
@@ -412,7 +413,7 @@ def test_agent_log_tells_what_happened(w: World) -> None:
         DocumentName="AWS-RunShellScript",
         Parameters={"commands": ["tail -n 3 /var/log/aws/codedeploy-agent/codedeploy-agent.log"]},
     )["Command"]
-    out = ssm.get_command_invocation(CommandId=cmd["CommandId"], InstanceId=iid)
+    out = final_invocation(ssm, cmd["CommandId"], iid)
     assert "failed with exit code 2" in out["StandardOutputContent"]
 
 
@@ -504,7 +505,7 @@ def test_shell_runs_probes_as_another_user(w: World) -> None:
     cmd = ssm.send_command(
         InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": lines}
     )["Command"]
-    out = ssm.get_command_invocation(CommandId=cmd["CommandId"], InstanceId=iid)
+    out = final_invocation(ssm, cmd["CommandId"], iid)
     assert out["StandardOutputContent"].splitlines() == [
         "web=1",
         "root=0",

@@ -3,6 +3,7 @@ user of the real service would read (GetDeployment, targets, lifecycle diagnosti
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from wizard.sandbox.world import World, first_failure
@@ -54,11 +55,23 @@ def assert_failed_event(
 
 
 def run_shell(w: World, instance_id: str, lines: list[str]) -> dict[str, Any]:
-    """Run Command (AWS-RunShellScript) on one instance; the GetCommandInvocation result."""
+    """Run Command (AWS-RunShellScript) on one instance; the GetCommandInvocation result once
+    it is final (it is Pending, then InProgress first, as on AWS)."""
     ssm = w.client("ssm")
     command = ssm.send_command(
         InstanceIds=[instance_id],
         DocumentName="AWS-RunShellScript",
         Parameters={"commands": lines},
     )["Command"]
-    return ssm.get_command_invocation(CommandId=command["CommandId"], InstanceId=instance_id)
+    return final_invocation(ssm, command["CommandId"], instance_id)
+
+
+def final_invocation(ssm: Any, command_id: str, instance_id: str, timeout: float = 30) -> dict:
+    """Poll GetCommandInvocation until the invocation leaves Pending/InProgress."""
+    deadline = time.monotonic() + timeout
+    while True:
+        inv = ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+        if inv["Status"] not in ("Pending", "InProgress", "Delayed"):
+            return inv
+        assert time.monotonic() < deadline, f"command {command_id} still {inv['Status']}"
+        time.sleep(0.02)

@@ -258,7 +258,7 @@ def test_hook_script_missing(w: World, fast: None) -> None:
         r["deployment_id"],
         event="ApplicationStart",
         code="ScriptMissing",
-        fragment="Script does not exist at specified location: scripts/run.sh",
+        fragment="Script does not exist at specified location: /opt/codedeploy-agent/",
         script="scripts/run.sh",
     )
 

@@ -44,20 +44,31 @@ MANAGED_POLICY_NAMES = (
     "AdministratorAccess",
     "IAMReadOnlyAccess",
 )
-UBUNTU_AMI_ID = "ami-0a0e5d9c7acc336f1"
-UBUNTU_AMI_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20250115"
-UBUNTU_PARAMETER = (
-    "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
-)
 CANONICAL_OWNER = "099720109477"
-UBUNTU_ARM_AMI_ID = "ami-0b1f3c6e2a7d9e4c5"
-UBUNTU_ARM_AMI_NAME = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-arm64-server-20250115"
-UBUNTU_ARM_PARAMETER = UBUNTU_PARAMETER.replace("/amd64/", "/arm64/")
-# (AMI id, name, architecture, public SSM parameter), as Canonical publishes them
-UBUNTU_AMIS = (
-    (UBUNTU_AMI_ID, UBUNTU_AMI_NAME, "x86_64", UBUNTU_PARAMETER),
-    (UBUNTU_ARM_AMI_ID, UBUNTU_ARM_AMI_NAME, "arm64", UBUNTU_ARM_PARAMETER),
+_CANONICAL = (
+    "/aws/service/canonical/ubuntu/server/{version}/stable/current/{arch}/hvm/{disk}/ami-id"
 )
+# Canonical's images and the public SSM parameters that name them ("Find Ubuntu images on AWS",
+# Canonical): 20.04 focal on gp2, 22.04 jammy on gp2 and gp3, 24.04 noble on gp3; amd64 and arm64.
+_UBUNTU = (
+    ("20.04", "focal", "ebs-gp2", "hvm-ssd", "0e1d0f33b1a2c4f51", "0e1d0f33b1a2c4f52"),
+    ("22.04", "jammy", "ebs-gp2", "hvm-ssd", "0c7217cdde317cfe1", "0c7217cdde317cfe2"),
+    ("22.04", "jammy", "ebs-gp3", "hvm-ssd-gp3", "0c7217cdde317cfe3", "0c7217cdde317cfe4"),
+    ("24.04", "noble", "ebs-gp3", "hvm-ssd-gp3", "0a0e5d9c7acc336f1", "0b1f3c6e2a7d9e4c5"),
+)
+# (AMI id, name, architecture, public SSM parameter)
+UBUNTU_AMIS = tuple(
+    (
+        f"ami-{amd if arch == 'amd64' else arm}",
+        f"ubuntu/images/{store}/ubuntu-{code}-{version}-{arch}-server-20250115",
+        "x86_64" if arch == "amd64" else "arm64",
+        _CANONICAL.format(version=version, arch=arch, disk=disk),
+    )
+    for version, code, disk, store, amd, arm in _UBUNTU
+    for arch in ("amd64", "arm64")
+)
+UBUNTU_AMI_ID = "ami-0a0e5d9c7acc336f1"  # 24.04 amd64, the wizard's `ami: ubuntu-24.04`
+UBUNTU_PARAMETER = _CANONICAL.format(version="24.04", arch="amd64", disk="ebs-gp3")
 
 
 def install() -> None:
@@ -208,6 +219,13 @@ def _install_managed_policies() -> None:
 # ---- AMIs and their public parameters ---------------------------------------------------------
 
 
+def _mark_imds_v2(ec2_backend: Any) -> None:
+    """Amazon Linux 2023 AMIs are registered with ImdsSupport v2.0 (AL2023 User Guide, "IMDSv2")."""
+    for ami in list(ec2_backend.amis.values()):
+        if (ami.name or "").startswith("al2023-ami") and not getattr(ami, "imds_support", None):
+            ami.imds_support = "v2.0"
+
+
 def _add_ubuntu_ami(ec2_backend: Any) -> None:
     from datetime import datetime
 
@@ -216,11 +234,12 @@ def _add_ubuntu_ami(ec2_backend: Any) -> None:
     for ami_id, name, arch, _param in UBUNTU_AMIS:
         if ami_id in ec2_backend.amis:
             continue
+        version, code = name.split("-")[-4], name.split("-")[-5]
         ec2_backend.amis[ami_id] = Ami(
             ec2_backend,
             ami_id=ami_id,
             name=name,
-            description=f"Canonical, Ubuntu, 24.04, {name.split('-')[-3]} noble image",
+            description=f"Canonical, Ubuntu, {version} LTS, {name.split('-')[-3]} {code} image",
             owner_id=CANONICAL_OWNER,
             public=True,
             virtualization_type="hvm",
@@ -243,11 +262,13 @@ def _install_amis() -> None:
     def _load_amis(self: Any) -> None:
         original_load(self)
         _add_ubuntu_ami(self)
+        _mark_imds_v2(self)
 
     ami_models.AmiBackend._load_amis = _load_amis
     for account in list(ec2_backends.keys()):
         for backend in list(ec2_backends[account].values()):
             _add_ubuntu_ami(backend)
+            _mark_imds_v2(backend)
 
     original_check = ssm_models.ParameterDict._check_loading_status
 
@@ -290,6 +311,9 @@ def _install_run_instances() -> None:
     """RunInstances as AWS does it, where moto differs.
 
     - The instance profile goes to every instance of a launch (moto: the first one only).
+    - An instance launched from an AMI registered with ImdsSupport v2.0 requires IMDSv2 unless
+      the launch sets HttpTokens itself (EC2 User Guide, "Configure the instance metadata
+      options for new instances": the AMI's ImdsSupport sets HttpTokens to required).
     - `ClientToken` makes the call idempotent (moto ignores it). EC2 API reference, "Ensuring
       idempotency in Amazon EC2 API requests": a repeat with the same token and the same
       parameters launches nothing and answers with the original reservation, its instances in
@@ -299,11 +323,25 @@ def _install_run_instances() -> None:
       once. `DescribeInstances` gains the `client-token` filter that AWS documents.
     """
     from moto.ec2 import utils as ec2_utils
+    from moto.ec2.models.instances import Instance
     from moto.ec2.responses.instances import InstanceResponse
 
     from wizard.sandbox.awserror import AwsError
 
     ec2_utils.filter_dict_attribute_mapping.setdefault("client-token", "client_token")
+
+    original_init = Instance.__init__
+
+    def __init__(self: Any, ec2_backend: Any, image_id: str, *args: Any, **kwargs: Any) -> None:
+        original_init(self, ec2_backend, image_id, *args, **kwargs)
+        if "HttpTokens" in (kwargs.get("metadata_options") or {}):
+            return
+        ami = getattr(ec2_backend, "amis", {}).get(image_id)
+        if getattr(ami, "imds_support", None) == "v2.0":
+            self.metadata_options.http_tokens = "required"
+
+    Instance.__init__ = __init__
+
     original = InstanceResponse.run_instances
 
     def run_instances(self: Any) -> Any:

@@ -95,8 +95,17 @@ def build(
     untrust_service_role: bool = False,
     file_exists_behavior: str | None = None,
     wait: bool = True,
+    ami: str = "al2023",
+    user_data: str | None = None,
+    metadata_options: dict[str, Any] | None = None,
+    archive: bytes | None = None,
 ) -> dict[str, Any]:
-    """The standard world with one thing changed; deploys once and (by default) waits."""
+    """The standard world with one thing changed; deploys once and (by default) waits.
+
+    `ami` (a key of `world.AMI_PARAMETERS`), `user_data` and `metadata_options` shape the
+    instances as RunInstances would; the default user data installs the latest agent for
+    that OS. `archive` uploads those bytes as the bundle instead of zipping `files`.
+    """
     bucket = w.bucket(region=bucket_region)
     service_role = w.service_role()
     profile_name = None
@@ -107,7 +116,15 @@ def build(
         w.client("s3", bucket_region).put_bucket_policy(
             Bucket=bucket, Policy=json.dumps(bucket_policy(bucket, role_arn))
         )
-    ids = w.launch(count, tags=tags, profile=profile_name, agent=agent)
+    ids = w.launch(
+        count,
+        tags=tags,
+        profile=profile_name,
+        agent=agent,
+        ami=ami,
+        user_data=user_data,
+        metadata_options=metadata_options,
+    )
     app, group = w.application(service_role, config=config, tag_value=tag_value)
     if untrust_service_role:
         name = service_role.rsplit("/", 1)[-1]
@@ -128,7 +145,7 @@ def build(
         )
     etag = None
     if upload:
-        data = zip_bundle(files if files is not None else _files(w), wrap=wrap)
+        data = archive or zip_bundle(files if files is not None else _files(w), wrap=wrap)
         etag = w.put_bundle(bucket, KEY, data, region=bucket_region)
     deployment_id = w.deploy(
         group, bucket, KEY, etag=etag, file_exists_behavior=file_exists_behavior
@@ -337,7 +354,8 @@ def _hook_script_missing(w: World) -> dict[str, Any]:
             "HEALTH_CONSTRAINTS",
             "ApplicationStart",
             "ScriptMissing",
-            "Script does not exist at specified location: scripts/run.sh",
+            # the agent names the script by its absolute path (hook_executor.rb, File.expand_path)
+            "/deployment-archive/scripts/run.sh",
             "scripts/run.sh",
         ),
     }

@@ -1,31 +1,22 @@
 """SSM for the sandbox: DescribeInstanceInformation and Run Command on simulated instances.
 
-Run Command contract (so diagnose looks inside instances the same way on AWS and here):
-`AWS-RunShellScript` with `{"commands": [lines]}` runs on instances whose SSM agent is online
-(`sandbox:ssm`, default: online when the instance role has AmazonSSMManagedInstanceCore). Each
-line is interpreted on its own, no pipes; the supported lines print what a real Amazon Linux
-instance prints, errors on stderr, with the real exit status:
+Run Command reaches an instance whose SSM agent is online (`sandbox:ssm`, default: online when
+the instance role has AmazonSSMManagedInstanceCore and trusts ec2). `AWS-RunShellScript` runs
+its `commands` in `wizard.sandbox.shell` (bash's grammar by bashlex, the instance's commands and
+files, the image's /bin/sh wording); `AWS-ConfigureAWSPackage` with `action=Install,
+name=AWSCodeDeployAgent` installs and starts the latest agent.
 
-    echo TEXT                          ($? expands to the previous line's exit status)
-    systemctl is-active|start|stop|restart codedeploy-agent
-    cat FILE                           (/opt/codedeploy-agent/.version, logs, deployed files)
-    stat -c FORMAT PATH                (%U %G %a %n %F)
-    id [-u|-g|-un] USER
-    ps -o user= -C ruby                (the agent's user; exit 1 when it is not running)
-    ls [-A|-a|-1|-l] PATH
-    tail -n N FILE                     (agent log, deployments log, a deployment's scripts.log)
-    test -e|-f|-d PATH, getenforce, whoami, true, false
-
-Anything else: `bash: line N: CMD: command not found`, exit 127. The command's ResponseCode is
-the last line's exit status, as with a real shell script. `AWS-ConfigureAWSPackage` with
-`action=Install, name=AWSCodeDeployAgent` installs and starts the simulated agent.
+Commands move like SSM's: an invocation is `Pending`, then `InProgress`, then `Success` or
+`Failed` (`StatusDetails` `Undeliverable` when the agent is unreachable) on the compressed clock,
+so botocore's `command_executed` waiter works; the command's own status follows its
+invocations. Fields AWS returns unset are empty, never placeholders (`NotificationConfig`,
+`CloudWatchOutputConfig`).
 """
 
 from __future__ import annotations
 
-import posixpath
-import shlex
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -35,11 +26,14 @@ from moto.ssm import responses as ssm_responses
 from wizard.sandbox import clock
 from wizard.sandbox.awserror import AwsError
 from wizard.sandbox.codedeploy.runner import advance_all
-from wizard.sandbox.fleet.filesystem import has_bit
+from wizard.sandbox.fleet.agent import LATEST, LATEST_V2
 from wizard.sandbox.fleet.instance import Facts, InstanceState, gather, state_of
 
 STDOUT_LIMIT = 24000
 SSM_AGENT_VERSION = "3.3.1142.0"
+# what AWS returns for a command sent without them
+EMPTY_NOTIFICATION = {"NotificationArn": "", "NotificationEvents": [], "NotificationType": ""}
+EMPTY_CLOUDWATCH = {"CloudWatchLogGroupName": "", "CloudWatchOutputEnabled": False}
 
 
 def _instances(account: str, region: str) -> list[Any]:
@@ -138,365 +132,130 @@ def describe_instance_information(self: Any) -> ActionResult:
     return ActionResult(result)
 
 
-# ---- the mini shell -------------------------------------------------------------------------
+# ---- Run Command --------------------------------------------------------------------------
 
 
-class Shell:
-    """Interprets one line at a time against a simulated instance."""
+class _Host:
+    """One instance as the shell sees it (see `wizard.sandbox.shell.Shell`)."""
 
     def __init__(self, instance: Any, facts: Facts, st: InstanceState):
         self.instance = instance
         self.facts = facts
         self.st = st
-        self.status = 0
-        self.user = "root"
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-
-    # helpers
-    def out(self, text: str) -> None:
-        self.stdout.append(text if text.endswith("\n") or not text else text + "\n")
-
-    def err(self, text: str) -> None:
-        self.stderr.append(text if text.endswith("\n") else text + "\n")
 
     def agent_state(self) -> str:
         return self.st.agent_override or self.facts.agent
 
-    def uid(self, user: str) -> int | None:
-        if user not in self.facts.users:
-            return None
-        if user == "root":
-            return 0
-        if user == self.facts.default_user:
-            return 1000
-        others = sorted(u for u in self.facts.users if u not in ("root", self.facts.default_user))
-        return 1001 + others.index(user)
+    def set_agent(self, state: str) -> None:
+        self.st.agent_override = state
 
-    def run(self, script: str) -> int:
-        for number, raw in enumerate(script.splitlines(), start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            line = line.replace("$?", str(self.status))
-            try:
-                argv = shlex.split(line)
-            except ValueError:
-                self.err(f"bash: line {number}: unexpected EOF while looking for matching quote")
-                self.status = 2
-                continue
-            if not argv:
-                continue
-            self.user = "root"
-            if argv[0] == "sudo":
-                argv = argv[1:]
-                while argv and argv[0].startswith("-"):
-                    flag = argv.pop(0)
-                    if flag == "-u" and argv:
-                        self.user = argv.pop(0)
-                if self.user not in self.facts.users:
-                    self.err(f"sudo: unknown user {self.user}")
-                    self.status = 1
-                    continue
-                if not argv:
-                    self.err("usage: sudo -u user command")
-                    self.status = 1
-                    continue
-            handler = getattr(self, "cmd_" + argv[0].replace("-", "_"), None)
-            if argv[0] == "[":
-                handler = self.cmd_test
-                argv = argv[:-1] if argv[-1] == "]" else argv
-            if handler is None:
-                self.err(f"bash: line {number}: {argv[0]}: command not found")
-                self.status = 127
-            else:
-                self.status = handler(argv[1:])
-        return self.status
+    def agent_broken(self) -> bool:
+        """Would the installed agent die at start (it does not run on this Ruby)?"""
+        boot = self.facts.boot
+        return bool(boot and boot.state == "failed" and not self.st.agent_version_override)
 
-    # commands
-    def cmd_echo(self, args: list[str]) -> int:
-        newline = True
-        if args and args[0] == "-n":
-            newline, args = False, args[1:]
-        text = " ".join(args)
-        self.stdout.append(text + ("\n" if newline else ""))
-        return 0
+    def journal(self, unit: str | None) -> list[str]:
+        if unit not in (None, "codedeploy-agent") or self.facts.boot is None:
+            return []
+        return list(self.facts.boot.journal)
 
-    def cmd_true(self, args: list[str]) -> int:
-        return 0
-
-    def cmd_false(self, args: list[str]) -> int:
-        return 1
-
-    def cmd_whoami(self, args: list[str]) -> int:
-        self.out(self.user)
-        return 0
-
-    def cmd_getenforce(self, args: list[str]) -> int:
-        self.out("Disabled")
-        return 0
-
-    def cmd_systemctl(self, args: list[str]) -> int:
-        args = [a for a in args if not a.startswith("-")]
-        if len(args) < 2:
-            self.err("Too few arguments.")
-            return 1
-        verb, unit = args[0], args[1].removesuffix(".service")
-        state = self.agent_state()
-        if unit == "amazon-ssm-agent":
-            if verb == "is-active":
-                self.out("active")
-            return 0
-        if unit != "codedeploy-agent":
-            if verb == "is-active":
-                self.out("inactive")
-                return 3
-            self.err(f"Failed to {verb} {unit}.service: Unit {unit}.service not found.")
-            return 5
-        if verb == "is-active":
-            if state == "running":
-                self.out("active")
-                return 0
-            self.out("inactive")
-            return 3
-        if verb in ("start", "restart"):
-            if state == "absent":
-                self.err(f"Failed to {verb} {unit}.service: Unit {unit}.service not found.")
-                return 5
-            self.st.agent_override = "running"
-            return 0
-        if verb == "stop":
-            if state != "absent":
-                self.st.agent_override = "stopped"
-            return 0
-        if verb == "status":
-            if state == "absent":
-                self.err(f"Unit {unit}.service could not be found.")
-                return 4
-            active = "active (running)" if state == "running" else "inactive (dead)"
-            self.out(f"● {unit}.service - LSB: AWS CodeDeploy Host Agent\n   Active: {active}")
-            return 0 if state == "running" else 3
-        self.err(f"Unknown command verb {verb}.")
-        return 1
-
-    def _path(self, p: str) -> str:
-        return posixpath.normpath(p) if p.startswith("/") else posixpath.normpath("/root/" + p)
-
-    def cmd_cat(self, args: list[str]) -> int:
-        status = 0
-        for raw in [a for a in args if not a.startswith("-")]:
-            path = self._path(raw)
-            node = self.st.fs.get(path)
-            if node is None:
-                self.err(f"cat: {raw}: No such file or directory")
-                status = 1
-            elif node.kind == "dir":
-                self.err(f"cat: {raw}: Is a directory")
-                status = 1
-            elif path in self.st.logs:
-                self.stdout.append("".join(line + "\n" for line in self.st.logs[path]))
-            else:
-                self.out(node.content)
-        return status
-
-    def cmd_stat(self, args: list[str]) -> int:
-        fmt = "%n"
-        paths = []
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a in ("-c", "--format") and i + 1 < len(args):
-                fmt = args[i + 1]
-                i += 2
-                continue
-            if a.startswith("--format="):
-                fmt = a.split("=", 1)[1]
-            elif a.startswith("-L") or a.startswith("-"):
-                pass
-            else:
-                paths.append(a)
-            i += 1
-        if not paths:
-            self.err("stat: missing operand")
-            return 1
-        status = 0
-        for raw in paths:
-            path = self._path(raw)
-            node = self.st.fs.get(path)
-            if node is None:
-                self.err(f"stat: cannot statx '{raw}': No such file or directory")
-                status = 1
-                continue
-            kind = "directory" if node.kind == "dir" else "regular file"
-            text = (
-                fmt.replace("%U", node.owner)
-                .replace("%G", node.group)
-                .replace("%a", node.mode.lstrip("0") or "0")
-                .replace("%n", raw)
-                .replace("%F", kind)
-            )
-            self.out(text)
-        return status
-
-    def cmd_id(self, args: list[str]) -> int:
-        flags = [a for a in args if a.startswith("-")]
-        users = [a for a in args if not a.startswith("-")]
-        user = users[0] if users else "root"
-        uid = self.uid(user)
-        if uid is None:
-            self.err(f"id: '{user}': no such user")
-            return 1
-        if "-un" in flags or ("-u" in flags and "-n" in flags):
-            self.out(user)
-        elif "-u" in flags or "-g" in flags:
-            self.out(str(uid))
-        else:
-            self.out(f"uid={uid}({user}) gid={uid}({user}) groups={uid}({user})")
-        return 0
-
-    def cmd_ps(self, args: list[str]) -> int:
-        if "-C" in args:
-            name = args[args.index("-C") + 1] if args.index("-C") + 1 < len(args) else ""
-            header = not any(a.startswith("user=") for a in args)
-            if header:
-                self.out("USER")
-            if name == "ruby" and self.agent_state() == "running":
-                self.out(self.facts.agent_user)
-                return 0
-            return 1
-        self.out("  PID TTY          TIME CMD")
-        return 0
-
-    def cmd_ls(self, args: list[str]) -> int:
-        flags = "".join(a[1:] for a in args if a.startswith("-") and len(a) > 1)
-        paths = [a for a in args if not a.startswith("-")] or ["/root"]
-        status = 0
-        for raw in paths:
-            path = self._path(raw)
-            node = self.st.fs.get(path)
-            if node is None:
-                self.err(f"ls: cannot access '{raw}': No such file or directory")
-                status = 2
-                continue
-            if node.kind == "file":
-                self.out(raw)
-                continue
-            prefix = path.rstrip("/") + "/"
-            names = sorted(
-                p[len(prefix) :]
-                for p in self.st.fs
-                if p.startswith(prefix) and "/" not in p[len(prefix) :] and p != path
-            )
-            if "a" in flags:
-                names = [".", "..", *names]
-            if "l" in flags:
-                for name in names:
-                    child = self.st.fs.get(prefix + name, node)
-                    kind = "d" if child.kind == "dir" else "-"
-                    self.out(
-                        f"{kind}{_rwx(child.mode)} 1 {child.owner} {child.group} 0 "
-                        f"Jan  1 00:00 {name}"
-                    )
-            else:
-                for name in names:
-                    self.out(name)
-        return status
-
-    def cmd_tail(self, args: list[str]) -> int:
-        n = 10
-        files = []
-        i = 0
-        while i < len(args):
-            a = args[i]
-            if a == "-n" and i + 1 < len(args):
-                try:
-                    n = int(args[i + 1].lstrip("+"))
-                except ValueError:
-                    self.err(f"tail: invalid number of lines: '{args[i + 1]}'")
-                    return 1
-                i += 2
-                continue
-            if a.startswith("-n"):
-                n = int(a[2:] or 10)
-            elif a.startswith("-") and a[1:].isdigit():
-                n = int(a[1:])
-            elif not a.startswith("-"):
-                files.append(a)
-            i += 1
-        status = 0
-        for raw in files:
-            path = self._path(raw)
-            node = self.st.fs.get(path)
-            if node is None:
-                self.err(f"tail: cannot open '{raw}' for reading: No such file or directory")
-                status = 1
-                continue
-            if node.kind == "dir":
-                self.err(f"tail: error reading '{raw}': Is a directory")
-                status = 1
-                continue
-            lines = self.st.logs.get(path) or (node.content.splitlines() if node.content else [])
-            for line in lines[-n:] if n else []:
-                self.out(line)
-        return status
-
-    def cmd_test(self, args: list[str]) -> int:
-        if len(args) != 2:
-            return 2
-        flag, raw = args
-        node = self.st.fs.get(self._path(raw))
-        if flag == "-e":
-            return 0 if node else 1
-        if flag == "-d":
-            return 0 if node and node.kind == "dir" else 1
-        if flag == "-f":
-            return 0 if node and node.kind == "file" else 1
-        if flag in ("-w", "-r", "-x"):
-            if node is None:
-                return 1
-            bit = {"-r": 4, "-w": 2, "-x": 1}[flag]
-            return 0 if has_bit(node, self.user, bit) else 1
-        return 2
-
-
-def _rwx(mode: str) -> str:
-    out = ""
-    for digit in mode[-3:].rjust(3, "0"):
-        d = int(digit, 8) if digit.isdigit() else 0
-        out += ("r" if d & 4 else "-") + ("w" if d & 2 else "-") + ("x" if d & 1 else "-")
-    return out
+    def package(self, name: str) -> tuple[str, str] | None:
+        """(version, release) of an installed OS package, None when it is not installed."""
+        facts = self.facts
+        if name == "codedeploy-agent":
+            if self.agent_state() == "absent" or facts.agent_version is None:
+                return None
+            return facts.agent_version, facts.agent_build or "0"
+        if name in ("ruby", "ruby-full") and facts.ruby:
+            return facts.ruby, "1"
+        if name == "amazon-ssm-agent":
+            return SSM_AGENT_VERSION, "1"
+        return None
 
 
 def execute(
-    instance: Any, facts: Facts, document: str, params: dict[str, Any]
+    instance: Any, facts: Facts, document: str, params: dict[str, Any], command_id: str = ""
 ) -> tuple[int, str, str]:
     """Run one document on one simulated instance: (exit status, stdout, stderr)."""
+    from wizard.sandbox.shell import Shell
+
     st = state_of(instance, facts)
-    shell = Shell(instance, facts, st)
+    host = _Host(instance, facts, st)
     if document == "AWS-RunShellScript":
         commands = params.get("commands") or []
         script = "\n".join(commands if isinstance(commands, list) else [str(commands)])
-        code = shell.run(script)
+        path = (
+            f"/var/lib/amazon/ssm/{facts.instance_id}/document/orchestration/{command_id}/"
+            "awsrunShellScript/0.awsrunShellScript/_script.sh"
+        )
+        code, out, err = Shell(host, path, dash=facts.image.dash).run(script)
     elif document == "AWS-ConfigureAWSPackage":
         action = (params.get("action") or [""])[0]
         name = (params.get("name") or [""])[0]
+        out = err = ""
         if name in ("AWSCodeDeployAgent", "AWSCodeDeployAgentV2") and action == "Install":
+            version = LATEST_V2 if name.endswith("V2") else LATEST
+            st.agent_version_override = version
             st.agent_override = "running"
-            facts.agent = "running"
-            state_of(instance, facts)
-            shell.out(f"Initiating {name} 1.7.1 install\nSuccessfully installed {name} 1.7.1")
+            state_of(instance, gather(facts.account, facts.region, instance))
+            out = f"Initiating {name} {version[0]} install\n"
+            out += f"Successfully installed {name} {version[0]}\n"
             code = 0
         elif action == "Uninstall":
             st.agent_override = "absent"
-            shell.out(f"Successfully uninstalled {name}")
+            out = f"Successfully uninstalled {name}\n"
             code = 0
         else:
-            shell.err(f"Failed to {action} package {name}")
+            err = f"Failed to {action} package {name}\n"
             code = 1
     else:
-        shell.err(f"document {document} is not supported by the sandbox")
-        code = 1
-    return code, "".join(shell.stdout)[:STDOUT_LIMIT], "".join(shell.stderr)[:8000]
+        code, out, err = 1, "", f"document {document} is not supported by the sandbox\n"
+    return code, out[:STDOUT_LIMIT], err[:8000]
+
+
+def _phase(record: dict[str, Any]) -> str:
+    """Where one invocation stands now: Pending, InProgress or its final status."""
+    age = time.monotonic() - record["sent"]
+    step = max(clock.CLOCK.event, 0.001)
+    if age < step:
+        return "Pending"
+    if age < 2 * step:
+        return "InProgress"
+    return "Success" if record["code"] == 0 else "Failed"
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def _command_view(command: Any) -> dict[str, Any]:
+    """A command as SendCommand/ListCommands show it, its status following its invocations."""
+    view = command.response_object()
+    results = getattr(command, "_sandbox_results", None)
+    if results is not None:
+        phases = [_phase(r) for r in results.values()]
+        done = [p for p in phases if p in ("Success", "Failed")]
+        if len(done) < len(phases):
+            status = "InProgress" if any(p != "Pending" for p in phases) else "Pending"
+        else:
+            status = "Failed" if "Failed" in done else "Success"
+        view.update(
+            Status=status,
+            StatusDetails=status,
+            CompletedCount=len(done),
+            ErrorCount=sum(1 for p in done if p == "Failed"),
+            DeliveryTimedOutCount=0,
+        )
+    view["NotificationConfig"] = dict(
+        getattr(command, "_sandbox_notification", None) or EMPTY_NOTIFICATION
+    )
+    view["CloudWatchOutputConfig"] = dict(
+        getattr(command, "_sandbox_cloudwatch", None) or EMPTY_CLOUDWATCH
+    )
+    view["DocumentVersion"] = "$DEFAULT"
+    view["TimeoutSeconds"] = command.timeout_seconds
+    view["TriggeredAlarms"] = []
+    return view
 
 
 def send_command(self: Any) -> ActionResult:
@@ -522,6 +281,7 @@ def send_command(self: Any) -> ActionResult:
             checked.append((inst, facts))
         checked_ids = [inst.id for inst, _ in checked]
         backend = self.ssm_backend
+        notification = self._get_param("NotificationConfig")
         command = backend.send_command(
             comment=self._get_param("Comment", ""),
             document_name=document,
@@ -529,7 +289,7 @@ def send_command(self: Any) -> ActionResult:
             instance_ids=list(ids),
             max_concurrency=self._get_param("MaxConcurrency", "50"),
             max_errors=self._get_param("MaxErrors", "0"),
-            notification_config=self._get_param("NotificationConfig"),
+            notification_config=notification,
             output_s3_bucket_name=self._get_param("OutputS3BucketName", ""),
             output_s3_key_prefix=self._get_param("OutputS3KeyPrefix", ""),
             output_s3_region=self._get_param("OutputS3Region", ""),
@@ -537,43 +297,39 @@ def send_command(self: Any) -> ActionResult:
             service_role_arn=self._get_param("ServiceRoleArn", ""),
             targets=self._get_param("Targets", []),
         )
-        results = {}
-        now = utcnow()
-        for inst, facts in checked:
-            if document == "AWS-RunPowerShellScript":
-                code, out, errs = 1, "", "Windows PowerShell is not available on Linux\n"
-            else:
-                code, out, errs = execute(inst, facts, document, params)
-            results[inst.id] = {
-                "code": code,
-                "stdout": out,
-                "stderr": errs,
-                "start": now,
-                "end": now,
-            }
+        command._sandbox_notification = notification or EMPTY_NOTIFICATION
+        command._sandbox_cloudwatch = self._get_param("CloudWatchOutputConfig") or EMPTY_CLOUDWATCH
         if not self._get_param("Targets"):
             # moto adds every instance of the region when Targets is empty
             command.instance_ids = list(dict.fromkeys(checked_ids))
             command.target_count = len(command.instance_ids)
-        # instances chosen by Targets (tags): run where SSM is online, else undeliverable
+        results: dict[str, dict[str, Any]] = {}
+        now, sent = utcnow(), time.monotonic()
         for iid in command.instance_ids:
-            if iid in results:
-                continue
             inst = _find_instance(account, region, iid)
             facts = gather(account, region, inst) if inst is not None else None
-            if inst is not None and facts is not None and facts.ssm_online:
-                code, out, errs = execute(inst, facts, document, params)
-                results[iid] = {"code": code, "stdout": out, "stderr": errs}
-            else:
+            if inst is None or facts is None or not facts.ssm_online:
+                # chosen by Targets (tags) but unreachable: undeliverable
                 results[iid] = {"code": -1, "stdout": "", "stderr": "", "undeliverable": True}
-            results[iid].update(start=now, end=now)
+            elif document == "AWS-RunPowerShellScript":
+                results[iid] = {
+                    "code": 1,
+                    "stdout": "",
+                    "stderr": "Windows PowerShell is not available on Linux\n",
+                }
+            else:
+                code, out, errs = execute(inst, facts, document, params, command.command_id)
+                results[iid] = {"code": code, "stdout": out, "stderr": errs}
+            results[iid].update(start=now, end=now, sent=sent)
         command._sandbox_results = results
-        failed = sum(1 for r in results.values() if r["code"] != 0)
-        command.error_count = failed
-        command.completed_count = len(results)
-        command.status = "Failed" if failed else "Success"
-        command.status_details = command.status
-    return ActionResult({"Command": command.response_object()})
+        view = _command_view(command)
+    return ActionResult({"Command": view})
+
+
+def list_commands(self: Any) -> ActionResult:
+    backend = self.ssm_backend
+    commands = backend.list_commands(self._get_param("CommandId"), self._get_param("InstanceId"))
+    return ActionResult({"Commands": [_command_view(c) for c in commands]})
 
 
 def _plugin_name(document: str) -> str:
@@ -585,12 +341,15 @@ def _plugin_name(document: str) -> str:
 
 
 def _invocation(command: Any, instance_id: str) -> dict[str, Any] | None:
+    """GetCommandInvocation's view of one instance's run, as it stands now."""
     results = getattr(command, "_sandbox_results", None)
     if results is None or instance_id not in results:
         return None
     r = results[instance_id]
-    status = "Success" if r["code"] == 0 else "Failed"
-    details = "Undeliverable" if r.get("undeliverable") else status
+    status = _phase(r)
+    final = status in ("Success", "Failed")
+    details = "Undeliverable" if final and r.get("undeliverable") else status
+    started = status != "Pending" and not r.get("undeliverable")
     return {
         "CommandId": command.command_id,
         "InstanceId": instance_id,
@@ -598,16 +357,19 @@ def _invocation(command: Any, instance_id: str) -> dict[str, Any] | None:
         "DocumentName": command.document_name,
         "DocumentVersion": "$DEFAULT",
         "PluginName": _plugin_name(command.document_name),
-        "ResponseCode": r["code"],
-        "ExecutionStartDateTime": r["start"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "ExecutionElapsedTime": "PT0.01S",
-        "ExecutionEndDateTime": r["end"].strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "ResponseCode": r["code"] if final else -1,
+        "ExecutionStartDateTime": _iso(r["start"]) if started else "",
+        "ExecutionElapsedTime": "PT0.031S" if final and started else "",
+        "ExecutionEndDateTime": _iso(r["end"]) if final and started else "",
         "Status": status,
         "StatusDetails": details,
-        "StandardOutputContent": r["stdout"],
+        "StandardOutputContent": r["stdout"] if final else "",
         "StandardOutputUrl": "",
-        "StandardErrorContent": r["stderr"],
+        "StandardErrorContent": r["stderr"] if final else "",
         "StandardErrorUrl": "",
+        "CloudWatchOutputConfig": dict(
+            getattr(command, "_sandbox_cloudwatch", None) or EMPTY_CLOUDWATCH
+        ),
     }
 
 
@@ -658,28 +420,35 @@ def list_command_invocations(self: Any) -> ActionResult:
                 "StandardOutputUrl": "",
                 "StandardErrorUrl": "",
                 "CommandPlugins": [],
+                "ServiceRole": command.service_role_arn,
+                "NotificationConfig": dict(
+                    getattr(command, "_sandbox_notification", None) or EMPTY_NOTIFICATION
+                ),
+                "CloudWatchOutputConfig": inv["CloudWatchOutputConfig"],
             }
             if details:
                 r = command._sandbox_results[iid]
                 output = r["stdout"]
                 if r["stderr"]:
                     output += "\n----------ERROR-------\n" + r["stderr"]
-                item["CommandPlugins"] = [
-                    {
-                        "Name": inv["PluginName"],
-                        "Status": inv["Status"],
-                        "StatusDetails": inv["StatusDetails"],
-                        "ResponseCode": r["code"],
-                        "ResponseStartDateTime": r["start"],
-                        "ResponseFinishDateTime": r["end"],
-                        "Output": output[:2500],
-                        "StandardOutputUrl": "",
-                        "StandardErrorUrl": "",
-                        "OutputS3Region": command.backend_region,
-                        "OutputS3BucketName": "",
-                        "OutputS3KeyPrefix": "",
-                    }
-                ]
+                final = inv["Status"] in ("Success", "Failed")
+                plugin: dict[str, Any] = {
+                    "Name": inv["PluginName"],
+                    "Status": inv["Status"],
+                    "StatusDetails": inv["StatusDetails"],
+                    "ResponseCode": inv["ResponseCode"],
+                    "Output": output[:2500] if final else "",
+                    "StandardOutputUrl": "",
+                    "StandardErrorUrl": "",
+                    "OutputS3Region": command.backend_region,
+                    "OutputS3BucketName": "",
+                    "OutputS3KeyPrefix": "",
+                }
+                if inv["ExecutionStartDateTime"]:
+                    plugin["ResponseStartDateTime"] = r["start"]
+                if inv["ExecutionEndDateTime"]:
+                    plugin["ResponseFinishDateTime"] = r["end"]
+                item["CommandPlugins"] = [plugin]
             out.append(item)
     size = int(self._get_param("MaxResults") or 50)
     start = int(self._get_param("NextToken") or 0)
@@ -692,6 +461,7 @@ def list_command_invocations(self: Any) -> ActionResult:
 HANDLERS = {
     "describe_instance_information": describe_instance_information,
     "send_command": send_command,
+    "list_commands": list_commands,
     "get_command_invocation": get_command_invocation,
     "list_command_invocations": list_command_invocations,
 }

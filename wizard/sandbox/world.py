@@ -23,13 +23,48 @@ chmod +x ./install
 ./install auto
 systemctl enable --now codedeploy-agent
 """
+UBUNTU_AGENT_USER_DATA = """#!/bin/bash
+set -euo pipefail
+apt-get update -y
+apt-get install -y ruby-full wget
+cd /tmp
+wget https://aws-codedeploy-{region}.s3.{region}.amazonaws.com/latest/install
+chmod +x ./install
+./install auto{pin}
+systemctl enable --now codedeploy-agent
+"""
 PLAIN_USER_DATA = "#!/bin/bash\necho hello > /tmp/hello\n"
+
+
+def agent_user_data(region: str, ami: str = "al2023", version: str | None = None) -> str:
+    """User data that installs the agent as AWS's install guide does for that OS; `version`
+    pins a release (`./install auto -v releases/codedeploy-agent-1.1.2-1855.noarch.rpm`)."""
+    ubuntu = ami.startswith("ubuntu")
+    pin = ""
+    if version:
+        key = (
+            f"releases/codedeploy-agent_{version}_all.deb"
+            if ubuntu
+            else f"releases/codedeploy-agent-{version}.noarch.rpm"
+        )
+        pin = f" -v {key}"
+    if ubuntu:
+        return UBUNTU_AGENT_USER_DATA.format(region=region, pin=pin)
+    text = AGENT_USER_DATA.format(region=region)
+    if ami == "al2":
+        text = text.replace("dnf install", "yum install")
+    return text.replace("./install auto\n", f"./install auto{pin}\n")
+
+
 TAG_KEY = "codedeploy-wizard:application"
+_CANONICAL = "/aws/service/canonical/ubuntu/server/{}/stable/current/amd64/hvm/{}/ami-id"
+# the public SSM parameters that name the current AMIs (Amazon Linux and Canonical publish them)
 AMI_PARAMETERS = {
+    "al2": "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
     "al2023": "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-    "ubuntu-24.04": (
-        "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"
-    ),
+    "ubuntu-20.04": _CANONICAL.format("20.04", "ebs-gp2"),
+    "ubuntu-22.04": _CANONICAL.format("22.04", "ebs-gp2"),
+    "ubuntu-24.04": _CANONICAL.format("24.04", "ebs-gp3"),
 }
 FINAL = ("Succeeded", "Failed", "Stopped")
 
@@ -213,14 +248,20 @@ class World:
         agent: bool = True,
         ami: str = "al2023",
         instance_type: str = "t3.micro",
+        user_data: str | None = None,
+        metadata_options: dict[str, Any] | None = None,
     ) -> list[str]:
+        """Launch `count` tagged instances; the user data installs the agent unless `agent` is
+        False (`user_data` replaces it); `ami` is a key of AMI_PARAMETERS or an AMI id."""
         all_tags = {TAG_KEY: self.name, "Name": self.name, **(tags or {})}
+        if user_data is None:
+            user_data = agent_user_data(self.region, ami) if agent else PLAIN_USER_DATA
         kwargs: dict[str, Any] = {
-            "ImageId": self.ami(ami),
+            "ImageId": self.ami(ami) if ami in AMI_PARAMETERS else ami,
             "MinCount": count,
             "MaxCount": count,
             "InstanceType": instance_type,
-            "UserData": AGENT_USER_DATA.format(region=self.region) if agent else PLAIN_USER_DATA,
+            "UserData": user_data,
             "TagSpecifications": [
                 {
                     "ResourceType": "instance",
@@ -230,6 +271,8 @@ class World:
         }
         if profile:
             kwargs["IamInstanceProfile"] = {"Name": profile}
+        if metadata_options:
+            kwargs["MetadataOptions"] = metadata_options
         resp = self.client("ec2").run_instances(**kwargs)
         return [i["InstanceId"] for i in resp["Instances"]]
 

@@ -24,14 +24,22 @@ MSG_REDIRECT = (
 
 @dataclass
 class Bundle:
-    """An unpacked revision: file paths (relative, after stripping) and their text."""
+    """An unpacked revision: file paths (relative, after stripping), their bytes and modes."""
 
     files: dict[str, bytes] = field(default_factory=dict)
     dirs: set[str] = field(default_factory=set)
     error: str | None = None
+    modes: dict[str, int] = field(default_factory=dict)  # Unix permission bits, when recorded
 
     def is_dir(self, rel: str) -> bool:
         return rel in ("", ".") or rel in self.dirs
+
+    def mode(self, rel: str) -> int:
+        """The file's permission bits after unpacking: the archive's, else 0644 (umask 022)."""
+        return self.modes.get(rel) or 0o644
+
+    def executable(self, rel: str) -> bool:
+        return bool(self.mode(rel) & 0o111)
 
     def walk(self, rel: str) -> list[str]:
         """Files under a directory (relative paths), sorted."""
@@ -52,6 +60,7 @@ def unpack(data: bytes, bundle_type: str) -> Bundle:
     """Unpack like the agent: zip, tar, tgz; strip one top-level folder holding the appspec."""
     entries: dict[str, bytes] = {}
     dirs: set[str] = set()
+    modes: dict[str, int] = {}
     kind = (bundle_type or "zip").lower()
     try:
         if kind == "zip":
@@ -64,6 +73,8 @@ def unpack(data: bytes, bundle_type: str) -> Bundle:
                         dirs.add(rel)
                     else:
                         entries[rel] = zf.read(info)[:65536]
+                        if info.create_system == 3:  # made on Unix: unzip restores the mode
+                            modes[rel] = (info.external_attr >> 16) & 0o7777
         elif kind in ("tar", "tgz"):
             mode = "r:gz" if kind == "tgz" else "r:"
             with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tf:
@@ -76,6 +87,7 @@ def unpack(data: bytes, bundle_type: str) -> Bundle:
                     elif member.isfile():
                         fh = tf.extractfile(member)
                         entries[rel] = fh.read(65536) if fh else b""
+                        modes[rel] = member.mode & 0o7777
         else:
             return Bundle(error=f"Unsupported bundle type: {bundle_type}")
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
@@ -99,7 +111,8 @@ def unpack(data: bytes, bundle_type: str) -> Bundle:
                 cut = len(only) + 1
                 entries = {p[cut:]: v for p, v in entries.items() if p.startswith(only + "/")}
                 dirs = {p[cut:] for p in dirs if p.startswith(only + "/")}
-    return Bundle(files=entries, dirs=dirs)
+                modes = {p[cut:]: m for p, m in modes.items() if p.startswith(only + "/")}
+    return Bundle(files=entries, dirs=dirs, modes=modes)
 
 
 def find_appspec(bundle: Bundle) -> str | None:

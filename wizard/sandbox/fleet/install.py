@@ -84,7 +84,7 @@ def install(
         if pnode is None or pnode.kind != "dir" or not can_write(pnode, user):
             return f"Permission denied @ rb_sysopen - {dst}", [], None
         data = bundle.files.get(rel, b"")
-        mode = "755" if data.startswith(b"#!") else "644"
+        mode = format(bundle.mode(rel) & 0o777, "o")
         text = data.decode("utf-8", errors="replace") if len(data) <= 16384 else ""
         planned[dst] = Node("file", user, user, mode, f"deploy:{ctx.group_id}", text)
         installed.append(dst)

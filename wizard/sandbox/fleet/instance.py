@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from wizard.sandbox import clock, iam_sim
-from wizard.sandbox.fleet.agent import install_agent_files, installs_agent
+from wizard.sandbox.fleet import userdata
+from wizard.sandbox.fleet.agent import LATEST, Boot, boot, imds_error, install_agent_files
 from wizard.sandbox.fleet.filesystem import BASE_DIRS, Node, ensure_dirs
+from wizard.sandbox.fleet.images import IMAGES, OsImage, image_for
+
+if TYPE_CHECKING:
+    from wizard.sandbox.fleet.bundle import Bundle
 
 
 @dataclass
@@ -18,7 +24,7 @@ class GroupRecord:
 
     deployment_id: str
     hooks: dict[str, Any]
-    bundle_files: frozenset[str]
+    bundle: Bundle  # the revision's files, whose scripts the next deployment's first events run
     installed: list[str]
     root_dir: str
 
@@ -29,6 +35,7 @@ class InstanceState:
     groups: dict[str, GroupRecord] = field(default_factory=dict)
     logs: dict[str, list[str]] = field(default_factory=dict)
     agent_override: str | None = None  # set by Run Command (install/start/stop the agent)
+    agent_version_override: tuple[str, str] | None = None  # an install through Run Command
 
     def log(self, path: str, line: str) -> None:
         self.logs.setdefault(path, []).append(line)
@@ -59,6 +66,18 @@ class Facts:
     platform_version: str
     private_ip: str
     agent_ready_in: float = 0.0  # seconds until the agent that user data installs runs
+    agent_after_install: str = "running"  # what it is then (failed: it dies at start)
+    image: OsImage = IMAGES["al2023"]
+    packages: set[str] = field(default_factory=set)  # what the user data installed
+    agent_version: str | None = None  # "1.7.1"; None when no agent was ever installed
+    agent_build: str | None = None
+    ruby: str | None = None
+    imds_error: str | None = None  # why the agent cannot read instance metadata
+    boot: Boot | None = None  # what the first boot logged
+
+    @property
+    def package_type(self) -> str:
+        return self.image.package_type
 
 
 def _ec2(account: str, region: str) -> Any:
@@ -75,33 +94,28 @@ def instance_tags(instance: Any) -> dict[str, str]:
     return {t["key"]: t["value"] for t in instance.get_tags()}
 
 
-def user_data(instance: Any) -> str:
-    data = getattr(instance, "user_data", None)
-    if isinstance(data, list):
-        data = data[0] if data else None
-    if data is None:
-        return ""
+def image_of(ec2: Any, image_id: str) -> OsImage:
+    """The OS behind an AMI id (Amazon Linux 2023 when the AMI is unknown)."""
     try:
-        if hasattr(data, "decode") and not isinstance(data, (bytes, str)):
-            return data.decode()
-        if isinstance(data, bytes):
-            return data.decode(errors="replace")
-        import base64
-
-        return base64.b64decode(str(data)).decode(errors="replace")
-    except Exception:
-        return str(data)
-
-
-def _ami_user(ec2: Any, image_id: str) -> tuple[str, str, str]:
-    name = ""
-    try:
-        name = (ec2.amis.get(image_id).name or "").lower()  # type: ignore[union-attr]
+        name = ec2.amis.get(image_id).name or ""  # type: ignore[union-attr]
     except Exception:
         name = ""
-    if "ubuntu" in name:
-        return "ubuntu", "Ubuntu", "24.04"
-    return "ec2-user", "Amazon Linux", "2023"
+    return image_for(name)
+
+
+def boot_of(instance: Any, image: OsImage) -> Boot:
+    """What the instance's first boot did with the agent (computed once per instance)."""
+    cached = getattr(instance, "_sandbox_boot", None)
+    if cached is not None and cached[0] == image.key:
+        return cached[1]
+    launched = getattr(instance, "launch_time", None)
+    try:
+        when = datetime.fromisoformat(str(launched).replace("Z", "+00:00"))
+    except ValueError:
+        when = datetime.now(timezone.utc)
+    result = boot(userdata.parse(userdata.decode(instance)), image, when)
+    instance._sandbox_boot = (image.key, result)
+    return result
 
 
 SSM_POLICY_NAMES = ("AmazonSSMManagedInstanceCore", "AmazonEC2RoleforSSM")
@@ -111,18 +125,28 @@ def gather(account: str, region: str, instance: Any) -> Facts:
     """Read one instance's facts from the moto backends (no side effects)."""
     ec2 = _ec2(account, region)
     tags = instance_tags(instance)
-    default_user, platform_name, platform_version = _ami_user(ec2, instance.image_id)
+    image = image_of(ec2, instance.image_id)
+    default_user = image.default_user
     age = uptime(instance)
     agent_ready_in = 0.0
-    agent = tags.get("sandbox:agent", "").strip().lower()
-    if agent not in ("running", "stopped", "absent"):
-        agent = "running" if installs_agent(user_data(instance)) else "absent"
-        if agent == "running" and age < clock.CLOCK.agent_install:
-            # cloud-init is still installing it: not there yet (systemctl says inactive)
-            agent, agent_ready_in = "absent", clock.CLOCK.agent_install - age
-    override = getattr(getattr(instance, "_sandbox_state", None), "agent_override", None)
-    if override:
-        agent, agent_ready_in = override, 0.0
+    after_install = "running"
+    started = boot_of(instance, image)
+    agent = started.state
+    version, build = started.version, started.build
+    if agent in ("running", "failed") and age < clock.CLOCK.agent_install:
+        # cloud-init is still installing it: not there yet (systemctl says inactive)
+        after_install = agent
+        agent, agent_ready_in = "absent", clock.CLOCK.agent_install - age
+    tagged = tags.get("sandbox:agent", "").strip().lower()
+    if tagged in ("running", "stopped", "absent"):
+        agent, agent_ready_in = tagged, 0.0  # `sandbox:agent` states what APIs cannot show
+        if tagged != "absent" and version is None:
+            version, build = LATEST
+    st = getattr(instance, "_sandbox_state", None)
+    if st is not None and st.agent_version_override:
+        version, build = st.agent_version_override
+    if st is not None and st.agent_override:
+        agent, agent_ready_in = st.agent_override, 0.0
     users = {"root", default_user}
     users |= {u.strip() for u in tags.get("sandbox:users", "").split(",") if u.strip()}
     agent_user = tags.get("sandbox:agent-user", "").strip() or "root"
@@ -171,10 +195,18 @@ def gather(account: str, region: str, instance: Any) -> Facts:
         credentials=credentials,
         ssm_online=ssm_online and instance.state == "running",
         ssm_registered=ssm_registered,
-        platform_name=platform_name,
-        platform_version=platform_version,
+        platform_name=image.platform_name,
+        platform_version=image.platform_version,
         private_ip=getattr(instance, "private_ip", "") or "",
         agent_ready_in=agent_ready_in,
+        agent_after_install=after_install,
+        image=image,
+        packages=started.packages,
+        agent_version=version if agent != "absent" else None,
+        agent_build=build if agent != "absent" else None,
+        ruby=started.ruby,
+        imds_error=imds_error(version, getattr(instance, "metadata_options", None)),
+        boot=started,
     )
 
 
@@ -204,6 +236,9 @@ def state_of(instance: Any, facts: Facts) -> InstanceState:
             fs["/root"].mode = "550"
             home = f"/home/{facts.default_user}"
             fs[home] = Node("dir", facts.default_user, facts.default_user, "700")
+            for path, lines in (facts.boot.logs if facts.boot else {}).items():
+                for line in lines:
+                    st.log(path, line)
             instance._sandbox_state = st
         _apply_tags(st, facts)
         install_agent_files(st, facts)

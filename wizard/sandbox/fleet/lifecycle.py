@@ -54,7 +54,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         # the agent is being installed: CodeDeploy holds the event until the agent polls
         from dataclasses import replace
 
-        facts = replace(facts, agent="running", agent_ready_in=0.0)
+        facts = replace(facts, agent=facts.agent_after_install, agent_ready_in=0.0)
     st = state_of(instance, facts)
     events: list[EventOutcome] = []
     at = ctx.started
@@ -66,7 +66,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         for name in names:
             if name not in done:
                 events.append(EventOutcome(name, 0.0, "Skipped", None))
-        if facts.agent == "running" and facts.credentials:
+        if facts.agent == "running" and facts.credentials and not facts.imds_error:
             write_agent_log(st, ctx, events)
         return TargetOutcome(events, status, effects, delay)
 
@@ -74,12 +74,20 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         events.append(EventOutcome(event, tick, "Failed", diag("UnknownError", message)))
         return finish("Failed", [])
 
-    if facts.agent != "running" or not facts.credentials:
-        if facts.agent == "running" and not facts.credentials:
+    reachable = facts.agent == "running" and facts.credentials and not facts.imds_error
+    if not reachable:
+        poller = "InstanceAgent::Plugins::CodeDeployPlugin::CommandPoller"
+        if facts.agent == "running" and facts.imds_error:
+            # the agent asks IMDS for its region and identity before it polls (command_poller.rb)
             st.log(
                 AGENT_LOG,
-                f"{ts(at)} ERROR [codedeploy-agent(1)]: InstanceAgent::Plugins::"
-                f"CodeDeployPlugin::CommandPoller: {MSG_NO_CREDENTIALS}",
+                f"{ts(at)} ERROR [codedeploy-agent(1)]: {poller}: Error during perform: "
+                f"RuntimeError - {facts.imds_error} - /opt/codedeploy-agent/lib/"
+                "instance_metadata.rb:47:in `http_get'",
+            )
+        elif facts.agent == "running":
+            st.log(
+                AGENT_LOG, f"{ts(at)} ERROR [codedeploy-agent(1)]: {poller}: {MSG_NO_CREDENTIALS}"
             )
         events.append(
             EventOutcome(
@@ -101,7 +109,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         if record is None:
             return EventOutcome(event, tick, "Succeeded", ok())
         outcome = run_scripts(
-            event, record.hooks, record.bundle_files, facts, st, ctx, at, record.root_dir
+            event, record.hooks, record.bundle, facts, st, ctx, at, record.root_dir
         )
         if outcome.status == "Failed" and ctx.ignore_stop_failures:
             outcome.status = "Succeeded"
@@ -143,8 +151,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         spec = parse_appspec(bundle.files[name].decode("utf-8", errors="replace"))
     except AppSpecError as exc:
         return failed("BeforeInstall", str(exc))
-    files = frozenset(bundle.files)
-    before = run_scripts("BeforeInstall", spec.hooks, files, facts, st, ctx, at)
+    before = run_scripts("BeforeInstall", spec.hooks, bundle, facts, st, ctx, at)
     events.append(before)
     if before.status == "Failed":
         return finish("Failed", [])
@@ -158,7 +165,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
         # the agent records the install (cleanup file, "last successful install") when the
         # Install step succeeds, whatever the later hooks do
         st.groups[ctx.group_id] = GroupRecord(
-            ctx.deployment_id, spec.hooks, files, installed, ctx.root_dir
+            ctx.deployment_id, spec.hooks, bundle, installed, ctx.root_dir
         )
 
     effects = [effect, remember]
@@ -170,7 +177,7 @@ def plan_target(ctx: DeploymentContext, instance: Any) -> TargetOutcome:
             assert ctx.traffic is not None
             outcome = ctx.traffic.allow(ctx, instance)
         else:
-            outcome = run_scripts(event, spec.hooks, files, facts, st, ctx, at)
+            outcome = run_scripts(event, spec.hooks, bundle, facts, st, ctx, at)
         events.append(outcome)
         if outcome.status == "Failed":
             return finish("Failed", effects)

@@ -13,8 +13,12 @@ from moto.core.responses import ActionResult
 from wizard.sandbox import clock
 from wizard.sandbox.codedeploy.common import err, paginate
 from wizard.sandbox.codedeploy.configs import get_config
-from wizard.sandbox.codedeploy.revisions import register_revision, validate_revision
-from wizard.sandbox.codedeploy.rollback import last_good_revision
+from wizard.sandbox.codedeploy.revisions import (
+    find_revision,
+    register_revision,
+    validate_revision,
+)
+from wizard.sandbox.codedeploy.rollback import effective_rollback_config, last_good_revision
 from wizard.sandbox.codedeploy.runner import (
     ACTIVE_STATUSES,
     DeploymentRun,
@@ -24,6 +28,9 @@ from wizard.sandbox.codedeploy.runner import (
 )
 
 TARGET_PAGE = 100
+DEFAULT_STYLE = {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"}
+# how CodeDeploy describes a revision it registered for a deployment
+REGISTERED_BY = "Application revision registered by Deployment ID: {}"
 BATCH_TARGETS_MAX = 25
 BATCH_INSTANCES_MAX = 100
 # ---- helpers -----------------------------------------------------------------------------------
@@ -71,14 +78,22 @@ def deployment_info(d: Any, backend: Any) -> dict[str, Any]:
         info["deploymentOverview"] = run.overview(t)
         info["fileExistsBehavior"] = d.file_exists_behavior or "DISALLOW"
         info["createTime"] = run.created_dt
-        if status != "Created":
-            info["startTime"] = run.at(clock.CLOCK.start_delay)
+        if status != "Created" and run.began:
+            info["startTime"] = run.at(run.start_delay)
         if status in ("Succeeded", "Failed", "Stopped"):
             info["completeTime"] = run.at(run.end)
             if run.error:
                 info["errorInformation"] = dict(run.error)
         if getattr(d, "_sandbox_previous", None):
             info["previousRevision"] = d._sandbox_previous
+        if run.rollback_info:
+            info["rollbackInfo"] = dict(run.rollback_info)
+        # what GetDeployment always shows (DeploymentInfo, API reference)
+        info["deploymentStyle"] = dict(getattr(d, "_sandbox_style", None) or DEFAULT_STYLE)
+        info["autoRollbackConfiguration"] = effective_rollback_config(d)
+        info["ignoreApplicationStopFailures"] = bool(d.ignore_application_stop_failures)
+        info["updateOutdatedInstancesOnly"] = bool(d.update_outdated_instances_only)
+        info["creator"] = d.creator or "user"
         for key in ("errorInformation", "previousRevision", "rollbackInfo", "relatedDeployments"):
             if not info.get(key):
                 info.pop(key, None)
@@ -193,28 +208,81 @@ def create_deployment(self: Any) -> ActionResult:
                         f"The deployment group {group_name} already has an active deployment "
                         f"{other.deployment_id}.",
                     )
-        original = backend.create_deployment(
-            application_name=app,
-            deployment_group_name=group_name,
-            revision=revision,
-            deployment_config_name=config_name,
+        d, _ = new_deployment(
+            backend,
+            group,
+            revision,
+            creator="user",
+            config_name=config_name,
             description=description,
-            ignore_application_stop_failures=self._get_bool_param("ignoreApplicationStopFailures"),
+            ignore_stop_failures=self._get_bool_param("ignoreApplicationStopFailures"),
             target_instances=self._get_param("targetInstances"),
-            auto_rollback_configuration=self._get_param("autoRollbackConfiguration"),
-            update_outdated_instances_only=self._get_bool_param("updateOutdatedInstancesOnly"),
+            auto_rollback=self._get_param("autoRollbackConfiguration"),
+            update_outdated=self._get_bool_param("updateOutdatedInstancesOnly"),
             file_exists_behavior=feb,
-            override_alarm_configuration=self._get_param("overrideAlarmConfiguration"),
+            override_alarms=self._get_param("overrideAlarmConfiguration"),
         )
-        d = backend.deployments.pop(original)
-        d.deployment_id = _new_deployment_id(backend)
-        d.creator = "user"
-        d._sandbox_previous = previous
-        backend.deployments[d.deployment_id] = d
-        run_of(d, backend)
-        register_revision(backend, app, revision, group=group_name)
-        group._sandbox_last_attempted = d.deployment_id
     return ActionResult({"deploymentId": d.deployment_id})
+
+
+def new_deployment(
+    backend: Any,
+    group: Any,
+    revision: dict[str, Any],
+    *,
+    creator: str,
+    config_name: str | None = None,
+    description: str | None = None,
+    ignore_stop_failures: bool | None = False,
+    target_instances: dict[str, Any] | None = None,
+    auto_rollback: dict[str, Any] | None = None,
+    update_outdated: bool | None = False,
+    file_exists_behavior: str | None = None,
+    override_alarms: dict[str, Any] | None = None,
+    created: tuple[float, Any] | None = None,
+) -> tuple[Any, DeploymentRun]:
+    """Create a deployment of `revision` to `group` as CodeDeploy does: a new `d-` id, the
+    revision registered (described as registered by this deployment when it is new), and its
+    run on the clock from `created` ((monotonic, datetime); default now). Caller holds the lock.
+
+    `creator` is `user`, `autoscaling`, `codeDeployRollback` or `autoRollback`
+    (DeploymentInfo.creator, API reference).
+    """
+    app = group.application.application_name
+    previous = last_good_revision(backend, group)
+    original = backend.create_deployment(
+        application_name=app,
+        deployment_group_name=group.deployment_group_name,
+        revision=revision,
+        deployment_config_name=config_name,
+        description=description,
+        ignore_application_stop_failures=ignore_stop_failures,
+        target_instances=target_instances,
+        auto_rollback_configuration=auto_rollback,
+        update_outdated_instances_only=update_outdated,
+        file_exists_behavior=file_exists_behavior,
+        override_alarm_configuration=override_alarms,
+    )
+    d = backend.deployments.pop(original)
+    d.deployment_id = _new_deployment_id(backend)
+    d.creator = creator
+    d._sandbox_previous = previous
+    # what the deployment ran with, as the group was when it was created
+    d._sandbox_style = dict(group.deployment_style or {}) or dict(DEFAULT_STYLE)
+    backend.deployments[d.deployment_id] = d
+    run = run_of(d, backend)
+    if created is not None:
+        run.created, run.created_dt = created
+    known = find_revision(backend, app, revision) is not None
+    register_revision(
+        backend,
+        app,
+        revision,
+        description="" if known else REGISTERED_BY.format(d.deployment_id),
+        group=group.deployment_group_name,
+    )
+    group._sandbox_last_attempted = d.deployment_id
+    return d, run
 
 
 def stop_deployment(self: Any) -> ActionResult:
@@ -225,7 +293,7 @@ def stop_deployment(self: Any) -> ActionResult:
                 "DeploymentAlreadyCompletedException",
                 f"The deployment {d.deployment_id} has already completed.",
             )
-        run.stop(t)
+        run.stop(t, roll_back=bool(self._get_bool_param("autoRollbackEnabled")))
     return ActionResult({"status": "Succeeded", "statusMessage": "Deployment stopped"})
 
 

@@ -10,6 +10,7 @@ from moto.core.responses import ActionResult, EmptyResult
 from wizard.sandbox import clock
 from wizard.sandbox.codedeploy.common import err, paginate, require_application
 from wizard.sandbox.codedeploy.configs import get_config
+from wizard.sandbox.codedeploy.deployments import DEFAULT_STYLE
 from wizard.sandbox.codedeploy.runner import advance_all, run_of
 from wizard.sandbox.codedeploy.targeting import role_problem
 
@@ -58,6 +59,11 @@ def _group_info(backend: Any, group: Any) -> dict[str, Any]:
     if not info.get("onPremisesTagSet"):
         info.pop("onPremisesTagSet", None)
     info["deploymentConfigName"] = str(group.deployment_config_name)
+    # what GetDeploymentGroup shows for settings left at their defaults (API reference)
+    info["deploymentStyle"] = dict(info.get("deploymentStyle") or DEFAULT_STYLE)
+    info["autoRollbackConfiguration"] = info.get("autoRollbackConfiguration") or {"enabled": False}
+    info["outdatedInstancesStrategy"] = info.get("outdatedInstancesStrategy") or "UPDATE"
+    info["terminationHookEnabled"] = bool(info.get("terminationHookEnabled"))
     return info
 
 

@@ -72,6 +72,8 @@ class DeploymentRun:
     deployment: Any
     created: float = field(default_factory=time.monotonic)
     created_dt: datetime = field(default_factory=utcnow)
+    # when it starts, on the clock it was created under (a later clock does not move it)
+    start_delay: float = field(default_factory=lambda: clock.CLOCK.start_delay)
     planned: bool = False
     targets: dict[str, TargetRun] = field(default_factory=dict)
     final_status: str = "Succeeded"
@@ -79,6 +81,10 @@ class DeploymentRun:
     end: float = 0.0
     effects: list[tuple[float, Any]] = field(default_factory=list)
     stopped: bool = False
+    rollback_requested: bool = False  # StopDeployment with autoRollbackEnabled
+    rollback_info: dict[str, str] | None = None  # RollbackInfo, once there is one
+    settled: bool = False  # what follows the end (an automatic rollback) has been decided
+    began: bool = False  # it reached InProgress (a deployment stopped while Created never does)
 
     # -- time --
     def elapsed(self) -> float:
@@ -90,17 +96,24 @@ class DeploymentRun:
     def tick(self, t: float | None = None) -> float:
         """Advance to `t` (default now): plan when started, apply due effects."""
         t = self.elapsed() if t is None else t
-        if not self.planned and t >= clock.CLOCK.start_delay:
+        if not self.planned and t >= self.start_delay:
             self.plan()
         if self.effects:
             due = [e for e in self.effects if e[0] <= t]
             self.effects = [e for e in self.effects if e[0] > t]
             for _, fn in sorted(due, key=lambda e: e[0]):
                 fn()
+        if not self.settled and self.finished(t):
+            self.settled = True
+            from wizard.sandbox.codedeploy import rollback
+
+            rollback.after(self)
         return t
 
     def status(self, t: float) -> str:
-        if not self.planned or t < clock.CLOCK.start_delay:
+        if self.stopped and t >= self.end:
+            return self.final_status
+        if not self.planned or t < self.start_delay:
             return "Created"
         if t >= self.end:
             return self.final_status
@@ -113,13 +126,14 @@ class DeploymentRun:
     def _fail(self, code: str, message: str) -> None:
         self.final_status = "Failed"
         self.error = {"code": code, "message": message}
-        self.end = clock.CLOCK.start_delay
+        self.end = self.start_delay
 
     def plan(self) -> None:
         self.planned = True
+        self.began = True
         d = self.deployment
         b = self.backend
-        start = clock.CLOCK.start_delay
+        start = self.start_delay
         self.end = start
         group = d.deployment_group
         account, region = b.account_id, b.region_name
@@ -238,8 +252,14 @@ class DeploymentRun:
                 [EventRun(e, t, t, "Skipped", None) for e in names],
             )
 
-    def stop(self, t: float) -> None:
-        self.tick(t)
+    def stop(self, t: float, roll_back: bool = False) -> None:
+        """StopDeployment at `t`: unfinished targets stop where they are; a deployment that has
+        not started yet (Created) stops with no target (StopDeployment, API reference)."""
+        self.rollback_requested = roll_back
+        if self.planned or t >= self.start_delay:
+            self.tick(t)  # what happened before the stop
+        else:
+            self.planned = True  # it never starts
         self.stopped = True
         self.final_status = "Stopped"
         self.error = {"code": "MANUAL_STOP", "message": "The deployment was stopped by a user."}
@@ -337,15 +357,16 @@ ACTIVE: list[DeploymentRun] = []
 def advance_all() -> None:
     """Bring every running deployment up to now (plans, filesystem effects)."""
     with clock.LOCK:
-        keep = []
-        for run in ACTIVE:
+        done = set()
+        for run in list(ACTIVE):  # a run that ends may start another (a rollback)
             try:
                 t = run.tick()
             except Exception:  # a backend reset under mock_aws leaves stale runs behind
+                done.add(id(run))
                 continue
-            if not run.finished(t):
-                keep.append(run)
-        ACTIVE[:] = keep
+            if run.finished(t) and run.settled:
+                done.add(id(run))
+        ACTIVE[:] = [run for run in ACTIVE if id(run) not in done]
 
 
 def run_of(deployment: Any, backend: Any) -> DeploymentRun:

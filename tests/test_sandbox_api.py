@@ -441,6 +441,8 @@ def test_run_command_by_tag_targets(w: World) -> None:
         DocumentName="AWS-RunShellScript",
         Parameters={"commands": ["whoami"]},
     )["Command"]
+    for iid in (*r["instance_ids"], dark):
+        final_invocation(ssm, cmd["CommandId"], iid)  # Pending, InProgress, then final
     invs = ssm.list_command_invocations(CommandId=cmd["CommandId"], Details=True)
     got = {i["InstanceId"]: i["StatusDetails"] for i in invs["CommandInvocations"]}
     assert got == {

@@ -276,6 +276,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("sandbox")
     p.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
     p.add_argument("--list-scenarios", action="store_true", help="list scenarios and exit")
+    p.add_argument(
+        "--enforce-iam",
+        action="store_true",
+        help="check every caller's IAM policies as AWS does (prints an administrator's key)",
+    )
 
     p = cmd("whoami")
     json_flag(p)

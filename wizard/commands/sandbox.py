@@ -16,6 +16,12 @@ from wizard.aws import SANDBOX_DEFAULT_REGION
 from wizard.errors import UsageError
 
 
+def access_admin() -> str:
+    from wizard.sandbox.access import ADMIN
+
+    return ADMIN
+
+
 def run(args: argparse.Namespace) -> int:
     from wizard.sandbox.server import SandboxServer
 
@@ -43,13 +49,19 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         stop.set()
 
-    server = SandboxServer(port=args.port or 0, scenario=args.scenario, region=region)
+    server = SandboxServer(
+        port=args.port or 0,
+        scenario=args.scenario,
+        region=region,
+        enforce_iam=bool(getattr(args, "enforce_iam", False)),
+    )
     server.start()
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
         seeded = getattr(server, "seeded", None) or {}
-        print(banner(server.url, server.env(region), args.scenario, seeded))
+        admin = access_admin() if server.enforce_iam else None
+        print(banner(server.url, server.env(region), args.scenario, seeded, iam_admin=admin))
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
@@ -59,9 +71,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def banner(url: str, env: dict[str, str], scenario: str | None, seeded: dict) -> str:
-    """What `wizard sandbox` prints once it listens (every line but the export block is `#`)."""
+def banner(
+    url: str,
+    env: dict[str, str],
+    scenario: str | None,
+    seeded: dict,
+    iam_admin: str | None = None,
+) -> str:
+    """What `wizard sandbox` prints once it listens (every line but the export block is `#`).
+
+    `iam_admin`: with --enforce-iam, the administrator whose key the export block holds."""
     lines = [f"# codedeploy-wizard SANDBOX (emulated AWS, nothing real) listening on {url}"]
+    if iam_admin:
+        lines += [
+            "# IAM is enforced: callers need policies that allow each call. The key below is",
+            f"# {iam_admin}'s (AdministratorAccess); create least-privilege users with it.",
+        ]
     if scenario:
         lines.append(f"# scenario: {scenario}")
         for key in ("application", "deployment_group", "deployment_id"):

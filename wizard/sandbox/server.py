@@ -39,8 +39,13 @@ class SandboxServer:
         host: str = "127.0.0.1",
         scenario: str | None = None,
         region: str = "us-east-1",
+        enforce_iam: bool = False,
     ):
+        """`enforce_iam`: check every caller's IAM policies as AWS does (`sandbox.access`);
+        the server then serves one administrator, whose key `env()` gives."""
         self.host = host
+        self.enforce_iam = enforce_iam
+        self.credentials = ("sandbox", "sandbox")
         self.region = region
         self.port = port
         self.scenario = scenario
@@ -86,6 +91,10 @@ class SandboxServer:
             target=self._server.serve_forever, name="sandbox-server", daemon=True
         )
         self._thread.start()
+        if self.enforce_iam:
+            from wizard.sandbox import access
+
+            self.credentials = access.enable(SANDBOX_ACCOUNT)
         if self.scenario:
             try:
                 self.seed(self.scenario, region=self.region)
@@ -112,10 +121,16 @@ class SandboxServer:
             from wizard.sandbox import scenarios
         except ImportError:
             raise UsageError("sandbox scenarios are not available yet") from None
-        self.seeded = scenarios.seed(scenario, self.url, region=region)
+        self.seeded = scenarios.seed(
+            scenario, self.url, region=region, credentials=self.credentials
+        )
         return self.seeded
 
     def stop(self) -> None:
+        if self.enforce_iam:
+            from wizard.sandbox import access
+
+            access.disable()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -134,8 +149,8 @@ class SandboxServer:
         """Environment for the aws CLI or boto3 to use this sandbox."""
         return {
             "AWS_ENDPOINT_URL": self.url,
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_ACCESS_KEY_ID": self.credentials[0],
+            "AWS_SECRET_ACCESS_KEY": self.credentials[1],
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
         }

@@ -130,6 +130,7 @@ class World:
     region: str = "us-east-1"
     name: str = ""
     account: str = ""
+    credentials: tuple[str, str] = ("sandbox", "sandbox")  # (access key id, secret)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -152,8 +153,8 @@ class World:
                 service,
                 region_name=region or self.region,
                 endpoint_url=self.endpoint_url,
-                aws_access_key_id="sandbox",
-                aws_secret_access_key="sandbox",
+                aws_access_key_id=self.credentials[0],
+                aws_secret_access_key=self.credentials[1],
                 config=cfg,
             )
         return self._clients[key]

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from tests.e2e.sandbox_world import final_invocation
 from wizard.sandbox import clock, extensions, scenarios
 from wizard.sandbox.world import World
 
@@ -109,7 +110,7 @@ def _agent(w: World, iid: str) -> str:
         DocumentName="AWS-RunShellScript",
         Parameters={"commands": ["systemctl is-active codedeploy-agent"]},
     )["Command"]["CommandId"]
-    inv = ssm.get_command_invocation(CommandId=cmd, InstanceId=iid)
+    inv = final_invocation(ssm, cmd, iid)  # Pending, InProgress, then final
     return inv["StandardOutputContent"].strip()
 
 

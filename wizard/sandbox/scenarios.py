@@ -19,7 +19,7 @@ Scenario names (`wizard sandbox --list-scenarios`):
     bucket-other-region         bucket in eu-west-1, instances in us-east-1
     object-missing              revision key does not exist
     agent-absent                user data never installs the agent
-    agent-stopped               agent installed but stopped (sandbox:agent=stopped)
+    agent-stopped               user data installs the agent, then stops and disables it
     appspec-missing             parent folder zipped with __MACOSX: no appspec at the root
     appspec-invalid             `os: ubuntu` in the appspec
     hook-misspelt               `ApplicationStarts:` hook: succeeds, the hook never runs
@@ -27,9 +27,14 @@ Scenario names (`wizard sandbox --list-scenarios`):
     hook-failed                 ApplicationStart exits 3 with a log line: ScriptFailed
     hook-timeout                ValidateService times out: ScriptTimedOut
     runas-missing               hook runs as user `deploy` that does not exist
-    destination-not-writable    agent runs as `cdagent`, /var/www owned by root 755
-    file-exists                 a file put there by hand under DISALLOW (OVERWRITE succeeds)
+    destination-not-writable    user data runs the agent as `cdagent`, makes /var/www root 755
+    file-exists                 user data puts a page where the revision's goes (DISALLOW)
     health-constraints-invalid  HalfAtATime on a single instance
+
+Every world is made of what a user builds (AMI, user data, roles, bucket, bundle, group); only
+`hook-failed` and `hook-timeout` state their failure with a `sandbox:hook:` tag, because an
+application error and a process that never returns depend on the environment the script runs
+in, which no AWS API shows.
 
 The `sandbox:` instance tags (DESIGN.md, a contract): `sandbox:agent` running|stopped|absent
 (default: running when the user data installs the agent), `sandbox:ssm` online|offline
@@ -53,7 +58,14 @@ from collections.abc import Callable
 from typing import Any
 
 from wizard.errors import UsageError
-from wizard.sandbox.world import START_SH, VALIDATE_SH, World, appspec, zip_bundle
+from wizard.sandbox.world import (
+    START_SH,
+    VALIDATE_SH,
+    World,
+    agent_user_data,
+    appspec,
+    zip_bundle,
+)
 
 KEY = "releases/app.zip"
 
@@ -298,9 +310,17 @@ def _agent_absent(w: World) -> dict[str, Any]:
     }
 
 
+def _with_agent(w: World, extra: str) -> str:
+    """The standard agent-installing user data, then `extra` (first boot runs both)."""
+    return agent_user_data(w.region) + extra
+
+
 def _agent_stopped(w: World) -> dict[str, Any]:
+    # the user data installs the agent, then stops and disables it (what a golden-AMI bake or
+    # a cost-saving script does); no tag needed
+    stop = "systemctl stop codedeploy-agent\nsystemctl disable codedeploy-agent\n"
     return {
-        **build(w, tags={"sandbox:agent": "stopped"}),
+        **build(w, user_data=_with_agent(w, stop)),
         "expected": _exp(
             "Failed", "HEALTH_CONSTRAINTS", "ApplicationStop", "UnknownError", AGENT_MSG, ""
         ),
@@ -413,13 +433,16 @@ def _runas_missing(w: World) -> dict[str, Any]:
 
 
 def _destination_not_writable(w: World) -> dict[str, Any]:
-    tags = {
-        "sandbox:agent-user": "cdagent",
-        "sandbox:users": "cdagent",
-        "sandbox:dir:/var/www": "root:root:755",
-    }
+    # the user data runs the agent as `cdagent` (its init script's CODEDEPLOY_USER) and makes
+    # /var/www as root (755): the agent cannot create the destination under it
+    boot = (
+        "useradd --system cdagent\n"
+        "mkdir -p /var/www\n"
+        'sed -i \'s/CODEDEPLOY_USER=""/CODEDEPLOY_USER="cdagent"/\' /etc/init.d/codedeploy-agent\n'
+        "systemctl restart codedeploy-agent\n"
+    )
     return {
-        **build(w, tags=tags),
+        **build(w, user_data=_with_agent(w, boot)),
         "expected": _exp(
             "Failed",
             "HEALTH_CONSTRAINTS",
@@ -432,9 +455,11 @@ def _destination_not_writable(w: World) -> dict[str, Any]:
 
 
 def _file_exists(w: World) -> dict[str, Any]:
-    tags = {f"sandbox:file:/var/www/{w.name}/index.html": "root:root:644"}
+    # the user data puts a placeholder page where the revision's index.html goes
+    page = f"/var/www/{w.name}/index.html"
+    boot = f"mkdir -p /var/www/{w.name}\necho 'coming soon' > {page}\n"
     return {
-        **build(w, tags=tags),
+        **build(w, user_data=_with_agent(w, boot)),
         "expected": _exp(
             "Failed",
             "HEALTH_CONSTRAINTS",
@@ -476,7 +501,10 @@ SCENARIOS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     ),
     "object-missing": ("the revision's S3 key does not exist", _object_missing),
     "agent-absent": ("user data never installs the CodeDeploy agent", _agent_absent),
-    "agent-stopped": ("the CodeDeploy agent is installed but stopped", _agent_stopped),
+    "agent-stopped": (
+        "user data installs the CodeDeploy agent, then stops it",
+        _agent_stopped,
+    ),
     "appspec-missing": (
         "parent folder zipped: no appspec.yml at the bundle root",
         _appspec_missing,
@@ -491,11 +519,11 @@ SCENARIOS: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     "hook-timeout": ("ValidateService hangs: ScriptTimedOut", _hook_timeout),
     "runas-missing": ("hook runs as user `deploy`, who does not exist", _runas_missing),
     "destination-not-writable": (
-        "agent runs as cdagent, /var/www is root's: Permission denied",
+        "user data runs the agent as cdagent, /var/www is root's: Permission denied",
         _destination_not_writable,
     ),
     "file-exists": (
-        "a file put there by hand blocks the install under DISALLOW",
+        "a page the user data wrote blocks the install under DISALLOW",
         _file_exists,
     ),
     "health-constraints-invalid": (
@@ -510,15 +538,25 @@ def catalogue() -> list[tuple[str, str]]:
     return [(name, summary) for name, (summary, _) in SCENARIOS.items()]
 
 
-def seed(name: str, endpoint_url: str, region: str = "us-east-1") -> dict[str, Any]:
+def seed(
+    name: str,
+    endpoint_url: str,
+    region: str = "us-east-1",
+    credentials: tuple[str, str] = ("sandbox", "sandbox"),
+) -> dict[str, Any]:
     """Build scenario `name` against the endpoint; one finished deployment; what to look at."""
     if name not in SCENARIOS:
         known = ", ".join(SCENARIOS)
         raise UsageError(f"unknown sandbox scenario {name!r}; known: {known}")
     base = f"sbx-{name}"
-    w = World(endpoint_url, region=region, name=base)
+    w = World(endpoint_url, region=region, name=base, credentials=credentials)
     if _application_exists(w, base):
-        w = World(endpoint_url, region=region, name=f"{base}-{uuid.uuid4().hex[:4]}")
+        w = World(
+            endpoint_url,
+            region=region,
+            name=f"{base}-{uuid.uuid4().hex[:4]}",
+            credentials=credentials,
+        )
     result = SCENARIOS[name][1](w)
     result["scenario"] = name
     result["region"] = region

@@ -57,16 +57,21 @@ class Shell:
     logs) and `agent_state()`. `script_path` is the `_script.sh` errors are reported against.
     """
 
-    def __init__(self, host: Any, script_path: str, dash: bool):
+    def __init__(self, host: Any, script_path: str, dash: bool, boot: bool = False):
         self.host = host
         self.script = script_path
         self.dash = dash
+        # first boot (cloud-init running user data): what the sandbox does not model is taken
+        # to work (package managers, downloads), so the commands it does model take effect
+        self.boot = boot
         self.status = 0
         self.user = "root"
         self.cwd = "/"
         self.vars: dict[str, str] = {"HOME": "/root", "USER": "root", "PATH": ":".join(_PATH_DIRS)}
         self.line = 1
         self._source = ""
+        self.errexit = False  # set -e
+        self._testing = 0  # inside an if condition
 
     # ---- running ------------------------------------------------------------------------
 
@@ -94,7 +99,19 @@ class Shell:
     def _where(self) -> str:
         return f"{self.script}: {self.line}:" if self.dash else f"{self.script}: line {self.line}:"
 
-    def _node(self, node: Any, io: _Io) -> int:
+    def _node(self, node: Any, io: _Io, guarded: bool = False) -> int:
+        """Run one node; under `set -e` a failing command ends the script unless it is tested
+        (an `if` condition, the left of `&&`/`||`, a `!` pipeline)."""
+        status = self._run_node(node, io)
+        negated = node.kind == "pipeline" and any(
+            p.kind == "reservedword" and p.word == "!" for p in node.parts
+        )
+        plain = node.kind in ("command", "pipeline", "compound")
+        if status and self.errexit and plain and not guarded and not negated and not self._testing:
+            raise _Exit(status)
+        return status
+
+    def _run_node(self, node: Any, io: _Io) -> int:
         kind = node.kind
         self.line = self._source.count("\n", 0, node.pos[0]) + 1
         if kind == "list":
@@ -119,7 +136,7 @@ class Shell:
     def _list(self, parts: list[Any], io: _Io) -> int:
         status = self.status
         skip = False
-        for part in parts:
+        for index, part in enumerate(parts):
             if part.kind == "operator":
                 if part.op == "&&":
                     skip = status != 0
@@ -132,7 +149,9 @@ class Shell:
                 continue
             if skip:
                 continue
-            status = self._node(part, io)
+            following = next((p for p in parts[index + 1 :] if p.kind == "operator"), None)
+            guarded = following is not None and following.op in ("&&", "||")
+            status = self._node(part, io, guarded=guarded)
             self.status = status
         return status
 
@@ -148,7 +167,7 @@ class Shell:
         status = 0
         for index, command in enumerate(commands):
             sub = _Io(data)
-            status = self._node(command, sub)
+            status = self._run_node(command, sub)
             io.err.extend(sub.err)
             if index == len(commands) - 1:
                 io.out.extend(sub.out)
@@ -164,7 +183,12 @@ class Shell:
             if word in ("if", "elif"):
                 condition = parts[i + 1]
                 body = parts[i + 3]
-                if self._node(condition, io) == 0:
+                self._testing += 1
+                try:
+                    tested = self._node(condition, io)
+                finally:
+                    self._testing -= 1
+                if tested == 0:
                     return self._node(body, io)
                 i += 4
             elif word == "else":
@@ -395,6 +419,8 @@ class Shell:
             name = argv[0]
             if name == AGENT_BIN or name.endswith("/codedeploy-agent"):
                 return self.agent_cli(argv[1:], io, name)
+            if self.boot and posixpath.basename(name) == "install":
+                return self.host.run_installer(argv[1:], io)
             if "/" in name:
                 path = self._path(name)
                 base = posixpath.basename(path)
@@ -411,6 +437,8 @@ class Shell:
             if name == "[":
                 handler = self.cmd_test
                 argv = argv[:-1] if argv[-1] == "]" else argv
+            if handler is None and self.boot:
+                return 0
             if handler is None:
                 if self.dash:
                     io.error(f"{self._where()} {name}: not found")
@@ -473,6 +501,29 @@ class Shell:
             io.out.append(fmt % tuple(values) if values else fmt.replace("%%", "%"))
         except (TypeError, ValueError):
             io.out.append(fmt + " ".join(values))
+        return 0
+
+    def cmd_set(self, args: list[str], io: _Io) -> int:
+        """`set -e` / `set +e` / `set -o errexit` matter here; the other options are accepted."""
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg in ("-o", "+o") and i + 1 < len(args):
+                if args[i + 1] == "errexit":
+                    self.errexit = arg == "-o"
+                elif args[i + 1] == "pipefail" and self.dash:
+                    io.error(f"{self._where()} set: Illegal option -o pipefail")
+                    raise _Exit(2)
+                i += 2
+                continue
+            if arg[:1] in "-+" and "e" in arg[1:]:
+                self.errexit = arg[0] == "-"
+            if arg[:1] == "-" and arg.endswith("o") and i + 1 < len(args):
+                i += 1
+                if args[i] == "pipefail" and self.dash:
+                    io.error(f"{self._where()} set: Illegal option -o pipefail")
+                    raise _Exit(2)
+            i += 1
         return 0
 
     def cmd_true(self, args: list[str], io: _Io) -> int:
@@ -789,6 +840,175 @@ class Shell:
             io.write(text)
         return status
 
+    # downloads (first boot only: the sandbox has no network, the boot takes them to work)
+    def cmd_wget(self, args: list[str], io: _Io) -> int:
+        if not self.boot:
+            return self._call(["wget-is-not-installed", *args], io)
+        target = None
+        urls = [a for a in args if "://" in a]
+        for flag in ("-O", "--output-document"):
+            if flag in args and args.index(flag) + 1 < len(args):
+                target = args[args.index(flag) + 1]
+        if target is None and urls:
+            target = urls[0].rstrip("/").rsplit("/", 1)[-1]
+        if target and target != "-":
+            self._write(self._path(target), "", False)
+        return 0
+
+    def cmd_curl(self, args: list[str], io: _Io) -> int:
+        if not self.boot:
+            return self._call(["curl-is-not-installed", *args], io)
+        for flag in ("-o", "--output"):
+            if flag in args and args.index(flag) + 1 < len(args):
+                self._write(self._path(args[args.index(flag) + 1]), "", False)
+        if "-O" in args or "--remote-name" in args:
+            urls = [a for a in args if "://" in a]
+            if urls:
+                self._write(self._path(urls[0].rstrip("/").rsplit("/", 1)[-1]), "", False)
+        return 0
+
+    # changing files and users
+    def _parent_ok(self, path: str, io: _Io, name: str, raw: str) -> bool:
+        parent = self.host.st.fs.get(posixpath.dirname(path))
+        if parent is None or parent.kind != "dir":
+            io.error(f"{name}: cannot create '{raw}': No such file or directory")
+            return False
+        return True
+
+    def cmd_mkdir(self, args: list[str], io: _Io) -> int:
+        from wizard.sandbox.fleet.filesystem import Node, ensure_dirs
+
+        parents = any(a.startswith("-") and "p" in a for a in args)
+        mode = "755"
+        if "-m" in args and args.index("-m") + 1 < len(args):
+            mode = args[args.index("-m") + 1]
+        status = 0
+        fs = self.host.st.fs
+        for raw in [a for a in args if not a.startswith("-") and a != mode]:
+            path = self._path(raw)
+            if path in fs:
+                if not parents:
+                    io.error(f"mkdir: cannot create directory '{raw}': File exists")
+                    status = 1
+                continue
+            if parents:
+                ensure_dirs(fs, path, self.user, self.user, "755", "shell")
+                fs[path].mode = mode
+            elif self._parent_ok(path, io, "mkdir", raw):
+                fs[path] = Node("dir", self.user, self.user, mode, "shell")
+            else:
+                status = 1
+        return status
+
+    def cmd_touch(self, args: list[str], io: _Io) -> int:
+        status = 0
+        for raw in [a for a in args if not a.startswith("-")]:
+            path = self._path(raw)
+            if path not in self.host.st.fs:
+                if self._parent_ok(path, io, "touch", raw):
+                    self._write(path, "", True)
+                else:
+                    status = 1
+        return status
+
+    def cmd_chown(self, args: list[str], io: _Io) -> int:
+        words = [a for a in args if not a.startswith("-")]
+        if len(words) < 2:
+            io.error("chown: missing operand")
+            return 1
+        owner, _, group = words[0].partition(":")
+        recursive = any(a.startswith("-") and "R" in a for a in args)
+        for name in (owner, group):
+            if name and name not in self.host.facts.users:
+                io.error(f"chown: invalid user: '{words[0]}'")
+                return 1
+        return self._each(words[1:], io, "chown", recursive, owner=owner, group=group)
+
+    def cmd_chmod(self, args: list[str], io: _Io) -> int:
+        words = [a for a in args if not a.startswith("-") or re.fullmatch(r"-[rwxX]+", a)]
+        if len(words) < 2:
+            io.error("chmod: missing operand")
+            return 1
+        spec = words[0]
+        if not re.fullmatch(r"[0-7]{1,4}|([ugoa]*[-+=][rwxX]*)(,[ugoa]*[-+=][rwxX]*)*", spec):
+            io.error(f"chmod: invalid mode: '{spec}'")
+            return 1
+        recursive = any(a.startswith("-") and "R" in a for a in args)
+        fs = self.host.st.fs
+        status = 0
+        for raw in words[1:]:
+            path = self._path(raw)
+            if path not in fs:
+                io.error(f"chmod: cannot access '{raw}': No such file or directory")
+                status = 1
+                continue
+            prefix = path.rstrip("/") + "/"
+            for p in [path] + ([q for q in fs if q.startswith(prefix)] if recursive else []):
+                fs[p].mode = _chmod(fs[p].mode, spec)
+        return status
+
+    def _each(self, paths: list[str], io: _Io, name: str, recursive: bool, **change: str) -> int:
+        fs = self.host.st.fs
+        status = 0
+        for raw in paths:
+            path = self._path(raw)
+            if path not in fs:
+                io.error(f"{name}: cannot access '{raw}': No such file or directory")
+                status = 1
+                continue
+            prefix = path.rstrip("/") + "/"
+            for p in [path] + ([q for q in fs if q.startswith(prefix)] if recursive else []):
+                node = fs[p]
+                for attr, value in change.items():
+                    if value:
+                        setattr(node, attr, value)
+        return status
+
+    def cmd_useradd(self, args: list[str], io: _Io) -> int:
+        names = [a for a in args if not a.startswith("-")]
+        if not names:
+            io.error("Usage: useradd [options] LOGIN")
+            return 2
+        name = names[-1]
+        if name in self.host.facts.users:
+            io.error(f"useradd: user '{name}' already exists")
+            return 9
+        self.host.add_user(name)
+        return 0
+
+    cmd_adduser = cmd_useradd
+
+    def cmd_sed(self, args: list[str], io: _Io) -> int:
+        """`sed -i 's/OLD/NEW/[g]' FILE…` (the edit user data makes to agent config files)."""
+        if "-i" not in args:
+            io.error("sed: only in-place substitution (sed -i 's/a/b/' FILE) is modelled")
+            return 1
+        words = [a for a in args if a != "-i"]
+        if not words:
+            return 1
+        m = re.fullmatch(r"s(.)(.*?)\1(.*?)\1(g?)", words[0])
+        if not m:
+            io.error(f"sed: -e expression #1, char 1: unknown command: `{words[0][:1]}'")
+            return 1
+        _, old, new, flag = m.groups()
+        status = 0
+        for raw in words[1:]:
+            path = self._path(raw)
+            node = self.host.st.fs.get(path)
+            if node is None or node.kind != "file":
+                io.error(f"sed: can't read {raw}: No such file or directory")
+                status = 2
+                continue
+            try:
+                pattern = re.compile(_bre(old, False))
+            except re.error:
+                pattern = re.compile(re.escape(old))
+            repl = new.replace("&", r"\g<0>")
+            count = 0 if flag else 1
+            lines = node.content.split("\n")
+            node.content = "\n".join(pattern.sub(repl, line, count=count) for line in lines)
+        return status
+
     # users and processes
     def _uid(self, user: str) -> int | None:
         facts = self.host.facts
@@ -836,7 +1056,11 @@ class Shell:
         if len(words) < 2:
             io.error("Too few arguments.")
             return 1
-        return self._service(words[0], words[1].removesuffix(".service"), io)
+        now = "--now" in args
+        status = 0
+        for unit in words[1:]:
+            status = self._service(words[0], unit.removesuffix(".service"), io, now=now)
+        return status
 
     def cmd_service(self, args: list[str], io: _Io) -> int:
         if len(args) < 2:
@@ -847,8 +1071,15 @@ class Shell:
         )
         return self._service(verb, args[0], io)
 
-    def _service(self, verb: str, unit: str, io: _Io) -> int:
+    def _service(self, verb: str, unit: str, io: _Io, now: bool = False) -> int:
         state = self.host.agent_state()
+        if verb in ("enable", "disable") and unit == "codedeploy-agent":
+            if state == "absent":
+                io.error(f"Failed to {verb} unit: Unit file {unit}.service does not exist.")
+                return 1
+            if now:
+                return self._service("start" if verb == "enable" else "stop", unit, io)
+            return 0
         if unit == "amazon-ssm-agent":
             if verb == "is-active":
                 io.write("active")
@@ -981,6 +1212,8 @@ class Shell:
                 f"Version      : {package[0]}\nRelease      : {package[1]}"
             )
             return 0
+        if self.boot:
+            return 0  # first boot: the package manager is taken to work (fleet.agent reads it)
         io.error("This system does not allow package changes from Run Command in the sandbox")
         return 1
 
@@ -1023,6 +1256,31 @@ class Shell:
 
 def _ident(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _chmod(mode: str, spec: str) -> str:
+    """The octal mode after `chmod SPEC` (octal, or symbolic such as `+x`, `u+x,go-w`)."""
+    if re.fullmatch(r"[0-7]{1,4}", spec):
+        return spec.lstrip("0") or "0"
+    try:
+        bits = int(mode, 8)
+    except ValueError:
+        bits = 0o644
+    for clause in spec.split(","):
+        m = re.fullmatch(r"([ugoa]*)([-+=])([rwxX]*)", clause)
+        if not m:
+            continue
+        who, op, perms = m.groups()
+        who = who or "a"
+        value = sum({"r": 4, "w": 2, "x": 1, "X": 1}[c] for c in set(perms))
+        mask = 0
+        for w, shift in (("u", 6), ("g", 3), ("o", 0)):
+            if w in who or "a" in who:
+                mask |= value << shift
+                if op == "=":
+                    bits &= ~(7 << shift)
+        bits = bits | mask if op in "+=" else bits & ~mask
+    return format(bits & 0o7777, "o")
 
 
 def _rwx(mode: str) -> str:

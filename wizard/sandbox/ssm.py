@@ -149,6 +149,10 @@ class _Host:
     def set_agent(self, state: str) -> None:
         self.st.agent_override = state
 
+    def add_user(self, name: str) -> None:
+        self.st.extra_users.add(name)
+        self.facts.users.add(name)
+
     def agent_broken(self) -> bool:
         """Would the installed agent die at start (it does not run on this Ruby)?"""
         boot = self.facts.boot

@@ -101,6 +101,7 @@ class Boot:
     packages: set[str] = field(default_factory=set)  # what the user data installs
     logs: dict[str, list[str]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)
+    first: Any = None  # fleet.firstboot.FirstBoot: users, files, the agent's user and state
 
 
 def ruby_installed(packages: set[str], image: OsImage) -> str | None:

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wizard.sandbox import clock, iam_sim
-from wizard.sandbox.fleet import userdata
+from wizard.sandbox.fleet import firstboot, userdata
 from wizard.sandbox.fleet.agent import LATEST, Boot, boot, imds_error, install_agent_files
-from wizard.sandbox.fleet.filesystem import BASE_DIRS, Node, ensure_dirs
+from wizard.sandbox.fleet.filesystem import Node, ensure_dirs
 from wizard.sandbox.fleet.images import IMAGES, OsImage, image_for
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ class InstanceState:
     logs: dict[str, list[str]] = field(default_factory=dict)
     agent_override: str | None = None  # set by Run Command (install/start/stop the agent)
     agent_version_override: tuple[str, str] | None = None  # an install through Run Command
+    extra_users: set[str] = field(default_factory=set)  # users added through Run Command
 
     def log(self, path: str, line: str) -> None:
         self.logs.setdefault(path, []).append(line)
@@ -113,7 +114,9 @@ def boot_of(instance: Any, image: OsImage) -> Boot:
         when = datetime.fromisoformat(str(launched).replace("Z", "+00:00"))
     except ValueError:
         when = datetime.now(timezone.utc)
-    result = boot(userdata.parse(userdata.decode(instance)), image, when)
+    text = userdata.decode(instance)
+    result = boot(userdata.parse(text), image, when)
+    result.first = firstboot.run(text, image, installs_agent=result.version is not None)
     instance._sandbox_boot = (image.key, result)
     return result
 
@@ -133,7 +136,10 @@ def gather(account: str, region: str, instance: Any) -> Facts:
     started = boot_of(instance, image)
     agent = started.state
     version, build = started.version, started.build
-    if agent in ("running", "failed") and age < clock.CLOCK.agent_install:
+    first = started.first
+    if agent == "running" and first is not None and first.agent_stopped:
+        agent = "stopped"  # the user data stopped it after the install
+    if agent in ("running", "failed", "stopped") and age < clock.CLOCK.agent_install:
         # cloud-init is still installing it: not there yet (systemctl says inactive)
         after_install = agent
         agent, agent_ready_in = "absent", clock.CLOCK.agent_install - age
@@ -149,7 +155,15 @@ def gather(account: str, region: str, instance: Any) -> Facts:
         agent, agent_ready_in = st.agent_override, 0.0
     users = {"root", default_user}
     users |= {u.strip() for u in tags.get("sandbox:users", "").split(",") if u.strip()}
-    agent_user = tags.get("sandbox:agent-user", "").strip() or "root"
+    if first is not None:
+        users |= first.users
+    if st is not None:
+        users |= st.extra_users
+    agent_user = (
+        tags.get("sandbox:agent-user", "").strip()
+        or (first.agent_user if first is not None else None)
+        or "root"
+    )
     users.add(agent_user)  # the agent runs as this user, so it exists
     profile_arn = None
     prof = getattr(instance, "iam_instance_profile", None)
@@ -228,14 +242,9 @@ def state_of(instance: Any, facts: Facts) -> InstanceState:
     with clock.LOCK:
         st = getattr(instance, "_sandbox_state", None)
         if st is None:
-            st = InstanceState()
-            fs = st.fs
-            fs["/"] = Node("dir")
-            for d in BASE_DIRS:
-                fs[d] = Node("dir", mode="1777" if d in ("/tmp", "/var/tmp") else "755")
-            fs["/root"].mode = "550"
-            home = f"/home/{facts.default_user}"
-            fs[home] = Node("dir", facts.default_user, facts.default_user, "700")
+            st = InstanceState(fs=firstboot.base_fs(facts.image))
+            if facts.boot is not None and facts.boot.first is not None:
+                facts.boot.first.apply(st.fs)
             for path, lines in (facts.boot.logs if facts.boot else {}).items():
                 for line in lines:
                     st.log(path, line)

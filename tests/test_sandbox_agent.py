@@ -205,8 +205,6 @@ def test_sandbox_agent_tag_still_overrides(w: World) -> None:
 def test_ssm_describes_the_os_of_the_ami(w: World) -> None:
     profile = w.instance_profile()
     ids = {ami: w.launch(1, ami=ami, profile=profile)[0] for ami in ("al2", "ubuntu-22.04")}
-    infos = w.client("ssm").describe_instance_information(
-        Filters=[{"Key": "InstanceIds", "Values": list(ids.values())}]
-    )["InstanceInformationList"]
+    infos = w.wait_ssm(list(ids.values()))
     seen = {i["InstanceId"]: (i["PlatformName"], i["PlatformVersion"]) for i in infos}
     assert seen == {ids["al2"]: ("Amazon Linux", "2"), ids["ubuntu-22.04"]: ("Ubuntu", "22.04")}

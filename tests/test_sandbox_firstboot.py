@@ -15,7 +15,12 @@ from wizard.sandbox.world import World, agent_user_data
 
 @pytest.fixture
 def w(aws_credentials, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=0.05))
+    # booted at once: what the user data left is read, not how long cloud-init takes
+    monkeypatch.setattr(
+        clock,
+        "CLOCK",
+        clock.Clock(start_delay=0.03, event=0.01, slow_event=0.05, boot=0.0, agent_install=0.0),
+    )
     with mock_aws():
         extensions.install()
         yield World(None)
@@ -28,6 +33,7 @@ def boot(w: World, extra: str, *, agent: bool = True) -> str:
 
 
 def run(w: World, iid: str, *lines: str) -> dict[str, Any]:
+    w.wait_ssm([iid])
     ssm = w.client("ssm")
     cid = ssm.send_command(
         InstanceIds=[iid], DocumentName="AWS-RunShellScript", Parameters={"commands": list(lines)}

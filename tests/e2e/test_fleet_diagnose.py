@@ -193,16 +193,18 @@ def scale_out_failed(url: str) -> dict[str, Any]:
     autoscaling.set_desired_capacity(AutoScalingGroupName=asg, DesiredCapacity=3)
     cd = w.client("codedeploy")
 
-    def failed_scale_out() -> bool:
-        ids = cd.list_deployments(
+    def listed(*statuses: str) -> list[str]:
+        return cd.list_deployments(
             applicationName=f["application"],
             deploymentGroupName=f["deployment_group"],
-            includeOnlyStatuses=["Failed"],
+            includeOnlyStatuses=list(statuses),
         )["deployments"]
-        return bool(ids)
 
-    assert until(failed_scale_out)
-    return {**f, "args": by_group(f)}
+    # Auto Scaling abandons the instance and launches another, which gets its own scale-out
+    # deployment: the group's latest deployment may still be running, so name the failed one
+    failed = until(lambda: listed("Failed"))
+    assert failed
+    return {**f, "args": [failed[0]]}
 
 
 def deadlock(url: str) -> dict[str, Any]:

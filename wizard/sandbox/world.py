@@ -277,6 +277,23 @@ class World:
         resp = self.client("ec2").run_instances(**kwargs)
         return [i["InstanceId"] for i in resp["Instances"]]
 
+    def wait_ssm(self, instance_ids: list[str], timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Poll DescribeInstanceInformation until every instance's SSM agent is Online, as one
+        must before SendCommand (an instance registers with Systems Manager only once booted:
+        SendCommand answers InvalidInstanceId before that, per the SSM API reference).
+        Returns the InstanceInformationList entries; AssertionError after `timeout` seconds."""
+        ssm = self.client("ssm")
+        deadline = time.monotonic() + timeout
+        while True:
+            infos = ssm.describe_instance_information(
+                Filters=[{"Key": "InstanceIds", "Values": list(instance_ids)}]
+            )["InstanceInformationList"]
+            online = [i for i in infos if i.get("PingStatus") == "Online"]
+            if len(online) == len(set(instance_ids)):
+                return online
+            assert time.monotonic() < deadline, f"SSM never registered {instance_ids}"
+            time.sleep(0.02)
+
     # -- CodeDeploy --
     def application(
         self,

@@ -183,6 +183,15 @@ class WizardApp(App[int]):
         if isinstance(self.screen, WizardScreen):
             self.screen.goto(step, force=True)
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, in a form that a burst of keys cannot dismiss twice."""
+        from textual.command import CommandPalette
+
+        from wizard.widgets.dialogs import SafeCommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
+
     def action_toggle_theme(self) -> None:
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 

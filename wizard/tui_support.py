@@ -250,6 +250,26 @@ def is_live(node: DOMNode) -> bool:
     return True
 
 
+def to_ui(node: DOMNode) -> Callable[..., None]:
+    """For a worker thread: `ui(fn, *args)` runs `fn(*args)` on the UI thread and waits for it,
+    or does nothing once `node` is no longer live (the user left the screen meanwhile)."""
+    app = node.app
+
+    def run_if_live(fn: Callable[..., Any], *args: Any) -> None:
+        if is_live(node):
+            fn(*args)
+
+    def ui(fn: Callable[..., Any], *args: Any) -> None:
+        if not app.is_running:
+            return
+        try:
+            app.call_from_thread(run_if_live, fn, *args)
+        except RuntimeError:  # the app closed its loop meanwhile (quit mid-work)
+            pass
+
+    return ui
+
+
 def aws_call(
     node: DOMNode,
     fn: Callable[[], Any],

@@ -19,6 +19,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, RichLog, Static
 
+from wizard.tui_support import to_ui
+from wizard.widgets.dialogs import DismissOnce
+
 if TYPE_CHECKING:
     from wizard.aws import AwsContext
     from wizard.config import Project
@@ -44,7 +47,7 @@ def _styled(status: str, widget: Any = None) -> Any:
     return Text(status or "…", style=themed(widget, style) if widget is not None else style)
 
 
-class DeployScreen(Screen[str]):
+class DeployScreen(DismissOnce, Screen[str]):
     """Deploy the project's bundle and follow it live; dismisses with the final status."""
 
     DEFAULT_CSS = """
@@ -130,7 +133,7 @@ class DeployScreen(Screen[str]):
         from wizard.deploy.follow import TERMINAL, follow
         from wizard.deploy.run import start_deployment
 
-        ui = self.app.call_from_thread
+        ui = to_ui(self)
         try:
             handle = start_deployment(
                 self.ctx,
@@ -170,7 +173,7 @@ class DeployScreen(Screen[str]):
 
         if self.handle is None:
             return
-        ui = self.app.call_from_thread
+        ui = to_ui(self)
         ui(self._show_diagnosis, "Diagnosing…", None)
         result = diagnose_deployment(self.ctx, self.handle.deployment_id)
         ui(self._show_diagnosis, result.text, result.doc, True)

@@ -17,6 +17,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
+from wizard.tui_support import to_ui
+from wizard.widgets.dialogs import DismissOnce
+
 if TYPE_CHECKING:  # pragma: no cover
     from checks.fixes import PlannedFix
     from checks.model import Result
@@ -38,7 +41,7 @@ def _cell(text: str, style: str = "") -> Any:
     return Text(text, style=style)
 
 
-class FixPlanScreen(ModalScreen[bool]):
+class FixPlanScreen(DismissOnce, ModalScreen[bool]):
     """The automatic fixes as a numbered plan; dismisses True when the user applies them."""
 
     DEFAULT_CSS = """
@@ -77,7 +80,7 @@ class FixPlanScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class DiagnoseScreen(Screen["Report | None"]):
+class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
     """Diagnose a deployment (or a group, preflight) with live rows and fixes."""
 
     DEFAULT_CSS = """
@@ -177,7 +180,7 @@ class DiagnoseScreen(Screen["Report | None"]):
     def _work(self) -> None:
         from checks.runner import diagnose
 
-        ui = self.app.call_from_thread
+        ui = to_ui(self)
         try:
             report = diagnose(
                 self.ctx,
@@ -197,7 +200,7 @@ class DiagnoseScreen(Screen["Report | None"]):
     def _apply(self, fixes: list[PlannedFix]) -> None:
         from checks import fixes as fixes_mod
 
-        ui = self.app.call_from_thread
+        ui = to_ui(self)
         assert self.report is not None
         outcomes = fixes_mod.apply_fixes(
             self.ctx, fixes, progress=lambda f, st, msg: ui(self._fix_progress, f, st, msg)

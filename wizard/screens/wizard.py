@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -11,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, Static
 
 from wizard.screens.steps import STEP_IDS, STEPS, TITLES, pane_class
-from wizard.tui_support import WizardState, state_of
+from wizard.tui_support import WizardState, is_live, state_of
 from wizard.widgets.context_bar import ContextBar
 from wizard.widgets.step_list import StepList
 
@@ -20,7 +21,15 @@ if TYPE_CHECKING:
 
 
 class WizardScreen(Screen):
-    """Shows one step pane at a time; panes are mounted on demand and read the app's state."""
+    """Shows one step pane at a time; panes are mounted on demand and read the app's state.
+
+    Switching steps is serialised (one at a time, whatever the keys or clicks), and `self.pane` is
+    only ever a live pane: it is cleared before the old pane is removed and set once the new one
+    is mounted, so no hook (context change, a late worker result, the after-refresh `shown`)
+    reaches a pane that has not composed its widgets or is being taken apart. Next on a step that
+    is still loading (credentials being checked, the plan being worked out, apply running) is
+    queued once and carried out when the step is ready, unless it then has a problem to show.
+    """
 
     BINDINGS = [
         Binding("ctrl+n", "next", "Next", priority=True),
@@ -30,7 +39,10 @@ class WizardScreen(Screen):
     def __init__(self, start: str = "credentials") -> None:
         super().__init__()
         self.current = start if start in STEP_IDS else "credentials"
-        self.pane: StepPane | None = None
+        self.pane: StepPane | None = None  # the live pane; None while switching
+        self.next_queued = False
+        self._first: StepPane | None = None
+        self._nav = asyncio.Lock()
 
     @property
     def state(self) -> WizardState:
@@ -50,8 +62,8 @@ class WizardScreen(Screen):
             )
             with Vertical(id="main"):
                 # the first pane is composed with the screen: one layout pass before the first frame
-                self.pane = pane_class(self.current)()
-                yield Container(self.pane, id="pane-host")
+                self._first = pane_class(self.current)()
+                yield Container(self._first, id="pane-host")
                 with Horizontal(id="nav"):
                     yield Button("◀ Back", id="back", compact=True)
                     yield Static("", id="nav-hint")
@@ -59,29 +71,38 @@ class WizardScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._show_context()
+        self.pane, self._first = self._first, None
         self._refresh_nav()
         self.call_after_refresh(self.state.remember_step, self.current)
         # AWS work starts once the first frame is on screen (its threads compete for the GIL)
         self.call_after_refresh(self._pane_shown, self.pane)
 
     # ------------------------------------------------------------------ navigation
-    async def _show(self, step: str) -> None:
+    async def _switch(self, step: str) -> None:
+        """Replace the pane (call with the navigation lock held)."""
+        old, self.pane = self.pane, None
+        self.next_queued = False
+        if old is not None:
+            old.leaving = True  # late callbacks (workers, after-refresh) now skip it
         host = self.query_one("#pane-host", Container)
         await host.remove_children()
         self.current = step
-        self.pane = pane_class(step)()
-        await host.mount(self.pane)
+        pane = pane_class(step)()
+        await host.mount(pane)
+        self.pane = pane
         self._refresh_nav()
         self.state.remember_step(step)
-        self.call_after_refresh(self._pane_shown, self.pane)
+        self.call_after_refresh(self._pane_shown, pane)
 
-    def _pane_shown(self, pane: StepPane) -> None:
-        if pane is self.pane and pane.is_attached:
+    def _pane_shown(self, pane: StepPane | None) -> None:
+        if pane is not None and pane is self.pane and is_live(pane):
             pane.shown()
             self._focus_pane()
+            self._refresh_nav()
 
     def _focus_pane(self) -> None:
-        if self.pane is None or not self.pane.is_attached:
+        if self.pane is None or not is_live(self.pane):
             return
         for widget in self.pane.query("*"):
             if widget.focusable:
@@ -91,24 +112,42 @@ class WizardScreen(Screen):
 
     def _refresh_nav(self) -> None:
         index = STEP_IDS.index(self.current)
+        pane = self.pane
         back = self.query_one("#back", Button)
         nxt = self.query_one("#next", Button)
-        back.disabled = index == 0 or self.state.applying
-        nxt.label = self.pane.NEXT_LABEL if self.pane else "Next ▶"
+        back.disabled = index == 0 or self.state.applying or pane is None
+        label = pane.NEXT_LABEL if pane else "Next ▶"
+        if str(nxt.label) != label:
+            nxt.label = label
+            nxt.refresh(layout=True)  # the label is not a layout reactive: resize the button
         nxt.display = index < len(STEP_IDS) - 1
-        reason = self.pane.blocked() if self.pane else None
-        nxt.disabled = bool(reason)
-        self.query_one("#nav-hint", Static).update(reason or f"step {index + 1} of {len(STEPS)}")
+        loading = pane.waiting_for() if pane else "…"
+        reason = loading or (pane.blocked() if pane else None)
+        # a loading step still takes Next (it is queued), a blocked one does not
+        nxt.disabled = bool(reason) and not loading
+        hint = reason or f"step {index + 1} of {len(STEPS)}"
+        if loading and self.next_queued:
+            hint = f"{loading} (then on to the next step)"
+        self.query_one("#nav-hint", Static).update(hint)
         self.query_one(StepList).set_marks(
             self.current, self.state.done_steps, self.state.problem_steps
         )
 
     def refresh_nav(self) -> None:
-        """Panes call this when what blocks Next changes (a worker finished, …)."""
-        if self.is_attached:
-            self._refresh_nav()
+        """Panes call this when what blocks Next changes (a worker finished, …); a queued Next
+        goes ahead once the step is no longer loading."""
+        if not is_live(self):
+            return
+        self._refresh_nav()
+        pane = self.pane
+        if self.next_queued and pane is not None and not pane.waiting_for():
+            self.next_queued = False
+            if self.current in self.state.problem_steps:  # let the user read it first
+                self.notify("Not moving on: this step has a problem to look at.", timeout=5)
+                return
+            self.call_later(self.action_next)
 
-    def context_changed(self) -> None:
+    def _show_context(self) -> None:
         state = self.state
         ident = state.identity
         self.query_one(ContextBar).update_context(
@@ -117,9 +156,15 @@ class WizardScreen(Screen):
             profile=state.ctx.profile,
             sandbox=bool(state.ctx.sandbox),
         )
-        if self.pane is not None and self.pane.is_attached:
+
+    def context_changed(self) -> None:
+        """The app's AWS context or identity changed: the bar, the pane and Next follow."""
+        if not self.is_mounted:
+            return  # on_mount shows the context as it is then
+        self._show_context()
+        if self.pane is not None and is_live(self.pane):
             self.pane.context_changed()
-            self._refresh_nav()
+        self.refresh_nav()
 
     def goto(self, step: str, *, force: bool = False) -> None:
         """Jump to a step: any step already reached, or (force: palette) any step at all."""
@@ -134,34 +179,49 @@ class WizardScreen(Screen):
             self.notify(f"Finish {TITLES[self.current]!r} first.", severity="warning")
             self.query_one(StepList).highlighted = STEP_IDS.index(self.current)
             return
-        self.run_worker(self._show(step), exclusive=True, group="nav")
+        self.run_worker(self._goto(step), group="nav")
+
+    async def _goto(self, step: str) -> None:
+        async with self._nav:
+            if step != self.current and not self.state.applying:
+                await self._switch(step)
 
     async def action_next(self) -> None:
-        if self.pane is None or self.state.applying:
-            return
-        index = STEP_IDS.index(self.current)
-        if index >= len(STEP_IDS) - 1:
-            return
-        reason = self.pane.blocked()
-        if reason:
-            self.notify(reason, severity="warning")
-            return
-        if not self.pane.leave():
-            self.notify("Fix the marked answers first.", severity="error")
-            return
-        self.state.done_steps.add(self.current)
-        self.state.problem_steps.discard(self.current)
-        await self._show(STEP_IDS[index + 1])
+        async with self._nav:
+            pane = self.pane
+            if pane is None or not is_live(pane):
+                return
+            index = STEP_IDS.index(self.current)
+            if index >= len(STEP_IDS) - 1:
+                return
+            loading = pane.waiting_for()
+            if loading:
+                self.next_queued = True
+                self._refresh_nav()
+                return
+            reason = pane.blocked()
+            if reason:
+                self.notify(reason, severity="warning")
+                return
+            if not pane.leave():
+                self.notify("Fix the marked answers first.", severity="error")
+                return
+            self.state.done_steps.add(self.current)
+            self.state.problem_steps.discard(self.current)
+            await self._switch(STEP_IDS[index + 1])
 
     async def action_back(self) -> None:
-        index = STEP_IDS.index(self.current)
-        if index == 0 or self.state.applying:
-            return
-        if self.pane is not None and self.pane.fields():
-            project = self.pane.validate()  # keep valid answers; invalid ones are dropped
-            if project is not None:
-                self.state.save_project(project)
-        await self._show(STEP_IDS[index - 1])
+        async with self._nav:
+            self.next_queued = False
+            index = STEP_IDS.index(self.current)
+            pane = self.pane
+            if index == 0 or self.state.applying or pane is None or not is_live(pane):
+                return
+            if pane.fields():
+                project = pane.validate()  # keep valid answers; invalid ones are dropped
+                if project is not None:
+                    self.state.save_project(project)
+            await self._switch(STEP_IDS[index - 1])
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "next":

@@ -3,14 +3,39 @@ Retry, or show something to read once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class DismissOnce:
+    """Mixin for a Screen: dismissed at most once, and only while it is the screen on top.
+
+    Keys arrive faster than a screen closes: escape pressed twice, or enter then escape, reach
+    the screen again after its first dismiss, and Textual's `dismiss` would then pop the screen
+    below it (or fail with ScreenStackError when that was the last one).
+    """
+
+    _dismissed = False
+
+    def dismiss(self, result: Any = None) -> AwaitComplete:
+        if self._dismissed or self.app.screen is not self:  # type: ignore[attr-defined]
+            return AwaitComplete()
+        self._dismissed = True
+        return super().dismiss(result)  # type: ignore[misc]
+
+
+class SafeCommandPalette(DismissOnce, CommandPalette):
+    """Textual's command palette, dismissed once however fast the keys come."""
+
+
+class ConfirmScreen(DismissOnce, ModalScreen[bool]):
     """Yes / No; dismisses with True for yes. Escape means no."""
 
     BINDINGS = [Binding("escape", "no", "No"), Binding("y", "yes", "Yes", show=False)]
@@ -41,7 +66,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class ErrorScreen(ModalScreen[bool]):
+class ErrorScreen(DismissOnce, ModalScreen[bool]):
     """A failed call in one line (and a hint); dismisses with True when the user picks Retry."""
 
     BINDINGS = [Binding("escape", "close", "Close"), Binding("r", "retry", "Retry")]
@@ -75,7 +100,7 @@ class ErrorScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class NoticeScreen(ModalScreen[None]):
+class NoticeScreen(DismissOnce, ModalScreen[None]):
     """Something to read once (e.g. a new access key): text and a Close button."""
 
     BINDINGS = [Binding("escape", "close", "Close")]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from wizard.widgets.lists import SafeOptionList
 
 MARKS = {"done": "✓", "current": "▶", "problem": "✗", "todo": "·"}
 
 
-class StepList(OptionList):
+class StepList(SafeOptionList):
     """Selecting a step jumps to it (the screen decides whether that is allowed)."""
 
     def __init__(

@@ -15,7 +15,7 @@ from textual.widgets import Button, Log, Static
 
 from wizard.screens.steps.base import StepPane
 from wizard.screens.steps.review import plan_rows
-from wizard.tui_support import aws_call
+from wizard.tui_support import aws_call, is_live, to_ui
 from wizard.widgets.plan_table import PlanTable
 
 
@@ -56,10 +56,11 @@ class Pane(StepPane):
             status.update(f"{n} change(s) to make. Press Apply now to start.")
         self.query_one("#apply-table", PlanTable).set_changes(self.rows)
 
+    def waiting_for(self) -> str | None:
+        return "applying…" if self.state.applying else None
+
     def blocked(self) -> str | None:
         state = self.state
-        if state.applying:
-            return "applying…"
         if not state.applied:
             return "apply the plan first"
         return None
@@ -91,6 +92,7 @@ class Pane(StepPane):
         project = state.project
         ctx = state.ctx
         file_rows = [i for i, r in enumerate(self.rows) if r.step == "files"]
+        ui = to_ui(self)
 
         def progress_ui(i: int | None, name: str, state: str, message: str) -> None:
             if i is not None:
@@ -99,7 +101,7 @@ class Pane(StepPane):
             self.log_line(f"{mark} {name}: {message}" if message else f"{mark} {name}")
 
         def progress(change: Any, state: str, message: str) -> None:
-            self.app.call_from_thread(
+            ui(
                 progress_ui,
                 index.get(id(change)),
                 f"{change.resource} {change.name}",
@@ -114,7 +116,7 @@ class Pane(StepPane):
             if getattr(result, "error", None) is not None:
                 raise result.error
             for i in file_rows:
-                self.app.call_from_thread(progress_ui, i, self.rows[i].name, "start", "")
+                ui(progress_ui, i, self.rows[i].name, "start", "")
             if file_rows:
                 from wizard.render.files import plan_files, write_files
 
@@ -127,31 +129,36 @@ class Pane(StepPane):
                 )
                 written = write_files([c for c in changes if c.changed or c.old_text is None])
                 for path in written:
-                    self.app.call_from_thread(self.log_line, f"  backup kept: {path}")
+                    ui(self.log_line, f"  backup kept: {path}")
             for i in file_rows:
-                self.app.call_from_thread(progress_ui, i, self.rows[i].name, "done", "written")
+                ui(progress_ui, i, self.rows[i].name, "done", "written")
             return result
 
+        # the app owns the worker: whatever happens to this pane, the state must learn the outcome
         def done(result: Any) -> None:
             state.applying = False
             state.applied = True
             state.apply_result = result
             state.problem_steps.discard("apply")
+            if not is_live(self):
+                return
             self.query_one("#apply-status", Static).update(
                 "[$text-success]✓ Applied.[/] Continue to see the next steps."
             )
             button = self.query_one("#apply-start", Button)
             button.label = "Plan again"
             button.disabled = False
-            self.screen.refresh_nav()  # type: ignore[attr-defined]
             self.screen.query_one("#next", Button).focus()
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         def failed(reason: str) -> None:
             state.applying = False
             state.problem_steps.add("apply")
+            if not is_live(self):
+                return
             self.log_line(f"✗ {reason}")
             self.query_one("#apply-status", Static).update(f"[$text-error]✗ {reason}[/]")
             self.query_one("#apply-start", Button).disabled = False
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
-        aws_call(self, run, done, what="Apply", on_error=failed, group="apply")
+        aws_call(self.app, run, done, what="Apply", on_error=failed, group="apply")

@@ -46,6 +46,7 @@ class StepPane(VerticalScroll):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(id=f"pane-{self.STEP_ID}", classes="step-pane", **kw)
+        self.leaving = False  # set by the screen before it removes the pane (see `is_live`)
 
     @property
     def state(self) -> WizardState:
@@ -67,8 +68,12 @@ class StepPane(VerticalScroll):
     def context_changed(self) -> None:
         """The AWS context or identity changed (another profile / region)."""
 
+    def waiting_for(self) -> str | None:
+        """What the step is still waiting for (Next is queued meanwhile), or None when ready."""
+        return None
+
     def blocked(self) -> str | None:
-        """Why Next is not possible yet (shown to the user), or None."""
+        """Why Next is not possible (shown to the user; the user must act first), or None."""
         return None
 
     def fields(self) -> list[Field]:

@@ -142,6 +142,12 @@ class Pane(StepPane):
             )
         box.update(text)
 
+    def waiting_for(self) -> str | None:
+        state = self.state
+        if state.identity is None and "credentials" not in state.problem_steps:
+            return "checking credentials…"
+        return None
+
     def blocked(self) -> str | None:
         if self.state.identity is None:
             return "waiting for valid credentials"

@@ -19,6 +19,7 @@ from wizard.screens.steps.base import StepPane
 from wizard.tui_support import aws_call
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
+from wizard.widgets.lists import SafeOptionList, SafeSelectionList
 
 CI_LABELS = {"travis": "Travis CI", "github": "GitHub Actions", "none": "none"}
 CI_HELP = {
@@ -83,7 +84,7 @@ class Pane(StepPane):
         yield Field(
             "Hook scripts to generate",
             "bundle.hooks",
-            SelectionList[str](
+            SafeSelectionList(
                 *(
                     (event, event, event in p.bundle.hooks)
                     for event in HOOK_EVENTS
@@ -93,7 +94,7 @@ class Pane(StepPane):
             ),
         )
         yield Static("", id="files-status", classes="note")
-        yield OptionList(id="file-list")
+        yield SafeOptionList(id="file-list")
         with TabbedContent(id="file-tabs"):
             with TabPane("Preview", id="tab-preview"):
                 yield CodeView(id="file-preview")

@@ -46,6 +46,8 @@ class Pane(StepPane):
         yield PlanTable(id="plan-table")
         yield Static("", id="plan-detail", classes="box")
 
+    plan_error: str | None = None  # why the plan could not be worked out
+
     def shown(self) -> None:
         self.state.plan = None
         self.query_one("#plan-detail").display = False
@@ -67,11 +69,14 @@ class Pane(StepPane):
             self.show_plan()
 
         def failed(reason: str) -> None:
+            self.plan_error = reason
             state.problem_steps.add("review")
             self.query_one("#plan-summary", Static).update(f"[$text-error]✗ {reason}[/]")
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
+        self.plan_error = None
         self.query_one("#plan-summary", Static).update("Working out the plan…")
+        self.screen.refresh_nav()  # type: ignore[attr-defined]
         aws_call(
             self, lambda: build_full_plan(state), done, what="Building the plan", on_error=failed
         )
@@ -102,8 +107,9 @@ class Pane(StepPane):
         self.screen.refresh_nav()  # type: ignore[attr-defined]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.data_table.id == "plan-table" and event.row_key.value is not None:
-            self._detail(int(event.row_key.value))
+        key = event.row_key.value if event.row_key is not None else None
+        if event.data_table.id == "plan-table" and key is not None:
+            self._detail(int(key))
 
     def _detail(self, index: int) -> None:
         rows = self.rows()
@@ -121,10 +127,15 @@ class Pane(StepPane):
         detail.update("\n".join(lines))
         detail.display = True
 
+    def waiting_for(self) -> str | None:
+        if self.state.plan is None and self.plan_error is None:
+            return "working out the plan…"
+        return None
+
     def blocked(self) -> str | None:
         plan = self.state.plan
         if plan is None:
-            return "waiting for the plan"
+            return "the plan could not be worked out: Retry, or go back and change the answers"
         if plan.conflicts:
             return f"resolve {len(plan.conflicts)} conflict(s) first"
         return None

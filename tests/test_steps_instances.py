@@ -154,7 +154,8 @@ def test_zero_matching_instances_is_reported_clearly(aws):
     (change,) = instances.plan(sc)
     assert change.action == "noop"
     assert "no running instances carry the tag" in change.description
-    assert "no targets" in change.warning
+    assert "no targets" in change.warning and "NO_INSTANCES" in change.warning
+    assert change.blocks_deploy and change.to_json()["problem"] is True
 
 
 def test_run_instances_is_retried_while_a_fresh_profile_is_not_yet_visible(aws, monkeypatch):

@@ -29,6 +29,9 @@ class Change:
     fix: str | None = None  # for conflicts: how the user can resolve it
     data: dict[str, Any] = field(default_factory=dict)  # what apply needs; not shown
     warning: str | None = None  # something the user should know even though nothing conflicts
+    # the setup this plan builds cannot deploy (the first deployment would fail): apply may still
+    # run, but the plan says so as a problem, with `warning` saying why and what to do
+    blocks_deploy: bool = False
     checks: list[str] = field(default_factory=list)  # diagnose check ids that verify this change
 
     def to_json(self) -> dict[str, Any]:
@@ -43,6 +46,8 @@ class Change:
             doc["fix"] = self.fix
         if self.warning:
             doc["warning"] = self.warning
+        if self.blocks_deploy:
+            doc["problem"] = True
         return doc
 
 
@@ -55,6 +60,11 @@ class Plan:
     @property
     def conflicts(self) -> list[Change]:
         return [c for c in self.changes if c.action == "conflict"]
+
+    @property
+    def problems(self) -> list[Change]:
+        """Changes that leave a setup unable to deploy (e.g. a group with no instances)."""
+        return [c for c in self.changes if c.blocks_deploy]
 
     @property
     def mutating(self) -> list[Change]:

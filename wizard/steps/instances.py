@@ -292,6 +292,16 @@ def _ids(insts: list[dict]) -> str:
     return shown + (f" and {len(ids) - MAX_IDS_SHOWN} more" if len(ids) > MAX_IDS_SHOWN else "")
 
 
+def default_launch(sandbox: bool) -> int:
+    """How many instances to launch when no running instance carries the group's tag.
+
+    Two in the sandbox (a deployment config such as HalfAtATime then has something to do, and
+    nothing is billed); one against a real account, where every instance costs money. The user
+    can change it; adopting tagged instances stays possible.
+    """
+    return 2 if sandbox else 1
+
+
 # --------------------------------------------------------------------------- plan
 def plan(sc: StepContext) -> list[Change]:
     p = sc.project
@@ -413,17 +423,23 @@ def plan(sc: StepContext) -> list[Change]:
                 data={"instance_ids": [i["InstanceId"] for i in foreign]},
             )
         )
-    if p.instances.launch == 0 and not others:
+    if p.instances.launch == 0 and not others and p.instances.auto_scaling is None:
+        # CreateDeployment on a group whose tag filters match no instance fails with
+        # NO_INSTANCES ("The deployment failed because no instances were found for your
+        # deployment group", CodeDeploy API reference, ErrorInformation)
         out.append(
             Change(
                 **base,
                 action="noop",
                 description=f"no running instances carry the tag {label}",
                 warning=(
-                    f"the deployment group will have no targets: tag running instances with "
-                    f"{label} (aws ec2 create-tags --resources i-… --tags "
-                    f"Key={tag.key},Value={tag.value}) or set instances.launch"
+                    f"the deployment group will have no targets, so a deployment fails with "
+                    f"NO_INSTANCES: set instances.launch to launch "
+                    f"{default_launch(bool(getattr(sc.ctx, 'sandbox', False)))}, or tag "
+                    f"running instances with {label} (aws ec2 create-tags --resources i-… "
+                    f"--tags Key={tag.key},Value={tag.value})"
                 ),
+                blocks_deploy=True,
             )
         )
     return out

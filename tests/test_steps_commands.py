@@ -51,6 +51,22 @@ def test_plan_text_shows_resolved_names_and_the_summary(aws, project_dir, capsys
     assert "Summary: 8 to create, 0 unchanged" in out
 
 
+def test_plan_marks_a_setup_that_cannot_deploy_as_a_problem(aws, tmp_path, capsys):
+    """Adopting tagged instances when none carries the tag: apply works, deploying would not."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: shop\n")
+    assert wizard("plan", "--project-dir", str(tmp_path)) == 0
+    out = capsys.readouterr().out
+    assert "problem: the deployment group will have no targets" in out
+    assert "NO_INSTANCES" in out and "set instances.launch to launch 1" in out
+    assert "1 problem(s): nothing could deploy" in out
+    assert "the first deployment would fail" in out
+    assert wizard("plan", "--json", "--project-dir", str(tmp_path)) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in doc["changes"] if c.get("problem")] == [
+        "codedeploy-wizard:application=shop"
+    ]
+
+
 def test_apply_without_yes_and_without_a_terminal_exits_2(aws, project_dir, capsys):
     assert wizard("apply", "--project-dir", str(project_dir)) == 2
     err = capsys.readouterr().err

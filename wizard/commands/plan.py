@@ -40,7 +40,9 @@ def render_change(change: Any) -> list[str]:
     lines = [head, f"    {change.description}"]
     if change.calls:
         lines.append(f"    calls: {', '.join(dict.fromkeys(change.calls))}")
-    if change.warning:
+    if change.warning and getattr(change, "blocks_deploy", False):
+        lines.append(f"    {style('problem:', 'red', 'bold')} {change.warning}")
+    elif change.warning:
         lines.append(f"    {style('warning:', 'yellow')} {change.warning}")
     if change.fix:
         lines.append(f"    {style('fix:', 'bold')} {change.fix}")
@@ -63,6 +65,9 @@ def render_plan(plan: Any, resolved: dict[str, Any] | None = None, *, title: str
     parts.append(f"{counts['noop']} unchanged")
     if counts["conflict"]:
         parts.append(style(f"{counts['conflict']} conflict(s)", "red", "bold"))
+    problems = getattr(plan, "problems", [])
+    if problems:
+        parts.append(style(f"{len(problems)} problem(s): nothing could deploy", "red", "bold"))
     lines += ["", "Summary: " + ", ".join(parts)]
     return "\n".join(lines)
 
@@ -80,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
             print(render_plan(plan, engine.resolved(ctx, project)))
             if plan.conflicts:
                 print("\nApply would stop at the conflicts above; resolve them first.")
+            elif plan.problems:
+                print(
+                    "\nApply would set this up, but the first deployment would fail: see the "
+                    "problem above."
+                )
             elif plan.mutating:
                 print("\nRun `wizard apply` to carry this out.")
             else:

@@ -403,15 +403,12 @@ async def test_files_preview_shows_diff_against_existing_file(make_app, tmp_path
 
 @sync
 async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
-    from textual.widgets import RadioButton
-
     app = make_app("tui-launch", at="instances")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert not app.screen.query_one("#launch-row").display  # adopting by default
-        app.screen.query_one("#mode-launch", RadioButton).value = True
-        await pilot.pause()
+        # nothing carries the tag: launching is chosen, two in the sandbox, and editable
         assert app.screen.query_one("#launch-row").display
+        assert app.screen.query_one("#launch", Input).value == "2"
         app.screen.query_one("#launch", Input).value = "3"
         await next_step(pilot)
         assert current_step(app) == "bucket"
@@ -420,7 +417,7 @@ async def test_launch_mode_saves_the_count(make_app, tmp_path: Path) -> None:
 
 
 @sync
-async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
+async def test_no_tagged_instance_defaults_to_launching_and_adopting_is_a_problem(make_app) -> None:
     from textual.widgets import RadioButton, Static
 
     from wizard.widgets.plan_table import PlanSummary
@@ -428,19 +425,44 @@ async def test_choosing_launch_replans_the_step_at_once(make_app) -> None:
     app = make_app("tui-launch-plan", at="instances")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        note = app.screen.query_one("#step-plan-note", Static)
-        assert "no targets" in str(note.render())  # adopting, and nothing carries the tag
-        app.screen.query_one("#mode-launch", RadioButton).value = True
-        await settle(pilot)
-        assert "no targets" not in str(note.render())
+        status = str(app.screen.query_one("#instances-status", Static).render())
+        assert "No running instance carries the tag" in status and "launches 2" in status
         summary = app.screen.query_one("#step-plan", PlanSummary)
         assert [c.action for c in summary.changes] == ["create"]
         # the whole sentence is on screen, wrapped, even at 80 columns
         shown = " ".join(str(summary.render()).split())
         assert " ".join(summary.changes[0].description.split()) in shown
-        status = str(app.screen.query_one("#instances-status", Static).render())
-        assert "apply launches them" in status
+        assert "launch 2 t3.micro instances" in shown
+        # the user can still adopt; the step then says nothing could deploy
+        app.screen.query_one("#mode-adopt", RadioButton).value = True
+        await settle(pilot)
+        note = str(app.screen.query_one("#step-plan-note", Static).render())
+        assert "✗ the deployment group will have no targets" in note and "NO_INSTANCES" in note
+        assert "nothing could deploy" in str(
+            app.screen.query_one("#instances-status", Static).render()
+        )
         assert current_step(app) == "instances"  # nothing moved on
+
+
+@sync
+async def test_review_marks_a_setup_that_cannot_deploy(make_app, tmp_path: Path) -> None:
+    project = tmp_path / "tui-cannot-deploy"
+    project.mkdir()
+    (project / ".codedeploy-wizard.yml").write_text(
+        "application: tui-cannot-deploy\nregion: us-east-1\ninstances:\n  launch: 0\n"
+    )
+    app = make_app("tui-cannot-deploy", project_dir=project, at="review")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.state.plan is not None and app.state.plan.problems
+        summary = str(app.screen.query_one("#plan-summary").render())
+        assert "1 problem(s)" in summary and "The first deployment would fail" in summary
+        assert "✗" in str(app.screen.query_one("#step-list").get_option("review").prompt)
+        hint = str(app.screen.query_one("#nav-hint").render())
+        assert "the first deployment would fail" in hint
+        # the problem's entry is the one highlighted, with the way out under it
+        plan_list = app.screen.query_one("#plan-list")
+        assert plan_list.changes[plan_list.highlighted].blocks_deploy
 
 
 @sync
@@ -461,35 +483,41 @@ async def test_an_invalid_answer_stays_readable_in_its_box(make_app) -> None:
 
 
 @sync
-async def test_warnings_use_the_themes_readable_colour_in_light_mode(make_app) -> None:
-    from textual.widgets import Static
+async def test_problems_use_the_themes_readable_colour_in_light_mode(make_app) -> None:
+    from textual.widgets import RadioButton, Static
 
     app = make_app("tui-light-warning", at="instances")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+t")
+        app.screen.query_one("#mode-adopt", RadioButton).value = True
         await settle(pilot)
         assert app.theme == "textual-light"
         note = app.screen.query_one("#step-plan-note", Static)
         assert "no targets" in str(note.render())
         strip = note.render_line(0)
         colours = {seg.style.color.triplet.hex for seg in strip if seg.text.strip() and seg.style}
-        wanted = app.get_css_variables()["text-warning"].lower()
-        assert colours == {wanted}  # dark amber on the light background, not bright yellow
+        wanted = app.get_css_variables()["text-error"].lower()
+        assert colours == {wanted}  # the theme's dark red on the light background
 
 
 @sync
 async def test_plan_rows_are_recoloured_for_the_theme(make_app) -> None:
-    from wizard.widgets.plan_table import PlanTable
+    from rich.console import Console
+
+    from wizard.widgets.plan_table import PlanList
 
     app = make_app("tui-plan-colours", at="review")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        table = app.screen.query_one("#plan-table", PlanTable)
-        assert table.row_count
+        plan_list = app.screen.query_one("#plan-list", PlanList)
+        assert plan_list.option_count
 
         def action_colour() -> str:
-            return table.get_row_at(0)[0].style.lower()
+            prompt = plan_list.get_option_at_index(0).prompt
+            console = Console(width=60, color_system="truecolor")
+            seg = next(s for s in console.render(prompt) if s.text.strip() == "create")
+            return seg.style.color.triplet.hex.lower()
 
         dark = app.get_css_variables()["text-success"].lower()
         assert action_colour() == dark

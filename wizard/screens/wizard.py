@@ -125,7 +125,9 @@ class WizardScreen(Screen):
         reason = loading or (pane.blocked() if pane else None)
         # a loading step still takes Next (it is queued), a blocked one does not
         nxt.disabled = bool(reason) and not loading
-        hint = reason or f"step {index + 1} of {len(STEPS)}"
+        notice = pane.notice() if pane and not reason else None
+        hint = reason or (f"[$text-error]✗ {notice}[/]" if notice else None)
+        hint = hint or f"step {index + 1} of {len(STEPS)}"
         if loading and self.next_queued:
             hint = f"{loading} (then on to the next step)"
         self.query_one("#nav-hint", Static).update(hint)

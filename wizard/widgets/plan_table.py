@@ -1,4 +1,4 @@
-"""The plan as a table: one row per change, coloured by action, with an optional progress column."""
+"""The plan on screen: a list for Review and Apply (with progress marks), sentences for a step."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+from textual.widgets.option_list import Option
+
+from wizard.widgets.lists import SafeOptionList
 
 ACTION_STYLE = {
     "create": "green",
@@ -14,13 +17,6 @@ ACTION_STYLE = {
     "adopt": "cyan",
     "noop": "dim",
     "conflict": "bold red",
-}
-STATE_TEXT = {
-    "pending": ("·", "dim"),
-    "start": ("… running", "yellow"),
-    "done": ("✓ done", "green"),
-    "failed": ("✗ failed", "bold red"),
-    "skipped": ("– skipped", "dim"),
 }
 # Rich colour names → the theme's text colours (DataTable cells are Rich text, which cannot use
 # theme variables; bright yellow or green is unreadable on the light theme)
@@ -46,57 +42,90 @@ def themed(widget: Any, style: str) -> str:
     )
 
 
-class PlanTable(DataTable):
-    """Rows keyed by their position in the plan so progress can find them."""
+STATE_MARK = {
+    "pending": ("·", "dim"),
+    "start": ("…", "yellow"),
+    "done": ("✓", "green"),
+    "failed": ("✗", "bold red"),
+    "skipped": ("–", "dim"),
+}
+
+
+class PlanList(SafeOptionList):
+    """The plan, one entry per change: the action and the whole name on the first line, the
+    resource type and the description wrapped beneath, then any fix or problem.
+
+    A table cut either the names or the descriptions at 80 columns (the bucket name alone is 42
+    characters); here the name gets the whole line after the action and the description wraps to
+    whatever width there is, re-wrapped on resize. With `progress`, a mark before each entry shows
+    apply's progress (· pending, … running, ✓ done, ✗ failed, – skipped).
+    """
+
+    ACTION_WIDTH = 9  # "conflict" and a space
 
     def __init__(self, *, progress: bool = False, **kw: Any) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kw)
+        super().__init__(**kw)
         self.progress = progress
-        self._actions: list[str] = []
-        self._states: dict[int, str] = {}
+        self.changes: list[Any] = []
+        self.states: dict[int, str] = {}
 
     def on_mount(self) -> None:
-        if self.progress:
-            self.add_column("Status", key="status", width=11)
-        self.add_column("Action", key="action", width=8)
-        self.add_column("Resource", key="resource")
-        self.add_column("Name", key="name")
-        self.add_column("What", key="description")
         self.app.theme_changed_signal.subscribe(self, self._retheme)
 
     def set_changes(self, changes: Sequence[Any]) -> None:
-        """Fill from Change objects (anything with action/resource/name/description)."""
-        self.clear()
-        self._actions = [c.action for c in changes]
-        self._states = {}
-        for i, c in enumerate(changes):
-            row: list[Any] = []
-            if self.progress:
-                row.append(self._state_text("pending"))
-            row += [self._action_text(c.action), c.resource, c.name, c.description]
-            self.add_row(*row, key=str(i))
-
-    def _action_text(self, action: str) -> Text:
-        return Text(action, style=themed(self, ACTION_STYLE.get(action, "")))
-
-    def _state_text(self, state: str) -> Text:
-        text, style = STATE_TEXT.get(state, (state, ""))
-        return Text(text, style=themed(self, style))
-
-    def _retheme(self, _theme: Any = None) -> None:
-        """Recolour the rows for the new theme (the cells hold fixed colours)."""
-        for i, action in enumerate(self._actions):
-            self.update_cell(str(i), "action", self._action_text(action))
-            if self.progress:
-                self.update_cell(str(i), "status", self._state_text(self._states.get(i, "pending")))
+        """Fill from Change objects (action, resource, name, description; fix, warning)."""
+        self.changes = list(changes)
+        self.states = {}
+        self.clear_options()
+        self.add_options([Option(self._prompt(i), id=str(i)) for i in range(len(self.changes))])
+        if self.changes:
+            self.highlighted = 0
 
     def set_state(self, index: int, state: str) -> None:
-        """Update the progress column of one row ("start", "done", "failed", "skipped")."""
+        """Update one entry's progress mark ("start", "done", "failed", "skipped")."""
+        if not 0 <= index < len(self.changes):
+            return
+        self.states[index] = state
+        self.replace_option_prompt_at_index(index, self._prompt(index))
+        if state == "start":
+            self.highlighted = index
+
+    def _retheme(self, _theme: Any = None) -> None:
+        """Recolour the entries for the new theme (Rich text holds fixed colours)."""
+        for i in range(len(self.changes)):
+            self.replace_option_prompt_at_index(i, self._prompt(i))
+
+    def _prompt(self, index: int) -> Any:
+        from rich.table import Table
+
+        c = self.changes[index]
+        grid = Table.grid(padding=(0, 1, 0, 0))
         if self.progress:
-            self._states[index] = state
-            self.update_cell(str(index), "status", self._state_text(state))
-            if state == "start":
-                self.move_cursor(row=self.get_row_index(str(index)))
+            grid.add_column(width=1, no_wrap=True)
+        grid.add_column(width=self.ACTION_WIDTH - 1, no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")  # a name longer than the line folds, whole
+
+        def row(left: Any, right: Any) -> None:
+            lead = [self._mark(index) if left else ""] if self.progress else []
+            grid.add_row(*lead, left, right)
+
+        row(
+            Text(c.action, style=themed(self, ACTION_STYLE.get(c.action, ""))),
+            Text(str(c.name), style="bold"),
+        )
+        row("", Text.assemble((f"{c.resource} ", themed(self, "dim")), str(c.description)))
+        if getattr(c, "warning", None):
+            if getattr(c, "blocks_deploy", False):
+                row("", Text(f"✗ problem: {c.warning}", style=themed(self, "red")))
+            else:
+                row("", Text(f"! {c.warning}", style=themed(self, "yellow")))
+        if c.action == "conflict" and getattr(c, "fix", None):
+            row("", Text(f"fix: {c.fix}", style=themed(self, "red")))
+        return grid
+
+    def _mark(self, index: int) -> Text:
+        text, style = STATE_MARK.get(self.states.get(index, "pending"), ("·", "dim"))
+        return Text(text, style=themed(self, style))
 
 
 ACTION_VARIABLE = {

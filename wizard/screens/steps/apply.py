@@ -16,7 +16,7 @@ from textual.widgets import Button, Log, Static
 from wizard.screens.steps.base import StepPane
 from wizard.screens.steps.review import plan_rows
 from wizard.tui_support import aws_call, is_live, to_ui
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanList
 
 
 def deploy_role_arn(outputs: dict[str, Any]) -> str | None:
@@ -38,7 +38,7 @@ class Pane(StepPane):
         with Horizontal(classes="buttons"):
             yield Button("Apply now", id="apply-start", variant="success", compact=True)
             yield Static("", id="apply-status", classes="note")
-        yield PlanTable(progress=True, id="apply-table")
+        yield PlanList(progress=True, id="apply-list")
         yield Log(id="apply-log", highlight=False)
 
     def shown(self) -> None:
@@ -54,7 +54,7 @@ class Pane(StepPane):
         else:
             n = sum(1 for r in self.rows if r.action in ("create", "update", "adopt"))
             status.update(f"{n} change(s) to make. Press Apply now to start.")
-        self.query_one("#apply-table", PlanTable).set_changes(self.rows)
+        self.query_one("#apply-list", PlanList).set_changes(self.rows)
 
     def waiting_for(self) -> str | None:
         return "applying…" if self.state.applying else None
@@ -85,7 +85,7 @@ class Pane(StepPane):
         self.query_one("#apply-start", Button).disabled = True
         self.query_one("#apply-status", Static).update("Applying…")
         self.screen.refresh_nav()  # type: ignore[attr-defined]
-        table = self.query_one("#apply-table", PlanTable)
+        table = self.query_one("#apply-list", PlanList)
         table.set_changes(self.rows)
         index = {id(c): i for i, c in enumerate(self.rows)}
         plan = state.plan

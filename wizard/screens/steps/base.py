@@ -55,14 +55,19 @@ class StepPane(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(self.TITLE, classes="step-title")
-        if self.INTRO:
-            yield Static(self.INTRO, classes="step-intro")
+        intro = self.intro()
+        if intro:
+            yield Static(intro, classes="step-intro")
         yield from self.compose_body()
         yield Static("", id="pane-error", classes="pane-error")
 
     def compose_body(self) -> ComposeResult:
         return
         yield
+
+    def intro(self) -> str:
+        """The sentence under the title (INTRO unless the step has something to add)."""
+        return self.INTRO
 
     # -------------------------------------------------------------- hooks for the screen
     def context_changed(self) -> None:
@@ -74,6 +79,10 @@ class StepPane(VerticalScroll):
 
     def blocked(self) -> str | None:
         """Why Next is not possible (shown to the user; the user must act first), or None."""
+        return None
+
+    def notice(self) -> str | None:
+        """A problem Next does not wait for but the user should see (shown in the nav bar)."""
         return None
 
     def fields(self) -> list[Field]:
@@ -185,11 +194,19 @@ class PreviewMixin:
                 note.update("(the plan for this step is not available yet)")
                 return
             pane.query_one("#step-plan", PlanSummary).set_changes(changes)
+            from textual.markup import escape as esc
+
             conflicts = [c for c in changes if c.action == "conflict"]
-            warnings = [c.warning for c in changes if getattr(c, "warning", None)]
-            lines = [f"[$text-error]✗ {c.name}: {c.description}[/]" for c in conflicts]
-            lines += [f"[$text-error]  fix: {c.fix}[/]" for c in conflicts if c.fix]
-            lines += [f"[$text-warning]! {w}[/]" for w in warnings]
+            warned = [c for c in changes if getattr(c, "warning", None)]
+            lines = [f"[$text-error]✗ {esc(c.name)}: {esc(c.description)}[/]" for c in conflicts]
+            lines += [f"[$text-error]  fix: {esc(c.fix)}[/]" for c in conflicts if c.fix]
+            # a setup that could not deploy is a problem, not a remark
+            lines += [
+                f"[$text-error]✗ {esc(c.warning)}[/]"
+                if getattr(c, "blocks_deploy", False)
+                else f"[$text-warning]! {esc(c.warning)}[/]"
+                for c in warned
+            ]
             note.update("\n".join(lines) or "What apply will do for this step:")
 
         def failed(reason: str) -> None:

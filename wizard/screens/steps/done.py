@@ -15,6 +15,20 @@ class Pane(StepPane):
     TITLE = "Done"
     INTRO = "CodeDeploy is set up. Three things are left: commit, CI secrets, first deployment."
 
+    def intro(self) -> str:
+        """Set up, or set up with a problem that keeps it from deploying (said first)."""
+        result = self.state.apply_result
+        plan = getattr(result, "plan", None) or self.state.plan
+        problems = list(getattr(plan, "problems", None) or [])
+        if not problems:
+            return self.INTRO
+        from textual.markup import escape
+
+        return (
+            "[$text-error]✗ CodeDeploy is set up, but a deployment would fail: "
+            f"{escape(problems[0].warning or '')}[/]"
+        )
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
             yield Button("Deploy now", id="open-deploy", variant="primary", compact=True)

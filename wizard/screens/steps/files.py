@@ -19,7 +19,8 @@ from wizard.screens.steps.base import StepPane
 from wizard.tui_support import aws_call
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
-from wizard.widgets.lists import SafeOptionList, SafeSelectionList
+from wizard.widgets.lists import SafeOptionList
+from wizard.widgets.toggles import MarkedSelectionList
 
 CI_LABELS = {"travis": "Travis CI", "github": "GitHub Actions", "none": "none"}
 CI_HELP = {
@@ -84,7 +85,7 @@ class Pane(StepPane):
         yield Field(
             "Hook scripts to generate",
             "bundle.hooks",
-            SafeSelectionList(
+            MarkedSelectionList(
                 *(
                     (event, event, event in p.bundle.hooks)
                     for event in HOOK_EVENTS

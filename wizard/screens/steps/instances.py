@@ -12,6 +12,7 @@ from wizard.screens.steps.base import PreviewMixin, StepPane, step_context
 from wizard.tui_support import aws_call
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
+from wizard.widgets.toggles import MarkedRadioButton
 
 
 def _count(value: Any) -> Any:
@@ -29,12 +30,17 @@ class Pane(PreviewMixin, StepPane):
         "at boot)."
     )
     OWNS = ("instances",)
+    looked = False  # the first lookup of tagged instances has answered
+    defaulted = False  # launching was chosen for the user (nothing carried the tag)
+    _auto_choice = False  # the next RadioSet.Changed is that choice, not the user's
 
     def compose_body(self) -> ComposeResult:
         inst = self.state.project.instances
         with RadioSet(id="mode"):
-            yield RadioButton("Adopt running instances with the tag", value=inst.launch == 0)
-            yield RadioButton("Launch new instances", value=inst.launch > 0, id="mode-launch")
+            yield MarkedRadioButton(
+                "Adopt running instances with the tag", value=inst.launch == 0, id="mode-adopt"
+            )
+            yield MarkedRadioButton("Launch new instances", value=inst.launch > 0, id="mode-launch")
         with Horizontal(classes="row"):
             yield Field("Tag key", "instances.tag.key", Input(inst.tag.key, id="tag-key"))
             yield Field("Tag value", "instances.tag.value", Input(inst.tag.value, id="tag-value"))
@@ -80,6 +86,9 @@ class Pane(PreviewMixin, StepPane):
 
     def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
         self._sync_mode()
+        if self._auto_choice:  # made by `_default_to_launch`, which re-plans itself
+            self._auto_choice = False
+            return
         if self.state.identity is None:
             return
         project = self.validate()  # the plan and the status follow the choice, nothing saved
@@ -98,6 +107,31 @@ class Pane(PreviewMixin, StepPane):
 
     def shown(self) -> None:
         self.context_changed()
+
+    def waiting_for(self) -> str | None:
+        if self.state.identity is not None and not self.looked:
+            return "looking for tagged instances…"
+        return None
+
+    def _default_to_launch(self, project: Any) -> None:
+        """Nothing carries the tag and the answers adopt: launch instead (the default count for
+        this account), so that the defaults end in a group that can deploy. Editable."""
+        from wizard.steps.instances import default_launch
+
+        count = default_launch(self.state.sandbox)
+        self.defaulted = True
+        self._auto_choice = True
+        self.query_one("#launch", Input).value = str(count)
+        self.query_one("#mode-launch", RadioButton).value = True
+        self._sync_mode()
+        tag = project.instances.tag
+        self.query_one("#instances-status", Static).update(
+            f"No running instance carries the tag {tag.key}={tag.value}, so apply launches "
+            f"{count} (change How many, or choose Adopt and tag your own)."
+        )
+        chosen = self.validate()
+        if chosen is not None:
+            self.preview_plan(chosen)
 
     def context_changed(self) -> None:
         if self.state.identity:
@@ -156,6 +190,8 @@ class Pane(PreviewMixin, StepPane):
             return sorted(rows, key=lambda r: r["id"])
 
         def done(rows: list[dict[str, Any]]) -> None:
+            first = not self.looked
+            self.looked = True
             table = self.query_one("#instances-table", DataTable)
             table.clear()
             for r in rows:
@@ -171,15 +207,29 @@ class Pane(PreviewMixin, StepPane):
                     f"{len(rows)} instance(s) with the tag"
                     + (f"; apply attaches the instance profile to {bare}" if bare else "")
                 )
+            elif (
+                first
+                and not self._launching()
+                and not self.defaulted
+                and project.instances.launch == 0
+                and getattr(project.instances, "auto_scaling", None) is None
+            ):
+                self._default_to_launch(project)
             elif self._launching():
                 status.update("No tagged instances yet: apply launches them.")
             else:
                 status.update(
-                    f"No running instances tagged {tag.key}={tag.value}. Tag some, or "
-                    "choose “Launch new instances”."
+                    f"No running instances tagged {tag.key}={tag.value}: nothing could deploy. "
+                    "Tag some, or choose “Launch new instances”."
                 )
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
 
-        aws_call(self, call, done, what="Listing instances", group="instances")
+        def failed(reason: str) -> None:
+            self.looked = True  # Next is not held back by a lookup that failed
+            status.update(f"[$text-error]✗ {reason}[/]")
+            self.screen.refresh_nav()  # type: ignore[attr-defined]
+
+        aws_call(self, call, done, what="Listing instances", on_error=failed, group="instances")
 
     def probe_agents(self, project: Any, instance_ids: list[str]) -> None:
         """Ask the instances (SSM Run Command) whether the CodeDeploy agent is running."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.markup import escape
+from textual.widgets import OptionList, Static
 
 from wizard.screens.steps.base import StepPane
 from wizard.tui_support import aws_call
-from wizard.widgets.plan_table import PlanTable
+from wizard.widgets.plan_table import PlanList
 
 
 def build_full_plan(state: Any) -> tuple[Any, list[Any] | None]:
@@ -35,16 +36,15 @@ class Pane(StepPane):
     STEP_ID = "review"
     TITLE = "Review"
     INTRO = (
-        "Everything apply will do, worked out from what already exists. Nothing has been "
-        "changed yet. Anything the wizard did not create is never overwritten: it shows up "
-        "as a conflict with a fix."
+        "Everything apply will do, worked out from what already exists; nothing has changed "
+        "yet. What the wizard did not create is never overwritten: it is a conflict, with a fix."
     )
     NEXT_LABEL = "Continue ▶"
 
     def compose_body(self) -> ComposeResult:
         yield Static("Working out the plan…", id="plan-summary")
-        yield PlanTable(id="plan-table")
-        yield Static("", id="plan-detail", classes="box")
+        yield PlanList(id="plan-list")
+        yield Static("", id="plan-detail", classes="note")
 
     plan_error: str | None = None  # why the plan could not be worked out
 
@@ -89,42 +89,48 @@ class Pane(StepPane):
         state = self.state
         plan = state.plan
         rows = self.rows()
-        self.query_one("#plan-table", PlanTable).set_changes(rows)
+        self.query_one("#plan-list", PlanList).set_changes(rows)
         counts = plan.counts()
         parts = [f"{counts.get(a, 0)} {a}" for a in ("create", "update", "adopt", "noop")]
         files = [r for r in rows if r.resource == "file" and r.action != "noop"]
         summary = " · ".join(parts) + f" · {len(files)} file(s) to write"
+        lines = []
         if plan.conflicts:
-            summary += f" · [b red]{len(plan.conflicts)} conflict(s)[/]"
+            summary += f" · [b $text-error]{len(plan.conflicts)} conflict(s)[/]"
+            lines.append("[$text-error]✗ Apply would stop at the conflicts: resolve them first.[/]")
+        if plan.problems:
+            summary += f" · [b $text-error]{len(plan.problems)} problem(s)[/]"
+            lines += [
+                f"[$text-error]✗ The first deployment would fail: {escape(c.warning or '')}[/]"
+                for c in plan.problems
+            ]
+        state.problem_steps.discard("review")
+        if plan.conflicts or plan.problems:
             state.problem_steps.add("review")
-        else:
-            state.problem_steps.discard("review")
         self.query_one("#plan-summary", Static).update(
-            f"Plan for account {plan.account} in {plan.region}: {summary}"
+            "\n".join([f"Plan for account {plan.account} in {plan.region}: {summary}", *lines])
+        )
+        first = next(
+            (i for i, c in enumerate(rows) if c.action == "conflict" or c.blocks_deploy), 0
         )
         if rows:
-            self._detail(0)
+            self.query_one("#plan-list", PlanList).highlighted = first
+            self._detail(first)
         self.screen.refresh_nav()  # type: ignore[attr-defined]
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value if event.row_key is not None else None
-        if event.data_table.id == "plan-table" and key is not None:
-            self._detail(int(key))
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id == "plan-list" and event.option.id is not None:
+            self._detail(int(event.option.id))
 
     def _detail(self, index: int) -> None:
+        """What the highlighted change calls (the list shows the rest)."""
         rows = self.rows()
         if not 0 <= index < len(rows):
             return
         c = rows[index]
-        lines = [f"[b]{c.action}[/b] {c.resource} [b]{c.name}[/b]", c.description]
-        if c.calls:
-            lines.append("calls: " + ", ".join(c.calls))
-        if getattr(c, "warning", None):
-            lines.append(f"[$text-warning]! {c.warning}[/]")
-        if c.fix:
-            lines.append(f"[$text-error]fix: {c.fix}[/]")
         detail = self.query_one("#plan-detail", Static)
-        detail.update("\n".join(lines))
+        calls = ", ".join(c.calls) if c.calls else "none"
+        detail.update(f"AWS calls for {c.name}: {calls}")
         detail.display = True
 
     def waiting_for(self) -> str | None:
@@ -138,6 +144,12 @@ class Pane(StepPane):
             return "the plan could not be worked out: Retry, or go back and change the answers"
         if plan.conflicts:
             return f"resolve {len(plan.conflicts)} conflict(s) first"
+        return None
+
+    def notice(self) -> str | None:
+        plan = self.state.plan
+        if plan is not None and plan.problems:
+            return "the first deployment would fail (see the plan)"
         return None
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 from textual.app import ComposeResult
-from textual.widgets import Checkbox, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from wizard.screens.steps.base import PreviewMixin, StepPane
 from wizard.widgets.code_view import CodeView
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
+from wizard.widgets.toggles import MarkedCheckbox
 
 
 class Pane(PreviewMixin, StepPane):
@@ -43,7 +44,7 @@ class Pane(PreviewMixin, StepPane):
         yield Field(
             "Attach AmazonSSMManagedInstanceCore",
             "roles.ssm",
-            Checkbox("attach", roles.ssm, id="ssm"),
+            MarkedCheckbox("attach", roles.ssm, id="ssm"),
             help="SSM (AWS Systems Manager) lets `wizard diagnose` run read-only commands "
             "inside the instances, without SSH.",
         )

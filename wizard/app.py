@@ -196,25 +196,58 @@ class WizardApp(App[int]):
         self.theme = THEMES[1] if self.theme == THEMES[0] else THEMES[0]
 
     def action_request_quit(self) -> None:
-        """Quit at once, except mid-apply where it asks first."""
-        if not self.state.applying:
-            self.exit(return_code=0)
-            return
+        """Quit; ask first when something would be lost or left half done (answers typed on
+        this step but not saved, an apply or a deployment running, fixes being applied). The
+        terminal is told where the answers were saved."""
         from wizard.widgets.dialogs import ConfirmScreen
+
+        reason, code = self._quit_reason()
+        where = self.state.where_saved()
+        if reason is None:
+            self.exit(return_code=0, message=where)
+            return
+        if isinstance(self.screen, ConfirmScreen):  # ^q again on the question: it is a yes
+            self.exit(return_code=code, message=where)
+            return
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.exit(return_code=1)
+                self.exit(return_code=code, message=where)
 
         self.push_screen(
-            ConfirmScreen(
-                "Apply is still running. Quit anyway? Changes already made stay; "
-                "run the wizard again to finish them.",
-                yes="Quit",
-                no="Keep going",
-            ),
+            ConfirmScreen(f"{reason} Quit anyway?\n\n{where}", yes="Quit", no="Keep going"),
             answer,
         )
+
+    def _quit_reason(self) -> tuple[str | None, int]:
+        """What quitting now would lose or interrupt (and the exit code it would mean)."""
+        from wizard.screens.deploy import DeployScreen
+        from wizard.screens.diagnose import DiagnoseScreen
+        from wizard.screens.wizard import WizardScreen
+
+        state = self.state
+        if state.applying:
+            return (
+                "Apply is still running: changes already made stay; run the wizard again to "
+                "finish them.",
+                1,
+            )
+        for screen in self.screen_stack:
+            if isinstance(screen, DeployScreen) and screen.handle and not screen.finished:
+                return (
+                    "A deployment is running: it goes on in AWS, but this screen stops following "
+                    "it (wizard diagnose shows how it ended).",
+                    1,
+                )
+            if isinstance(screen, DiagnoseScreen) and screen.busy and screen.fixing:
+                return "Fixes are being applied: some may be left half done.", 1
+            if isinstance(screen, WizardScreen) and screen.has_unsaved_answers():
+                return (
+                    "The answers on this step are not saved yet (they are saved when you press "
+                    "Next).",
+                    0,
+                )
+        return None, 0
 
     def action_open_deploy(self) -> None:
         from wizard.screens.deploy import DeployScreen

@@ -188,12 +188,23 @@ class WizardState:
         return bool(getattr(self.ctx, "sandbox", False))
 
     def save_project(self, project: Project) -> None:
-        """Keep the answers: in memory and in the project file (atomically, merged)."""
+        """Keep the answers: in memory and in the project file (atomically, merged).
+
+        The project folder is created on the first save (`wizard --project-dir demo` starts in
+        a folder of its own that need not exist yet).
+        """
         from wizard import config
 
         self.project = project
+        self.project_dir.mkdir(parents=True, exist_ok=True)
         config.save(project, self.project_dir)
         self.saved = True
+
+    def where_saved(self) -> str:
+        """One line for the terminal after the app exits: where the answers are (or are not)."""
+        if self.saved:
+            return f"Answers saved in {self.project_file}"
+        return f"Nothing saved yet (answers go to {self.project_file} when you press Next)."
 
     def remember_step(self, step: str) -> None:
         """Save the resume point (the embedded sandbox never resumes past the review)."""

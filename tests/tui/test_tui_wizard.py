@@ -213,16 +213,20 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         assert "✓" in log and "✗" not in log
         await goto(pilot, "done")
         assert "Deploy now" in str(app.screen.query_one("#open-deploy", Button).label)
-        steps_text = str(app.screen.query_one("#next-steps").render())
+        steps_text = " ".join(str(s.render()) for s in app.screen.query(".next-head, .next-text"))
         assert "This was the SANDBOX" in steps_text  # a first-timer learns nothing real exists
         # Travis needs a key for the CI user: created on request, shown once
         await pilot.click("#create-key")
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
-        body = str(app.screen.query_one("#notice-body").render())
-        assert "AWS_SECRET_ACCESS_KEY" in body and "travis env set" in body
-        assert "SANDBOX: this key is made up" in body
+        block = app.screen.query_one("#notice-commands")
+        commands = block.copy_text().splitlines()
+        assert commands[1].startswith("travis env set AWS_SECRET_ACCESS_KEY")
+        assert commands[1].endswith("--private")
+        # one line per command on screen, never wrapped (too wide: it scrolls sideways)
+        assert block.query_one("Static").size.height == len(commands) == 2
+        assert "SANDBOX: this key is made up" in str(app.screen.query_one("#notice-after").render())
 
     iam = sandbox_ctx.client("iam")
     assert iam.get_role(RoleName="tui-walk-codedeploy-ec2")["Role"]

@@ -3,8 +3,12 @@
 All AWS work runs in one thread worker (`wizard.deploy.run` then `wizard.deploy.follow`); results
 come back to the UI thread with `call_from_thread`. Leaving the screen stops following (the
 deployment itself goes on); `s` stops the deployment after a confirmation. On failure diagnose runs
-at once and its text report is shown under the table; `d` opens the interactive DiagnoseScreen
-(evidence and fixes) on the deployment.
+at once and its root cause, fix and commands are shown under the table; `d` opens the interactive
+DiagnoseScreen (evidence and fixes) on the deployment.
+
+While the deployment runs the log shows each change as polling sees it; once it has ended the log
+is replaced by the record: every instance's lifecycle events in order with how each ended, the
+same whatever the polling saw (and so the same picture on every run).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, RichLog, Static
 
 from wizard.tui_support import to_ui
+from wizard.widgets.command_block import CommandBlock
 from wizard.widgets.dialogs import DismissOnce
 
 if TYPE_CHECKING:
@@ -60,6 +65,7 @@ class DeployScreen(DismissOnce, Screen[str]):
     DeployScreen #deploy-result.-ok { color: $success; }
     DeployScreen #deploy-result.-failed { color: $error; }
     DeployScreen #deploy-diagnosis { padding: 0 1; }
+    DeployScreen #deploy-commands { margin: 0 1; }
     """
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -89,6 +95,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.diagnosed = False
         self._stop = threading.Event()
         self._rows: set[str] = set()
+        self._latest: dict[str, TargetState] = {}  # every target as last seen
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -105,6 +112,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         with VerticalScroll(id="deploy-more"):
             yield Static("", id="deploy-result", markup=False)
             yield Static("", id="deploy-diagnosis", markup=False)
+            yield CommandBlock(id="deploy-commands")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -186,9 +194,10 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.handle = handle
         self.refresh_bindings()
         where = handle.console_url or "sandbox (no AWS console)"
+        # one value per line, each a single word: nothing is broken mid-word at 80 columns
         self.query_one("#deploy-stage", Static).update(
-            f"deployment {handle.deployment_id}\nrevision   s3://{handle.bucket}/{handle.key}\n"
-            f"console    {where}"
+            f"deployment {handle.deployment_id}\nbucket     {handle.bucket}\n"
+            f"revision   {handle.key}\nconsole    {where}"
         )
 
     def _event(self, ev: FollowEvent) -> None:
@@ -202,11 +211,14 @@ class DeployScreen(DismissOnce, Screen[str]):
     def _targets(self, targets: list[TargetState]) -> None:
         table = self.query_one("#deploy-targets", DataTable)
         for t in sorted(targets, key=lambda t: t.target_id):
+            self._latest[t.target_id] = t
             cur = t.current
             failure = t.failure
             detail = ""
-            if failure is not None:
-                detail = f"{failure.error_code}: {failure.message}".strip(": ")
+            if failure is not None:  # the code only: the message is in the log and diagnosis
+                detail = failure.error_code or "failed"
+                if failure.script_name:
+                    detail += f" ({failure.script_name})"
             cells = (
                 t.target_id,
                 _styled(t.status or "Pending", self),
@@ -224,6 +236,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.status = status
         self.finished = True
         self.refresh_bindings()
+        self._write_record()
         result = self.query_one("#deploy-result", Static)
         ok = status == "Succeeded"
         result.set_class(ok, "-ok")
@@ -241,19 +254,54 @@ class DeployScreen(DismissOnce, Screen[str]):
         result.set_class(True, "-failed")
         result.update(reason + (f"\n{hint}" if hint else ""))
 
+    def _write_record(self) -> None:
+        """The log, once the deployment has ended: each instance's lifecycle events in order."""
+        if not self._latest:
+            return
+        log = self.query_one("#deploy-log", RichLog)
+        log.clear()
+        log.write(f"Deployment {self.status}: the lifecycle of each instance")
+        shown = sorted(self._latest.values(), key=lambda t: (t.status != "Failed", t.target_id))
+        if len(shown) > 20:  # a fleet: the failed ones, then a count of the rest
+            rest = [t for t in shown if t.status != "Failed"]
+            shown = [t for t in shown if t.status == "Failed"][:20]
+            states = ", ".join(sorted({t.status for t in rest}))
+            log.write(f"  ({len(rest)} more instances: {states})")
+        for t in shown:
+            log.write(f"{t.target_id}  {t.status}")
+            for ev in t.events:
+                line = f"  {ev.name:<17} {ev.status}"
+                if ev.status == "Failed" and (ev.error_code or ev.message):
+                    line += f"  {ev.error_code}: {ev.message}".rstrip(": ")
+                log.write(line)
+
     def _show_diagnosis(self, text: str, doc: dict[str, Any] | None, final: bool = False) -> None:
+        """The root cause, its fix and the fix's commands (whole: c copies them)."""
         self.diagnosis = doc
         self.diagnosed = final
-        causes = (doc or {}).get("root_causes") or []
-        if final and causes:
-            summaries = {r.get("id"): r.get("summary") for r in (doc or {}).get("results") or []}
-            first = summaries.get(causes[0])
-            self.query_one("#deploy-result", Static).update(
-                f"Deployment {self.status}. Root cause ({causes[0]})"
-                + (f": {first}" if first else "")
-                + "\nPress d for the evidence and the fix."
+        if not final or doc is None:
+            self.query_one("#deploy-diagnosis", Static).update(text)
+            return
+        results = {r.get("id"): r for r in doc.get("results") or []}
+        causes = [c for c in doc.get("root_causes") or [] if c in results]
+        if not causes:
+            self.query_one("#deploy-diagnosis", Static).update(
+                "No root cause found; press d for every check's evidence."
             )
-        self.query_one("#deploy-diagnosis", Static).update(text)
+            return
+        first = results[causes[0]]
+        fix = first.get("fix") or {}
+        self.query_one("#deploy-result", Static).update(
+            f"Deployment {self.status}. Root cause ({causes[0]}): {first.get('summary', '')}"
+        )
+        lines = []
+        if fix.get("summary"):
+            lines.append(f"Fix: {fix['summary']}")
+        if len(causes) > 1:
+            lines.append(f"Also failing: {', '.join(causes[1:])}")
+        lines.append("Press d for the evidence and every fix.")
+        self.query_one("#deploy-diagnosis", Static).update("\n".join(lines))
+        self.query_one("#deploy-commands", CommandBlock).set_commands(fix.get("commands") or [])
 
     # ------------------------------------------------------------------ actions
     def action_back(self) -> None:

@@ -123,6 +123,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self.report: Report | None = None
         self.results: dict[str, Result] = {}
         self.busy = False
+        self.fixing = False  # automatic fixes are being applied
         self.error: str | None = None
 
     # ------------------------------------------------------------------ layout

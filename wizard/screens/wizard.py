@@ -98,6 +98,7 @@ class WizardScreen(Screen):
     def _pane_shown(self, pane: StepPane | None) -> None:
         if pane is not None and pane is self.pane and is_live(pane):
             pane.shown()
+            pane.mark_clean()
             self._focus_pane()
             self._refresh_nav()
 
@@ -167,6 +168,11 @@ class WizardScreen(Screen):
         if self.pane is not None and is_live(self.pane):
             self.pane.context_changed()
         self.refresh_nav()
+
+    def has_unsaved_answers(self) -> bool:
+        """Has the user changed answers on this step that are not in the project file yet?"""
+        pane = self.pane
+        return pane is not None and is_live(pane) and pane.edited()
 
     def goto(self, step: str, *, force: bool = False) -> None:
         """Jump to a step: any step already reached, or (force: palette) any step at all."""

@@ -3,6 +3,7 @@ Retry, or show something to read once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -101,19 +102,29 @@ class ErrorScreen(DismissOnce, ModalScreen[bool]):
 
 
 class NoticeScreen(DismissOnce, ModalScreen[None]):
-    """Something to read once (e.g. a new access key): text and a Close button."""
+    """Something to read once (e.g. a new access key): text, commands shown whole (never
+    wrapped; `c` copies them), more text, and a Close button."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
 
-    def __init__(self, title: str, body: str) -> None:
+    def __init__(
+        self, title: str, body: str, *, commands: Sequence[str] = (), after: str = ""
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
+        self.commands = list(commands)
+        self.after = after
 
     def compose(self) -> ComposeResult:
+        from wizard.widgets.command_block import CommandBlock
+
         with Vertical(classes="dialog -notice"):
             yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
             yield Static(self.body, id="notice-body", classes="dialog-text", markup=False)
+            yield CommandBlock(self.commands, prompt="", id="notice-commands")
+            if self.after:
+                yield Static(self.after, id="notice-after", classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close", id="close", variant="primary")
 

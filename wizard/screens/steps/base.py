@@ -88,6 +88,24 @@ class StepPane(VerticalScroll):
     def fields(self) -> list[Field]:
         return list(self.query(Field))
 
+    _clean: dict[str, Any] | None = None  # the answers as shown (before the user edits)
+
+    def _answers(self) -> dict[str, Any]:
+        return {f.key: repr(f.value) for f in self.fields()}
+
+    def mark_clean(self) -> None:
+        """Remember the answers as they are now (shown, or chosen by the wizard itself)."""
+        self._clean = self._answers()
+
+    def edited(self) -> bool:
+        """Has the user changed an answer on this step since it was shown?"""
+        if self._clean is None:
+            return False
+        now = self._answers()
+        for key, value in now.items():  # a field mounted later (a picker) starts clean
+            self._clean.setdefault(key, value)
+        return any(self._clean[key] != value for key, value in now.items())
+
     def collect(self) -> dict[str, Any]:
         """The project data with this pane's answers applied."""
         data = self.state.project.to_dict(minimal=True)

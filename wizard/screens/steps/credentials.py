@@ -26,6 +26,7 @@ class Pane(StepPane):
     OWNS = ("application", "region")
 
     def compose_body(self) -> ComposeResult:
+        yield Static(self._where(), id="project-folder", classes="box")
         yield Static("Checking credentials…", id="whoami", classes="box")
         yield Field(
             "Application name",
@@ -34,6 +35,19 @@ class Pane(StepPane):
             help="Every other name (roles, bucket, group) is derived from it.",
         )
         yield Vertical(Static("Loading profiles and regions…", classes="note"), id="pickers")
+
+    def _where(self) -> str:
+        """The folder the wizard writes to, said before anything is written."""
+        from textual.markup import escape
+
+        state = self.state
+        folder = state.project_dir.resolve()
+        new = "" if folder.is_dir() else " [b](a new folder)[/b]"
+        return (
+            f"Folder    [b]{escape(str(folder))}[/b]{new}\n"
+            f"          your answers go to {escape(state.project_file.name)} here; Apply adds "
+            "appspec.yml, scripts/ and the CI file"
+        )
 
     def fields(self) -> list[Field]:
         return [f for f in super().fields() if not f.key.startswith("_")]

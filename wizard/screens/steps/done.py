@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from wizard.screens.steps.base import StepPane
 from wizard.tui_support import aws_call
+from wizard.widgets.command_block import CommandBlock
 
 
 class Pane(StepPane):
@@ -36,53 +37,67 @@ class Pane(StepPane):
                 yield Button("CI access key", id="create-key", compact=True)
             yield Button("Diagnose", id="open-diagnose", compact=True)
             yield Button("Quit", id="quit", compact=True)
-        yield Static(self.next_steps(), id="next-steps", classes="box")
+        with Vertical(id="next-steps", classes="box"):
+            for kind, content in self.next_steps():
+                if kind in ("head", "text"):
+                    yield Static(content, classes=f"next-{kind}")
+                else:
+                    yield CommandBlock(content.splitlines(), classes="next-commands")
 
-    def next_steps(self) -> str:
+    def next_steps(self) -> list[tuple[str, str]]:
+        """The three things left, as ("head" | "text", markup) and ("commands", lines) pieces."""
         state = self.state
         p = state.project
         ci = p.ci.provider
         outputs = getattr(state.apply_result, "outputs", None) or {}
-        lines = ["[b]1. Commit the generated files[/b]"]
-        lines.append(
-            "   git add appspec.yml scripts/ .codedeploy-wizard.yml"
-            + (
-                " .travis.yml"
-                if ci == "travis"
-                else " .github/workflows/deploy.yml"
-                if ci == "github"
-                else ""
-            )
-        )
-        lines.append("[b]2. CI secrets[/b]")
+        files = "appspec.yml scripts/ .codedeploy-wizard.yml"
+        files += {"travis": " .travis.yml", "github": " .github/workflows/deploy.yml"}.get(ci, "")
+        out: list[tuple[str, str]] = [
+            ("head", "1. Commit the generated files"),
+            ("text", "Focus a command and press c to copy it."),
+            ("commands", f"git add {files}"),
+            ("head", "2. CI secrets"),
+        ]
         if ci == "travis":
             user = outputs.get("ci_user") or outputs.get("deploy_user") or "the CI user"
-            lines += [
-                "   In Travis repository settings (hidden, never in .travis.yml):",
-                "   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY",
-                f"   Keys for {user}: press CI access key (shown once, never saved).",
-            ]
+            out.append(
+                (
+                    "text",
+                    "In the Travis repository settings (hidden, never in .travis.yml): "
+                    f"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of {user}. Press CI access "
+                    "key to create them (shown once, never saved).",
+                )
+            )
         elif ci == "github":
-            lines += [
-                "   None: the workflow assumes its role through GitHub OIDC.",
-                f"   Only pushes to {p.ci.branch} of {p.ci.repository} may assume it.",
-            ]
+            out.append(
+                (
+                    "text",
+                    "None: the workflow assumes its role through GitHub OIDC. Only pushes to "
+                    f"{p.ci.branch} of {p.ci.repository} may assume it.",
+                )
+            )
         else:
-            lines.append("   None: no CI configured; deploy with `wizard deploy`.")
-        lines.append("[b]3. First deployment[/b]")
-        lines.append(
-            f"   Push to {p.ci.branch}, or press Deploy now (same as `wizard deploy`)."
-            if ci != "none"
-            else "   Press Deploy now (same as `wizard deploy`)."
+            out.append(("text", "None: no CI configured; deploy with wizard deploy."))
+        first = f"Push to {p.ci.branch}, or press" if ci != "none" else "Press"
+        out.append(("head", "3. First deployment"))
+        out.append(
+            (
+                "text",
+                f"{first} Deploy now; from a shell it is the same as this. A failed "
+                "deployment? Diagnose names the cause and the fix.",
+            )
         )
-        lines.append("   A failed deployment? Diagnose names the cause and the fix.")
-        if getattr(state.ctx, "sandbox", False):
-            lines += [
-                "",
-                "[b]This was the SANDBOX[/b]: nothing exists in AWS. Run `wizard` without",
-                "--sandbox (with your AWS profile) in this folder to set it up for real.",
-            ]
-        return "\n".join(lines)
+        out.append(("commands", "wizard deploy"))
+        if state.sandbox:
+            out.append(("head", "This was the SANDBOX"))
+            out.append(
+                (
+                    "text",
+                    "Nothing exists in AWS. Run wizard without --sandbox (with your AWS "
+                    "profile) in this folder to set it up for real.",
+                )
+            )
+        return out
 
     def shown(self) -> None:
         self.state.done_steps.add("done")
@@ -137,20 +152,15 @@ class Pane(StepPane):
             from wizard.widgets.dialogs import NoticeScreen
 
             user, key = result
-            body = "\n".join(
-                [
-                    f"IAM user           {user}",
-                    f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
-                    f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
-                    "",
-                    "Store both as repository settings (hidden), e.g.:",
-                    *(f"  {line}" for line in travis_commands(key)),
-                    "",
-                    "This is the only time the secret is shown. Never commit it.",
-                ]
+            body = (
+                f"A key for the IAM user {user}. Store both values as hidden repository "
+                "settings, e.g. with the Travis CLI (focus the commands, c copies them):"
             )
-            if getattr(state.ctx, "sandbox", False):
-                body += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
-            self.app.push_screen(NoticeScreen("New CI access key", body))
+            after = "This is the only time the secret is shown. Never commit it."
+            if state.sandbox:
+                after += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
+            self.app.push_screen(
+                NoticeScreen("New CI access key", body, commands=travis_commands(key), after=after)
+            )
 
         aws_call(self, call, done, what="Creating the access key", group="key")

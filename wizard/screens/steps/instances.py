@@ -132,6 +132,7 @@ class Pane(PreviewMixin, StepPane):
         chosen = self.validate()
         if chosen is not None:
             self.preview_plan(chosen)
+        self.mark_clean()  # the wizard's choice, not an edit the user could lose
 
     def context_changed(self) -> None:
         if self.state.identity:

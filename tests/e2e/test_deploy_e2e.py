@@ -360,17 +360,21 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             for iid in world["instance_ids"]:
                 status, event, detail = table.get_row(iid)[1:]
                 assert (str(status), event) == ("Failed", "ApplicationStart")
-                assert "exit code 3" in detail
+                assert detail == "ScriptFailed (scripts/start.sh)"  # the message is in the log
+            log = "\n".join(str(line.text) for line in screen.query_one("#deploy-log").lines)
+            failed = [ln for ln in log.splitlines() if "ApplicationStart" in ln]
+            assert failed and all("Failed  ScriptFailed" in ln for ln in failed)
+            assert "exit code 3" in log
             text = str(screen.query_one("#deploy-diagnosis", Static).render())
             try:
                 import checks.runner  # noqa: F401
             except ImportError:
                 assert "not available" in text
             else:
-                assert "hooks.failed" in text
                 assert screen.diagnosis["root_causes"][0] == "hooks.failed"
+                assert "Fix:" in text and "Press d" in text
                 result = str(screen.query_one("#deploy-result", Static).render())
-                assert "exit code 3" in result and "Press d" in result  # the cause in words
+                assert "hooks.failed" in result and "exit code 3" in result  # the cause in words
                 await pilot.press("d")  # the interactive diagnose screen, on this deployment
                 await pilot.pause()
                 top = pilot.app.screen

@@ -40,9 +40,46 @@ def run(args: argparse.Namespace) -> int:
         app.run()
         return app.return_code or 0
 
-    from wizard.commands._context import aws_context
+    # --sandbox: the emulator starts in the app's worker after the first frame too (importing
+    # moto and starting its server took longer than everything else before the first paint);
+    # it lives until the app exits.
+    servers: list = []
 
-    with aws_context(args, banner=False) as ctx:
-        app = create_app(ctx, project_dir=args.project_dir)
+    def make_sandbox():
+        from wizard.aws import AwsContext
+        from wizard.commands._context import _check_region
+        from wizard.sandbox.server import SandboxServer
+
+        while servers:  # a Retry after a failed start: the first server goes
+            servers.pop().stop()
+        server = SandboxServer()
+        server.start()
+        servers.append(server)
+        region = args.region or SANDBOX_DEFAULT_REGION
+        ctx = AwsContext(
+            region=region,
+            endpoint_url=server.url,
+            sandbox=True,
+            access_key="sandbox",
+            secret_key="sandbox",
+        )
+        ctx.sandbox_server = server  # type: ignore[attr-defined]
+        _check_region(ctx)
+        scenario = getattr(args, "scenario", None)
+        ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
+        return ctx
+
+    from wizard.aws import SANDBOX_DEFAULT_REGION  # light: boto3 is imported when used
+
+    app = create_app(
+        make_sandbox,
+        project_dir=args.project_dir,
+        region=args.region or SANDBOX_DEFAULT_REGION,
+        sandbox=True,
+    )
+    try:
         app.run()
-        return app.return_code or 0
+    finally:
+        while servers:
+            servers.pop().stop()
+    return app.return_code or 0

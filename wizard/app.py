@@ -73,10 +73,13 @@ class WizardApp(App[int]):
         profile: str | None = None,
         region: str | None = None,
         endpoint_url: str | None = None,
+        sandbox: bool = False,
     ) -> None:
         super().__init__()
         context: Any = (
-            ctx if not callable(ctx) else PendingContext(ctx, profile, region, endpoint_url)
+            ctx
+            if not callable(ctx)
+            else PendingContext(ctx, profile, region, endpoint_url, sandbox=sandbox)
         )
         self.state = WizardState.open(context, project_dir)
 
@@ -264,8 +267,18 @@ class WizardApp(App[int]):
                 state.ctx,
                 application=state.project.application,
                 deployment_group=state.project.deployment_group,
+                deploy_again=self.deploy_again,
             )
         )
+
+    def deploy_again(self) -> None:
+        """After fixes: close the diagnosis (and a finished deployment) and deploy anew."""
+        from wizard.screens.deploy import DeployScreen
+        from wizard.screens.diagnose import DiagnoseScreen
+
+        while len(self.screen_stack) > 1 and isinstance(self.screen, DiagnoseScreen | DeployScreen):
+            self.pop_screen()
+        self.action_open_deploy()
 
 
 def create_app(
@@ -275,14 +288,21 @@ def create_app(
     profile: str | None = None,
     region: str | None = None,
     endpoint_url: str | None = None,
+    sandbox: bool = False,
 ) -> WizardApp:
     """App factory: tests build the app with a sandbox context.
 
     `ctx` may also be a zero-argument callable that builds the AwsContext: the app then calls it
     in a worker after the first frame (fast start). `profile`, `region` and `endpoint_url` are
     what it was built from: shown meanwhile, and used when the user picks another profile or
-    region after the factory failed.
+    region after the factory failed. `sandbox`: the factory starts the embedded emulator (the
+    header says SANDBOX from the first frame).
     """
     return WizardApp(
-        ctx, project_dir=project_dir, profile=profile, region=region, endpoint_url=endpoint_url
+        ctx,
+        project_dir=project_dir,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        sandbox=sandbox,
     )

@@ -202,9 +202,10 @@ class WizardState:
 
     def where_saved(self) -> str:
         """One line for the terminal after the app exits: where the answers are (or are not)."""
+        where = display_path(self.project_file)
         if self.saved:
-            return f"Answers saved in {self.project_file}"
-        return f"Nothing saved yet (answers go to {self.project_file} when you press Next)."
+            return f"Answers saved in {where}"
+        return f"Nothing saved yet (answers go to {where} when you press Next)."
 
     def remember_step(self, step: str) -> None:
         """Save the resume point (the embedded sandbox never resumes past the review)."""
@@ -231,6 +232,15 @@ def _load_project(directory: Path) -> tuple[Project, str | None]:
             error = exc.one_line()
     name = re.sub(r"[^A-Za-z0-9._+=,@-]+", "-", directory.resolve().name).strip("-")
     return config.from_dict({"application": name or "app"}, check_region_known=False), error
+
+
+def display_path(path: Path) -> str:
+    """`path` for people: under the home directory as `~/…`, else absolute."""
+    path = path.resolve()
+    try:
+        return "~/" + str(path.relative_to(Path.home().resolve()))
+    except (ValueError, RuntimeError):
+        return str(path)
 
 
 def state_of(node: DOMNode) -> WizardState:

@@ -40,13 +40,13 @@ class Pane(StepPane):
         """The folder the wizard writes to, said before anything is written."""
         from textual.markup import escape
 
-        state = self.state
-        folder = state.project_dir.resolve()
-        new = "" if folder.is_dir() else " [b](a new folder)[/b]"
+        from wizard.tui_support import display_path
+
+        folder = self.state.project_dir.resolve()
+        new = "" if folder.is_dir() else " (a new folder)"
         return (
-            f"Folder    [b]{escape(str(folder))}[/b]{new}\n"
-            f"          your answers go to {escape(state.project_file.name)} here; Apply adds "
-            "appspec.yml, scripts/ and the CI file"
+            f"Folder    [b]{escape(display_path(folder))}[/b]{new}\n"
+            "          gets your answers, appspec.yml, scripts/, CI file"
         )
 
     def fields(self) -> list[Field]:
@@ -59,7 +59,8 @@ class Pane(StepPane):
     def load_options(self) -> None:
         """Profiles boto3 sees and regions botocore knows (reading files: in a worker).
 
-        The two pickers are mounted when their options arrive, after the first frame.
+        The two pickers are mounted when their options arrive, after the first frame (under the
+        screen's navigation lock, so never while the step is being left).
         """
         ctx = self.state.ctx
 
@@ -82,35 +83,33 @@ class Pane(StepPane):
         if ctx.region and ctx.region not in regions:
             regions.append(ctx.region)
         pickers = self.query_one("#pickers", Vertical)
-        pickers.remove_children()
-        pickers.mount_all(
-            [
-                Field(
-                    "AWS profile",
-                    "_profile",
-                    Select[str](
-                        [(p, p) for p in profiles],
-                        value=ctx.profile if ctx.profile in profiles else Select.NULL,
-                        prompt="(environment / default)",
-                        id="profile",
-                        disabled=sandbox,
-                    ),
-                    help="The sandbox has built-in credentials."
-                    if sandbox
-                    else "The profiles in your AWS config files.",
+        widgets = [
+            Field(
+                "AWS profile",
+                "_profile",
+                Select[str](
+                    [(p, p) for p in profiles],
+                    value=ctx.profile if ctx.profile in profiles else Select.NULL,
+                    prompt="(environment / default)",
+                    id="profile",
+                    disabled=sandbox,
                 ),
-                Field(
-                    "Region",
-                    "region",
-                    Select[str](
-                        [(r, r) for r in regions],
-                        value=ctx.region or Select.NULL,
-                        prompt="(pick a region)",
-                        id="region",
-                    ),
+                help="The sandbox has built-in credentials."
+                if sandbox
+                else "The profiles in your AWS config files.",
+            ),
+            Field(
+                "Region",
+                "region",
+                Select[str](
+                    [(r, r) for r in regions],
+                    value=ctx.region or Select.NULL,
+                    prompt="(pick a region)",
+                    id="region",
                 ),
-            ]
-        )
+            ),
+        ]
+        self.run_worker(self.replace_children(pickers, widgets), group="pickers")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         from textual.widgets import Select
@@ -137,11 +136,14 @@ class Pane(StepPane):
         for profile in self.query("#profile"):
             profile.disabled = bool(self.state.ctx.sandbox)
         if ident is None:
-            text = (
-                "[b]Credentials problem[/b]: see the message; pick another profile or Retry."
-                if "credentials" in self.state.problem_steps
-                else "Checking credentials…"
-            )
+            from wizard.tui_support import PendingContext
+
+            if "credentials" in self.state.problem_steps:
+                text = "[b]Credentials problem[/b]: see the message; pick another profile or Retry."
+            elif isinstance(self.state.ctx, PendingContext) and self.state.ctx.sandbox:
+                text = "Starting the embedded AWS emulator (SANDBOX)…"
+            else:
+                text = "Checking credentials…"
         else:
             where = (
                 "[reverse b] SANDBOX [/] embedded emulator on this machine: nothing real is touched"

@@ -31,12 +31,13 @@ async def test_root_cause_row_is_scrolled_into_view_at_80x24(sandbox_ctx, sandbo
         table = screen.query_one("#diag-checks", DataTable)
         row = table.cursor_row
         assert screen._row_key(row) == "dest.file-exists"
-        # the highlighted row is inside the visible window of the table
+        # the highlighted row is inside the visible window of the table (rows wrap: lines)
         top = int(table.scroll_y)
         visible = table.scrollable_content_region.height - 1  # less the header row
-        assert top <= row < top + visible, (top, row, visible)
+        y = sum(r.height for r in table.ordered_rows[:row])
+        assert top <= y and y + table.ordered_rows[row].height <= top + visible, (top, y, visible)
         # the buttons fit in one line each, so the table keeps its room at 24 rows
-        assert all(b.outer_size.height == 1 for b in screen.query(Button))
+        assert all(b.outer_size.height == 1 for b in screen.query(Button) if b.display)
         # marks follow the theme: readable text colours, recoloured on a switch
         assert str(table.get_cell("dest.file-exists", "mark").style).lower().split()[-1] == (
             app.get_css_variables()["text-error"].lower()

@@ -323,8 +323,22 @@ class DeployScreen(DismissOnce, Screen[str]):
                 deployment_id=self.handle.deployment_id,
                 application=self.handle.application,
                 deployment_group=self.handle.deployment_group,
+                deploy_again=self._deploy_again,
             )
         )
+
+    def _deploy_again(self) -> None:
+        """From the diagnosis, once its fixes leave nothing failing: the same deploy, anew."""
+        app = self.app
+        again = DeployScreen(
+            self.ctx,
+            self.project,
+            self.project_dir,
+            file_exists_behavior=self.file_exists_behavior,
+            description=self.description,
+        )
+        app.pop_screen()  # the diagnosis
+        app.switch_screen(again)  # this finished deployment makes way for the new one
 
     def action_stop_deployment(self) -> None:
         if self.handle is None or self.finished:

@@ -9,16 +9,19 @@ None). `DiagnoseApp` hosts it for `wizard diagnose` on a terminal; the wizard ap
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from wizard.tui_support import to_ui
+from wizard.widgets.command_block import CommandBlock
 from wizard.widgets.dialogs import DismissOnce
+from wizard.widgets.wrap_table import WrapTable
 
 if TYPE_CHECKING:  # pragma: no cover
     from checks.fixes import PlannedFix
@@ -81,17 +84,29 @@ class FixPlanScreen(DismissOnce, ModalScreen[bool]):
 
 
 class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
-    """Diagnose a deployment (or a group, preflight) with live rows and fixes."""
+    """Diagnose a deployment (or a group, preflight) with live rows and fixes.
+
+    Readable at 80 columns: the check titles keep their width and the results wrap; the detail
+    sits under the table (beside it from 140 columns); the fix's commands are shown whole (c
+    copies them). `Fix…` is offered only when an automatic fix exists; once fixes are applied
+    the affected checks run again, the root cause is ranked again, and when nothing fails any
+    more `Deploy again` is offered (with a `deploy_again` callback from the host).
+    """
 
     DEFAULT_CSS = """
     DiagnoseScreen #diag-title { padding: 0 1; text-style: bold; }
     DiagnoseScreen #diag-status { padding: 0 1; color: $text-muted; }
     DiagnoseScreen #diag-status.-failed { color: $error; }
     DiagnoseScreen #diag-status.-ok { color: $success; }
-    DiagnoseScreen #diag-body { height: 1fr; }
-    DiagnoseScreen #diag-checks { width: 3fr; height: 1fr; }
-    DiagnoseScreen #diag-detail { width: 2fr; height: 1fr; border: round $panel; padding: 0 1; }
-    DiagnoseScreen #diag-root { padding: 0 1; height: auto; }
+    DiagnoseScreen #diag-body { height: 1fr; layout: vertical; }
+    DiagnoseScreen #diag-checks { width: 1fr; height: 1fr; }
+    DiagnoseScreen #diag-detail { width: 1fr; height: 1fr; border: round $panel; padding: 0 1; }
+    DiagnoseScreen.-wide #diag-body { layout: horizontal; }
+    DiagnoseScreen.-wide #diag-checks { width: 3fr; height: 1fr; }
+    DiagnoseScreen.-wide #diag-detail { width: 2fr; height: 1fr; }
+    DiagnoseScreen #diag-detail > Static { height: auto; }
+    DiagnoseScreen #diag-commands { margin: 0 0 1 0; }
+    DiagnoseScreen #diag-root { padding: 0 1; height: auto; max-height: 4; }
     DiagnoseScreen #diag-buttons { height: auto; padding: 0 1; }
     DiagnoseScreen #diag-buttons Button { margin-right: 2; }
     """
@@ -99,7 +114,10 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         Binding("escape", "back", "Back"),
         Binding("r", "rerun", "Run again"),
         Binding("f", "fix", "Fix…"),
+        Binding("c", "copy_commands", "Copy commands"),
+        Binding("d", "deploy_again", "Deploy again"),
     ]
+    WIDE = 140  # from this many columns the detail sits beside the table
 
     def __init__(
         self,
@@ -111,6 +129,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         check_ids: list[str] | None = None,
         preflight: bool = False,
         local: bool = False,
+        deploy_again: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.ctx = ctx
@@ -120,10 +139,12 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self.check_ids = check_ids
         self.preflight = preflight
         self.local = local
+        self.deploy_again = deploy_again
         self.report: Report | None = None
         self.results: dict[str, Result] = {}
         self.busy = False
         self.fixing = False  # automatic fixes are being applied
+        self.fixes_applied = False
         self.error: str | None = None
 
     # ------------------------------------------------------------------ layout
@@ -136,20 +157,29 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         kind = "Preflight of" if self.preflight else "Diagnose"
         yield Static(f"{badge}{kind} {what}", id="diag-title")
         yield Static("Gathering evidence…", id="diag-status", markup=False)
-        with Horizontal(id="diag-body"):
-            yield DataTable(id="diag-checks", cursor_type="row", zebra_stripes=True)
+        with Container(id="diag-body"):
+            yield WrapTable(
+                wrap="result",
+                caps={"check": 0.4},
+                id="diag-checks",
+                cursor_type="row",
+                zebra_stripes=True,
+            )
             with VerticalScroll(id="diag-detail"):
                 yield Static("Select a check to see its evidence and fix.", id="diag-detail-text")
+                yield CommandBlock(id="diag-commands")
+                yield Static("", id="diag-detail-more")
         yield Static("", id="diag-root", markup=False)
         with Horizontal(id="diag-buttons"):
-            yield Button("Fix…", id="diag-fix", variant="warning", disabled=True, compact=True)
+            yield Button("Fix…", id="diag-fix", variant="warning", compact=True)
             yield Button("Run again", id="diag-rerun", disabled=True, compact=True)
+            yield Button("Deploy again", id="diag-deploy", variant="primary", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
         from checks import registry
 
-        table = self.query_one("#diag-checks", DataTable)
+        table = self.query_one("#diag-checks", WrapTable)
         table.add_column(" ", key="mark", width=3)
         table.add_column("Check", key="check")
         table.add_column("Result", key="result")
@@ -160,9 +190,16 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         if not self.local and not self.check_ids:
             selected = [c for c in selected if not c.id.startswith("local.")]
         for c in selected:
-            table.add_row(_cell("…", "dim"), c.title, _cell("waiting", "dim"), key=c.id)
+            table.add_row(
+                _cell("…", "dim"), c.title, _cell("waiting", "dim"), key=c.id, height=None
+            )
+        self.call_after_refresh(table.fit, force=True)
         self.app.theme_changed_signal.subscribe(self, self._retheme)
+        self._set_buttons()
         self._start()
+
+    def on_resize(self, event: Any) -> None:
+        self.set_class(event.size.width >= self.WIDE, "-wide")
 
     def _retheme(self, _theme: Any = None) -> None:
         """Recolour the finished rows and the detail for the new theme."""
@@ -199,6 +236,10 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         ui(self._done, report)
 
     def _apply(self, fixes: list[PlannedFix]) -> None:
+        """Apply the fixes, run the checks they touch (and those depending on them) again, and
+        rank the root causes again (`checks.fixes.rerun`)."""
+        import inspect
+
         from checks import fixes as fixes_mod
 
         ui = to_ui(self)
@@ -207,17 +248,21 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
             self.ctx, fixes, progress=lambda f, st, msg: ui(self._fix_progress, f, st, msg)
         )
         done = [o.fix for o in outcomes if o.ok]
+        extra: dict[str, Any] = {}
+        if "outcomes" in inspect.signature(fixes_mod.rerun).parameters:
+            extra["outcomes"] = outcomes  # Report.applied says what changed, in words
         try:
             report = fixes_mod.rerun(
-                self.ctx, self.report, done, on_result=lambda r: ui(self._on_result, r)
+                self.ctx, self.report, done, on_result=lambda r: ui(self._on_result, r), **extra
             )
         except Exception as exc:
             ui(self._failed, exc)
             return
         failed = [o for o in outcomes if not o.ok]
         ui(
-            self._done,
+            self._fixed,
             report,
+            bool(done),
             f"{len(done)} fix(es) applied" + (f", {len(failed)} failed" if failed else ""),
         )
 
@@ -242,23 +287,22 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         if table.cursor_row is not None and self._row_key(table.cursor_row) == result.id:
             self._show(result.id)
 
+    def _fixed(self, report: Report, applied: bool, note: str) -> None:
+        self.fixing = False
+        self.fixes_applied = self.fixes_applied or applied
+        self._done(report, note)
+
     def _done(self, report: Report, note: str | None = None) -> None:
-        from checks.reporters.text import summary_line
+        from checks.reporters import text as text_reporter
 
         self.report = report
         self.busy = False
         for r in report.results:
             self.results[r.id] = r
-        line = summary_line(report)
+            self._on_result(r, quiet=True)  # a re-ranked report may carry a re-pointed fix
+        line = text_reporter.summary_line(report)
         self._status((note + ". " if note else "") + line, ok=report.exit_code == 0)
-        root = self.query_one("#diag-root", Static)
-        if report.root_causes:
-            first = report.result(report.root_causes[0])
-            text = f"Root cause: {report.root_causes[0]} — {first.summary if first else ''}"
-            groups = self._groups(report)
-            root.update(text + (f"\n{groups}" if groups else ""))
-        else:
-            root.update("No root cause: nothing failed." if report.exit_code == 0 else "")
+        self.query_one("#diag-root", Static).update(self._root_text(report))
         self._set_buttons()
         table = self.query_one("#diag-checks", DataTable)
         target = report.root_causes[0] if report.root_causes else None
@@ -270,6 +314,46 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
                 # after the next layout too: on a first report the table has not been sized yet
                 self.call_after_refresh(table.move_cursor, row=row, scroll=True)
                 self._show(target)
+        elif table.row_count and table.cursor_row is not None:
+            self._show(self._row_key(table.cursor_row))
+
+    def _root_text(self, report: Report) -> str:
+        """The closing lines: the root cause in words, or that the fixes leave nothing failing."""
+        from checks.reporters import text as text_reporter
+
+        lines_of = getattr(text_reporter, "root_cause_lines", None)
+        if lines_of is not None:
+            lines = [ln for ln in lines_of(report) if not ln.startswith("  $ ")]
+        elif report.root_causes:
+            first = report.result(report.root_causes[0])
+            lines = [f"Root cause: {report.root_causes[0]} — {first.summary if first else ''}"]
+        else:
+            lines = []
+        if not lines:
+            if self._ready_to_redeploy():
+                lines = ["The fixes leave nothing failing: deploy again to see them work."]
+            elif report.exit_code == 0:
+                lines = ["No root cause: nothing failed."]
+        groups = self._groups(report)
+        if groups and report.root_causes:
+            lines.append(groups)
+        return "\n".join(lines)
+
+    def _ready_to_redeploy(self) -> bool:
+        """Fixes applied, nothing fails any more, yet the deployment did not succeed."""
+        report = self.report
+        if report is None:
+            return False
+        ready = getattr(report, "ready_to_redeploy", None)
+        if ready is not None:
+            return bool(ready)
+        failing = [r for r in report.results if r.status.problem and r.id != "deployment.status"]
+        return self.fixes_applied and not failing
+
+    def _automatic_fixes(self) -> list[PlannedFix]:
+        from checks.fixes import plan_fixes
+
+        return plan_fixes(self.report) if self.report is not None else []
 
     def _failed(self, exc: BaseException) -> None:
         from wizard.aws import explain
@@ -277,6 +361,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         mapped = explain(exc)
         self.error = mapped.one_line() if mapped else f"{type(exc).__name__}: {exc}"
         self.busy = False
+        self.fixing = False
         self._status(f"diagnose failed: {self.error}", ok=False)
         # the rows still waiting will not run: say so instead of looking busy forever
         table = self.query_one("#diag-checks", DataTable)
@@ -311,11 +396,26 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         status.set_class(ok is False, "-failed")
 
     def _set_buttons(self) -> None:
-        from checks.fixes import plan_fixes
-
-        fixes = plan_fixes(self.report) if self.report else []
-        self.query_one("#diag-fix", Button).disabled = self.busy or not fixes
+        """Fix… only when an automatic fix exists; Deploy again once the fixes leave nothing
+        failing (and the host can deploy)."""
+        fix = self.query_one("#diag-fix", Button)
+        fix.display = bool(self._automatic_fixes())
+        fix.disabled = self.busy
         self.query_one("#diag-rerun", Button).disabled = self.busy
+        again = self.query_one("#diag-deploy", Button)
+        again.display = self.deploy_again is not None and self._ready_to_redeploy()
+        again.disabled = self.busy
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Fix… and Deploy again appear in the footer only when they can do something."""
+        if action == "fix":
+            return bool(self._automatic_fixes()) and not self.busy
+        if action == "deploy_again":
+            return self.deploy_again is not None and self._ready_to_redeploy() and not self.busy
+        if action == "copy_commands":
+            return bool(self.query_one("#diag-commands", CommandBlock).commands)
+        return True
 
     def _row_key(self, row: int) -> str:
         table = self.query_one("#diag-checks", DataTable)
@@ -323,36 +423,48 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
 
     def _show(self, check_id: str) -> None:
         detail = self.query_one("#diag-detail-text", Static)
+        commands = self.query_one("#diag-commands", CommandBlock)
+        more = self.query_one("#diag-detail-more", Static)
         r = self.results.get(check_id)
         if r is None:
+            commands.set_commands([])
+            more.update("")
             if self.error and not self.busy:
                 detail.update(f"No checks ran: {self.error}\nFix that, then press r to run again.")
             else:
                 detail.update(f"{check_id}: waiting…")
+            self.refresh_bindings()
             return
         from rich.text import Text
 
-        t = Text()
-        t.append(f"{r.title}\n", style="bold")
         from wizard.widgets.plan_table import themed
 
+        t = Text()
+        t.append(f"{r.title}\n", style="bold")
         t.append(f"{r.id} · {r.status.value.upper()}\n", style=themed(self, _STYLE[r.status.value]))
         t.append(f"{r.summary}\n")
+        shown_commands: list[str] = []
         if r.fix and (r.status.problem or r.status.value == "warn"):
+            automatic = getattr(r, "has_automatic_fix", r.fix.automatic)
             t.append("\nFix", style="bold")
-            t.append(" (automatic: press f)\n" if r.fix.automatic else "\n", style="dim")
+            t.append(" (automatic: press f)\n" if automatic else "\n", style="dim")
             t.append(f"{r.fix.summary}\n")
-            for cmd in r.fix.commands:
-                t.append(f"  $ {cmd}\n", style=themed(self, "cyan"))
+            shown_commands = list(r.fix.commands)
+            if shown_commands:
+                t.append("Commands (c copies them):", style="dim")
+        detail.update(t)
+        commands.set_commands(shown_commands, style=themed(self, "cyan"))
+        m = Text()
         if r.instances:
             shown = ", ".join(r.instances[:30])
-            more = f" (+{len(r.instances) - 30})" if len(r.instances) > 30 else ""
-            t.append(f"\nInstances ({len(r.instances)})\n", style="bold")
-            t.append(f"{shown}{more}\n")
+            extra = f" (+{len(r.instances) - 30})" if len(r.instances) > 30 else ""
+            m.append(f"Instances ({len(r.instances)})\n", style="bold")
+            m.append(f"{shown}{extra}\n\n")
         if r.evidence:
-            t.append("\nEvidence\n", style="bold")
-            t.append(json.dumps(r.evidence, indent=2, default=str)[:6000])
-        detail.update(t)
+            m.append("Evidence\n", style="bold")
+            m.append(json.dumps(r.evidence, indent=2, default=str)[:6000])
+        more.update(m)
+        self.refresh_bindings()
 
     # ------------------------------------------------------------------ events and actions
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -364,6 +476,11 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
             self.action_fix()
         elif event.button.id == "diag-rerun":
             self.action_rerun()
+        elif event.button.id == "diag-deploy":
+            self.action_deploy_again()
+
+    def action_copy_commands(self) -> None:
+        self.query_one("#diag-commands", CommandBlock).action_copy()
 
     def action_rerun(self) -> None:
         if self.busy:
@@ -379,11 +496,9 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self._start()
 
     def action_fix(self) -> None:
-        from checks.fixes import plan_fixes
-
         if self.busy or self.report is None:
             return
-        fixes = plan_fixes(self.report)
+        fixes = self._automatic_fixes()
         if not fixes:
             self.notify("No automatic fix applies; the fixes shown are for you to run.")
             return
@@ -391,6 +506,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         def answered(apply: bool | None) -> None:
             if apply:
                 self.busy = True
+                self.fixing = True
                 self._set_buttons()
                 self._status("Applying fixes…")
                 self.run_worker(
@@ -398,6 +514,12 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
                 )
 
         self.app.push_screen(FixPlanScreen(fixes), answered)
+
+    def action_deploy_again(self) -> None:
+        """A new deployment of the same revision source, now that the fixes are in."""
+        if self.deploy_again is None or self.busy or not self._ready_to_redeploy():
+            return
+        self.deploy_again()
 
     def action_back(self) -> None:
         self.dismiss(self.report)

@@ -42,7 +42,7 @@ class WizardScreen(Screen):
         self.pane: StepPane | None = None  # the live pane; None while switching
         self.next_queued = False
         self._first: StepPane | None = None
-        self._nav = asyncio.Lock()
+        self.nav_lock = asyncio.Lock()
 
     @property
     def state(self) -> WizardState:
@@ -190,12 +190,12 @@ class WizardScreen(Screen):
         self.run_worker(self._goto(step), group="nav")
 
     async def _goto(self, step: str) -> None:
-        async with self._nav:
+        async with self.nav_lock:
             if step != self.current and not self.state.applying:
                 await self._switch(step)
 
     async def action_next(self) -> None:
-        async with self._nav:
+        async with self.nav_lock:
             pane = self.pane
             if pane is None or not is_live(pane):
                 return
@@ -219,7 +219,7 @@ class WizardScreen(Screen):
             await self._switch(STEP_IDS[index + 1])
 
     async def action_back(self) -> None:
-        async with self._nav:
+        async with self.nav_lock:
             self.next_queued = False
             index = STEP_IDS.index(self.current)
             pane = self.pane

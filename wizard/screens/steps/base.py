@@ -173,6 +173,25 @@ class StepPane(VerticalScroll):
     def shown(self) -> None:
         """Called after mounting: start workers, focus the first control."""
 
+    async def replace_children(self, parent: Any, widgets: list[Any]) -> bool:
+        """Swap `parent`'s children for `widgets`, unless the user has left this step.
+
+        Held under the screen's navigation lock: a mount still going on while the pane is
+        taken apart is what made Textual's Select look for its overlay after it was gone.
+        Returns False when the pane was left first (nothing mounted).
+        """
+        from contextlib import nullcontext
+
+        from wizard.tui_support import is_live
+
+        lock = getattr(self.screen, "nav_lock", None)
+        async with lock if lock is not None else nullcontext():
+            if not is_live(self):
+                return False
+            await parent.remove_children()
+            await parent.mount_all(widgets)
+        return True
+
 
 def step_context(state: WizardState, project: Any) -> Any:
     """The engine's StepContext for previews (call from a worker: it may hit STS)."""

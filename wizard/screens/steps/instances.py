@@ -13,6 +13,12 @@ from wizard.tui_support import aws_call
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
 from wizard.widgets.toggles import MarkedRadioButton
+from wizard.widgets.wrap_table import WrapTable
+
+
+def _status(row: dict[str, Any]) -> str:
+    """What a row's last column says: state and type, SSM, the agent (wraps)."""
+    return f"{row['state']} {row['type']} · SSM {row['ssm']} · agent {row['agent']}"
 
 
 def _count(value: Any) -> Any:
@@ -60,22 +66,20 @@ class Pane(PreviewMixin, StepPane):
         with Horizontal(classes="buttons"):
             yield Button("Refresh", id="refresh-instances", compact=True)
             yield Static("", id="instances-status", classes="note")
-        table: DataTable = DataTable(id="instances-table", cursor_type="row", zebra_stripes=True)
+        table = WrapTable(
+            wrap="status", min_wrap=16, id="instances-table", cursor_type="row", zebra_stripes=True
+        )
         yield table
         yield Static("", id="step-plan-note", classes="note")
         yield PlanSummary(id="step-plan")
 
     def on_mount(self) -> None:
         table = self.query_one("#instances-table", DataTable)
-        for label, key in (
-            ("Instance", "id"),
-            ("State", "state"),
-            ("Type", "type"),
-            ("Profile", "profile"),
-            ("SSM", "ssm"),
-            ("Agent", "agent"),
-        ):
-            table.add_column(label, key=key)
+        # the id and the profile whole; state, SSM and agent as one sentence that wraps
+        table.add_column("Instance", key="id")
+        table.add_column("Profile", key="profile")
+        table.add_column("State · SSM · agent", key="status")
+        self.rows: dict[str, dict[str, Any]] = {}
         self._sync_mode()
 
     def _launching(self) -> bool:
@@ -195,10 +199,9 @@ class Pane(PreviewMixin, StepPane):
             self.looked = True
             table = self.query_one("#instances-table", DataTable)
             table.clear()
+            self.rows = {r["id"]: r for r in rows}
             for r in rows:
-                table.add_row(
-                    r["id"], r["state"], r["type"], r["profile"], r["ssm"], r["agent"], key=r["id"]
-                )
+                table.add_row(r["id"], r["profile"], _status(r), key=r["id"], height=None)
             online = [r["id"] for r in rows if r["ssm"] == "Online" and r["state"] == "running"]
             if online:
                 self.probe_agents(project, online)
@@ -276,8 +279,12 @@ class Pane(PreviewMixin, StepPane):
         def done(states: dict[str, str]) -> None:
             table = self.query_one("#instances-table", DataTable)
             for instance_id in instance_ids:
+                row = self.rows.get(instance_id)
+                if row is None:  # the table was refreshed meanwhile
+                    continue
+                row["agent"] = states.get(instance_id, "no answer")
                 try:
-                    table.update_cell(instance_id, "agent", states.get(instance_id, "no answer"))
+                    table.update_cell(instance_id, "status", _status(row))
                 except Exception:  # the table was refreshed meanwhile
                     pass
 

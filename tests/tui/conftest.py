@@ -16,6 +16,8 @@ import pytest
 @pytest.fixture(autouse=True)
 def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    # folders are shown as ~/name: the pictures do not depend on where pytest puts tmp_path
+    monkeypatch.setenv("HOME", str(tmp_path))
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Regenerate screenshots/*.svg from the real screens, in the sandbox.
 
-    python -m wizard.screens.screenshots [--out screenshots] [--size 100x32]
+    python -m wizard.screens.screenshots [--out screenshots] [--size 100x30]
 
 Walks the setup wizard for an application called `renderer` (two tagged instances adopted),
 applies it, saves one SVG per step, then deploys (DeployScreen) and diagnoses a failed deployment
@@ -59,10 +59,12 @@ _VOLATILE = [
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{0,12}"), "UUID"),
     (re.compile(r"[0-9a-f]{1,12}/d-XXXXXXXXX"), "UUID/d-XXXXXXXXX"),  # a wrapped deployment root
     (re.compile(r"in&#160;\d+(\.\d+)?&#160;s"), "in&#160;N&#160;s"),  # "17 checks in 0.4 s"
+    # the default VPC's ids are drawn when the sandbox's EC2 backend is created
+    (re.compile(r"\b(subnet|vpc)-[0-9a-f]{8,17}\b"), r"\1-XXXXXXXX"),
 ]
 
 
-def _volatile_free(svg: str) -> str:
+def volatile_free(svg: str) -> str:
     """The SVG with run-specific values masked: equal means "the screen did not change"."""
     for pattern, stand_in in _VOLATILE:
         svg = pattern.sub(stand_in, svg)
@@ -101,7 +103,7 @@ def _seed_instances(ctx: Any) -> None:
 
 
 async def capture(
-    ctx: Any, project_dir: Path, out: Path, size: tuple[int, int] = (100, 32)
+    ctx: Any, project_dir: Path, out: Path, size: tuple[int, int] = (100, 30)
 ) -> list[Path]:
     """Walk the wizard in `project_dir` on `ctx` (a sandbox) and save SVGs into `out`."""
     from wizard.app import create_app
@@ -117,7 +119,7 @@ async def capture(
         path = out / f"{name}.svg"
         svg = app.export_screenshot(title=f"codedeploy-wizard: {name}")
         old = path.read_text(encoding="utf-8") if path.exists() else None
-        if old is None or _volatile_free(old) != _volatile_free(svg):
+        if old is None or volatile_free(old) != volatile_free(svg):
             path.write_text(svg, encoding="utf-8")
         saved.append(path)
 
@@ -176,7 +178,7 @@ async def capture(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--size", default="100x32", help="terminal WIDTHxHEIGHT")
+    parser.add_argument("--size", default="100x30", help="terminal WIDTHxHEIGHT")
     args = parser.parse_args(argv)
     width, height = (int(x) for x in args.size.lower().split("x"))
 
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with SandboxServer() as server, tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_STATE_HOME"] = str(Path(tmp) / "state")  # leave the user's progress alone
+        os.environ["HOME"] = tmp  # the folder is shown as ~/renderer, the same on every run
         ctx = AwsContext(
             region="us-east-1",
             endpoint_url=server.url,

@@ -46,7 +46,7 @@ class Pane(StepPane):
         new = "" if folder.is_dir() else " (a new folder)"
         return (
             f"Folder    [b]{escape(display_path(folder))}[/b]{new}\n"
-            "          gets your answers, appspec.yml, scripts/, CI file"
+            "Writes    answers, appspec.yml, scripts/, CI file"
         )
 
     def fields(self) -> list[Field]:

@@ -149,7 +149,7 @@ class Pane(StepPane):
     def notice(self) -> str | None:
         plan = self.state.plan
         if plan is not None and plan.problems:
-            return "the first deployment would fail (see the plan)"
+            return "the first deployment would fail"
         return None
 
 

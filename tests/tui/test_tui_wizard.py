@@ -220,10 +220,13 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
+        values = app.screen.query_one("#notice-values").copy_text().splitlines()
+        assert values[1].startswith("AWS_SECRET_ACCESS_KEY") and len(values[1].split()[1]) == 40
+        secret = values[1].split()[1]
         block = app.screen.query_one("#notice-commands")
         commands = block.copy_text().splitlines()
         assert commands[1].startswith("travis env set AWS_SECRET_ACCESS_KEY")
-        assert commands[1].endswith("--private")
+        assert "--private" in commands[1] and secret not in block.copy_text()
         # one line per command on screen, never wrapped (too wide: it scrolls sideways)
         assert block.query_one("Static").size.height == len(commands) == 2
         assert "SANDBOX: this key is made up" in str(app.screen.query_one("#notice-after").render())

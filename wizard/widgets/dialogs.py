@@ -102,17 +102,26 @@ class ErrorScreen(DismissOnce, ModalScreen[bool]):
 
 
 class NoticeScreen(DismissOnce, ModalScreen[None]):
-    """Something to read once (e.g. a new access key): text, commands shown whole (never
-    wrapped; `c` copies them), more text, and a Close button."""
+    """Something to read once (e.g. a new access key): text, values and commands shown whole
+    (one line each, never wrapped; `c` copies a block), more text, and a Close button."""
 
     BINDINGS = [Binding("escape", "close", "Close")]
 
     def __init__(
-        self, title: str, body: str, *, commands: Sequence[str] = (), after: str = ""
+        self,
+        title: str,
+        body: str,
+        *,
+        values: Sequence[str] = (),
+        middle: str = "",
+        commands: Sequence[str] = (),
+        after: str = "",
     ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
+        self.values = list(values)
+        self.middle = middle
         self.commands = list(commands)
         self.after = after
 
@@ -122,7 +131,10 @@ class NoticeScreen(DismissOnce, ModalScreen[None]):
         with Vertical(classes="dialog -notice"):
             yield Static(f"[b]{self.title_text}[/b]", classes="dialog-title")
             yield Static(self.body, id="notice-body", classes="dialog-text", markup=False)
-            yield CommandBlock(self.commands, prompt="", id="notice-commands")
+            yield CommandBlock(self.values, prompt="", id="notice-values")
+            if self.middle:
+                yield Static(self.middle, id="notice-middle", classes="dialog-text", markup=False)
+            yield CommandBlock(self.commands, id="notice-commands")
             if self.after:
                 yield Static(self.after, id="notice-after", classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):

@@ -152,15 +152,27 @@ class Pane(StepPane):
             from wizard.widgets.dialogs import NoticeScreen
 
             user, key = result
-            body = (
-                f"A key for the IAM user {user}. Store both values as hidden repository "
-                "settings, e.g. with the Travis CLI (focus the commands, c copies them):"
+            body = f"A key for the IAM user {user}:"
+            values = [
+                f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
+                f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
+            ]
+            middle = (
+                "Store both as hidden repository settings, e.g. with the Travis CLI (the "
+                "secret is pasted, never typed on a command line; focus a block, c copies it):"
             )
             after = "This is the only time the secret is shown. Never commit it."
             if state.sandbox:
                 after += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
             self.app.push_screen(
-                NoticeScreen("New CI access key", body, commands=travis_commands(key), after=after)
+                NoticeScreen(
+                    "New CI access key",
+                    body,
+                    values=values,
+                    middle=middle,
+                    commands=travis_commands(key),
+                    after=after,
+                )
             )
 
         aws_call(self, call, done, what="Creating the access key", group="key")

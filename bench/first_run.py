@@ -1,6 +1,7 @@
-"""A newcomer's first run, timed: `wizard --sandbox` in an empty folder, every default, only ^n
-and Enter, read-then-press at a brisk pace, in a real terminal (tmux), until the first deployment
-has succeeded (issue 11). Prints the keys pressed and when each step appeared.
+"""A newcomer's first run, timed: `wizard --sandbox --project-dir demo` (the README's first
+command) in an empty folder, every default, only ^n and Enter, read-then-press at a brisk pace,
+in a real terminal (tmux), until the first deployment has succeeded (issue 11). Prints the keys
+pressed and when each step appeared.
 
 Run: .venv/bin/python bench/first_run.py [--size 80x24] [--reaction 0.15]
 Target: a succeeded first deployment in at most 15 keys.
@@ -27,10 +28,8 @@ def main() -> int:
     if not tmux.available():
         raise SystemExit("tmux is not installed")
     with tempfile.TemporaryDirectory(prefix="bench-first-run-") as tmp:
-        folder = Path(tmp) / "demo"
-        folder.mkdir()
         walk = tmux.first_run(
-            width, height, folder=folder, state_home=Path(tmp) / "state", reaction=args.reaction
+            width, height, folder=Path(tmp), state_home=Path(tmp) / "state", reaction=args.reaction
         )
     print(f"terminal {width}x{height}, {args.reaction:.2f} s to read each step")
     for what, at in walk.marks.items():

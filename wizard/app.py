@@ -82,6 +82,7 @@ class WizardApp(App[int]):
             else PendingContext(ctx, profile, region, endpoint_url, sandbox=sandbox)
         )
         self.state = WizardState.open(context, project_dir)
+        self.quit_message = ""
 
     # ------------------------------------------------------------------ screens
     def get_default_screen(self) -> Screen:
@@ -206,6 +207,7 @@ class WizardApp(App[int]):
 
         reason, code = self._quit_reason()
         where = self.state.where_saved()
+        self.quit_message = where  # printed on the terminal once the app has closed
         if reason is None:
             self.exit(return_code=0, message=where)
             return

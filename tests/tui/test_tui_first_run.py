@@ -1,7 +1,8 @@
-"""The first run, as a person types it (issue 11): `wizard --sandbox` in an empty folder, every
-default, only ^n and Enter, brisk keys, at 80x24 and 100x30: a succeeded first deployment in at
-most 15 keys. Driven through tmux (send-keys / capture-pane), so the real terminal, the real
-command line and the real timing are what is tested; see tests/tui/tmux.py."""
+"""The first run, as a person types it (issue 11): the README's `wizard --sandbox --project-dir
+demo` in an empty folder, every default, only ^n and Enter, brisk keys, at 80x24 and 100x30: a
+succeeded first deployment in at most 15 keys. Driven through tmux (send-keys / capture-pane),
+so the real terminal, the real command line and the real timing are what is tested; see
+tests/tui/tmux.py."""
 
 from __future__ import annotations
 
@@ -19,9 +20,8 @@ pytestmark = [
 
 @pytest.mark.parametrize("size", [(80, 24), (100, 30)], ids=["80x24", "100x30"])
 def test_defaults_reach_a_succeeded_first_deployment(size, tmp_path: Path) -> None:
-    folder = tmp_path / "demo"
-    folder.mkdir()
-    walk = tmux.first_run(*size, folder=folder, state_home=tmp_path / "state")
+    walk = tmux.first_run(*size, folder=tmp_path, state_home=tmp_path / "state")
+    folder = tmp_path / "demo"  # created by the wizard, named after it
     assert walk.ok, f"{walk.failure}\nkeys: {walk.keys}\nscreen:\n{walk.screen}"
     assert len(walk.keys) <= 15, walk.keys
     assert set(walk.keys) <= {"C-n", "Enter"}

@@ -41,6 +41,46 @@ class MaskedSVG(SVGImageExtension):
         return volatile_free(data) if data is not None else None
 
 
+def svg_rows(svg: str) -> list[str]:
+    """The text of a Textual SVG picture, row by row (to show what differs)."""
+    import html
+    import re
+
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>([^<]*)</text>', svg):
+        text = html.unescape(m.group(3)).replace("\xa0", " ")
+        rows.setdefault(float(m.group(2)), []).append((float(m.group(1)), text))
+    out = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            col = round(x / 12.2)
+            line = line.ljust(col)[:col] + text
+        out.append(line.rstrip())
+    return out
+
+
+def screen_diff(snapshot: Any, name: str, svg: str) -> str:
+    """The stored and the new picture's text, as a unified diff (syrupy shows only '...')."""
+    import difflib
+
+    from wizard.screens.screenshots import volatile_free
+
+    node = snapshot.test_location
+    stored = (
+        Path(node.filepath).parent
+        / "__snapshots__"
+        / Path(node.filepath).stem
+        / f"{node.snapshot_name}[{name}].svg"
+    )
+    old = stored.read_text(encoding="utf-8") if stored.exists() else ""
+    return "\n".join(
+        difflib.unified_diff(
+            svg_rows(volatile_free(old)), svg_rows(volatile_free(svg)), "stored", "now", lineterm=""
+        )
+    )
+
+
 async def steady(pilot: Any) -> None:
     """Settle, and stop the text cursor blinking so the picture does not depend on timing."""
     from textual.widgets import Input
@@ -70,7 +110,8 @@ async def both_sizes(
                 await pilot.resize_terminal(width, height)
                 await steady(pilot)
             svg = app.export_screenshot(title=f"{prefix}{width}x{height}")
-            assert shots(name=f"{prefix}{width}x{height}") == svg
+            name = f"{prefix}{width}x{height}"
+            assert shots(name=name) == svg, screen_diff(snapshot, name, svg)
 
 
 @pytest.mark.parametrize(

@@ -103,8 +103,14 @@ async def test_failed_call_shows_reason_and_retry(tmp_path: Path) -> None:
         assert app.screen.query_one("#next", Button).disabled  # no identity, no way on
 
 
+def _exit_message(app) -> str:
+    return app.quit_message  # what the terminal is told once the app has closed
+
+
 @sync
-async def test_quit_asks_only_mid_apply(make_app) -> None:
+async def test_quit_asks_mid_apply_and_with_unsaved_answers(make_app, tmp_path: Path) -> None:
+    """^q quits at once when nothing would be lost, asks otherwise, and says where the answers
+    were saved."""
     from wizard.widgets.dialogs import ConfirmScreen
 
     app = make_app("tui-quit")
@@ -114,6 +120,7 @@ async def test_quit_asks_only_mid_apply(make_app) -> None:
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
+        assert "Apply is still running" in str(app.screen.query_one(".dialog-text").render())
         await pilot.press("escape")  # keep going
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen) and app.is_running
@@ -123,12 +130,79 @@ async def test_quit_asks_only_mid_apply(make_app) -> None:
         await pilot.pause()
     assert app.return_code == 1
 
+    # nothing typed, nothing saved yet: quit at once, and say so
     app = make_app("tui-quit2")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("ctrl+c")
+        await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+    assert "Nothing saved yet" in _exit_message(app)
+
+    # an answer edited on this step and not saved: ask, naming where the saved ones are
+    app = make_app("tui-quit3", at="roles")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#instance-role", Input).value = "tui-quit3-edited"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        text = str(app.screen.query_one(".dialog-text").render())
+        assert "not saved yet" in text and "Answers saved in ~/tui-quit3/" in text
+        await pilot.press("ctrl+q")  # ^q again on the question is a yes
+        await pilot.pause()
+    assert app.return_code == 0
+    assert "Answers saved in ~/tui-quit3/.codedeploy-wizard.yml" in _exit_message(app)
+    assert "tui-quit3-edited" not in (tmp_path / "tui-quit3" / ".codedeploy-wizard.yml").read_text()
+
+
+@sync
+async def test_the_first_screen_shows_the_folder_and_a_new_one_is_created(
+    sandbox_ctx, tmp_path: Path
+) -> None:
+    """`wizard --project-dir demo` where demo does not exist yet: said, then created on Next."""
+    from wizard.app import create_app
+
+    folder = tmp_path / "demo"
+    app = create_app(sandbox_ctx, folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        where = str(app.screen.query_one("#project-folder").render())
+        assert "~/demo" in where and "a new folder" in where
+        assert "appspec.yml" in where
+        assert not folder.exists()  # nothing written before the user moves on
+        await next_step(pilot)
+        assert current_step(app) == "roles"
+    assert "application: demo" in (folder / ".codedeploy-wizard.yml").read_text()
+
+
+@sync
+async def test_choices_read_the_same_without_colour(make_app, monkeypatch) -> None:
+    """NO_COLOR: a chosen and an unchosen radio button / checkbox differ in their characters."""
+    from textual.widgets import RadioButton
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app("tui-mono", at="instances")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        buttons = list(app.screen.query(RadioButton))
+        marks = {b.id: b._button.plain for b in buttons}
+        assert marks == {"mode-adopt": "▐ ▌", "mode-launch": "▐●▌"}  # launching was chosen
+        await goto(pilot, "files")
+        hooks = app.screen.query_one("#hooks")
+        lines = {
+            "".join(seg.text for seg in hooks.render_line(y)).strip()[:3]
+            + ("+" if hooks.get_option_at_index(y).value in hooks.selected else "-")
+            for y in range(hooks.option_count)
+        }
+        assert "▐X▌+" in lines and "▐ ▌-" in lines and not ({"▐X▌-", "▐ ▌+"} & lines)
+    app = make_app("tui-mono-roles", at="roles")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.screen.query_one("#ssm")
+        assert box._button.plain == "▐X▌"
+        box.value = False
+        assert box._button.plain == "▐ ▌"
 
 
 @sync

@@ -104,7 +104,8 @@ def first_run(
     reaction: float = 0.15,
     timeout: float = 90.0,
 ) -> Walk:
-    """`wizard --sandbox` in the empty `folder`, every default, only ^n and Enter.
+    """The README's first command, `wizard --sandbox --project-dir demo`, run in the empty
+    `folder` (so `folder/demo` does not exist yet), every default, only ^n and Enter.
 
     A person reads the step's title before pressing (`reaction` seconds after it appears) but
     does not wait for the step to finish loading: Next on a loading step is queued by the app.
@@ -119,7 +120,7 @@ def first_run(
         "HOME": os.environ.get("HOME", "/tmp"),
         "LANG": "C.UTF-8",
     }
-    argv = [sys.executable, "-m", "wizard", "--sandbox"]
+    argv = [sys.executable, "-m", "wizard", "--sandbox", "--project-dir", "demo"]
     start = time.monotonic()
     pane.start(argv, folder, env)
 

@@ -61,6 +61,8 @@ _VOLATILE = [
     (re.compile(r"in&#160;\d+(\.\d+)?&#160;s"), "in&#160;N&#160;s"),  # "17 checks in 0.4 s"
     # the default VPC's ids are drawn when the sandbox's EC2 backend is created
     (re.compile(r"\b(subnet|vpc)-[0-9a-f]{8,17}\b"), r"\1-XXXXXXXX"),
+    # instance ids: random where other work shares the emulator (the test suite's sandbox)
+    (re.compile(r"\bi-[0-9a-f]{8,17}\b"), "i-XXXXXXXX"),
 ]
 
 

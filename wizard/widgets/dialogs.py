@@ -33,7 +33,19 @@ class DismissOnce:
 
 
 class SafeCommandPalette(DismissOnce, CommandPalette):
-    """Textual's command palette, dismissed once however fast the keys come."""
+    """Textual's command palette, dismissed once however fast the keys come, and paged only once
+    its list of commands is laid out (see `wizard.widgets.lists`)."""
+
+    def _action_command_list(self, action: str) -> None:
+        from textual.command import CommandList
+
+        commands = self.query_one(CommandList)
+        highlighted = commands.highlighted
+        if action.startswith("page_") and (
+            highlighted is not None and highlighted not in commands._index_to_line
+        ):
+            return
+        super()._action_command_list(action)
 
 
 class ConfirmScreen(DismissOnce, ModalScreen[bool]):

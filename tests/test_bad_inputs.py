@@ -485,7 +485,7 @@ ROWS: list[Row] = [
     Row("file-dev-null", ["validate", "/dev/null"], 2, "not a regular file"),
     Row("file-fifo", ["validate", "appspec.yml"], 2, "FIFO", {"appspec.yml": fifo("appspec.yml")}),
     Row("file-fifo-any-name", ["validate", "p"], 2, "FIFO", {"p": fifo("p")}),
-    Row("file-fifo-as-zip", ["validate", "b.zip"], 1, "1 error(s)", {"b.zip": fifo("b.zip")}),
+    Row("file-fifo-as-zip", ["validate", "b.zip"], 2, "FIFO", {"b.zip": fifo("b.zip")}),
     Row(
         "file-appspec-50mb",
         ["validate", "appspec.yml"],

@@ -286,3 +286,126 @@ def test_files_keeps_a_valid_travis_file_with_aliased_keys(run_wizard, tmp_path)
     assert r.returncode == 0, r.stderr
     assert "unknown key" not in r.stderr
     assert "github_token: $GITHUB_TOKEN" in (tmp_path / ".travis.yml").read_text()
+
+
+# ------------------------------------------- a path that cannot be read: one verdict, any name
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+def _socket(path: Path) -> None:
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(path))
+    sock.close()  # the socket file stays
+
+
+def _device(path: Path) -> None:
+    os.symlink("/dev/null", path)
+
+
+def _loop(path: Path) -> None:
+    os.symlink(path.name, path)
+
+
+def _dangling(path: Path) -> None:
+    os.symlink("gone", path)
+
+
+SPECIALS = {
+    "fifo": (_fifo, "cannot read: a FIFO (named pipe), not a regular file"),
+    "socket": (_socket, "cannot read: a socket, not a regular file"),
+    "device": (_device, "cannot read: a character device, not a regular file"),
+    "symlink-loop": (_loop, "cannot read: a loop of symbolic links"),
+    "dangling-symlink": (_dangling, "cannot read: a symbolic link to 'gone', which does not exist"),
+    "missing": (lambda path: None, "no such file or folder"),
+}
+
+
+def _validate(argv: list[str], capsys) -> tuple[int, str, str]:
+    from wizard.cli import main
+
+    code = main(["validate", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("special", sorted(SPECIALS))
+def test_a_path_that_cannot_be_read_is_exit_2_in_one_line_whatever_its_name(
+    tmp_path, monkeypatch, capsys, special
+):
+    """`fifo.zip` used to be a lint finding (exit 1) while `fifo.yml` was a usage error (exit 2):
+    the name must not decide how an unreadable path is reported."""
+    make, says = SPECIALS[special]
+    monkeypatch.chdir(tmp_path)
+    seen = set()
+    for name in ("x.zip", "x.tar.gz", "appspec.yml", ".travis.yml", "x"):
+        make(tmp_path / name)
+        code, out, err = _validate([name], capsys)
+        assert (code, out, err.splitlines()) == (2, "", [f"error: {name}: {says}"]), name
+        code, out, _ = _validate(["--json", name], capsys)
+        (report,) = json.loads(out)["files"]
+        assert code == 2 and [f["rule"] for f in report["findings"]] == ["validate.unreadable"]
+        seen.add(report["findings"][0]["message"])
+    assert seen == {says}
+
+
+@pytest.mark.parametrize("name", ["x.zip", "appspec.yml"])
+def test_a_file_without_read_permission_is_exit_2_whatever_its_name(
+    tmp_path, monkeypatch, capsys, name
+):
+    # the suite may run as root, which reads a mode-000 file: the refusal is simulated at open
+    import errno
+
+    (tmp_path / name).write_text(GOOD_APPSPEC)
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith(name):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    code, out, err = _validate([str(tmp_path / name)], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"error: {tmp_path / name}: cannot read: permission denied"]
+
+
+def test_a_mix_of_readable_and_unreadable_paths_lists_both_and_exits_2(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.zip")
+    (tmp_path / "appspec.yml").write_text(BAD_APPSPEC)
+    code, out, _ = _validate([str(tmp_path / "pipe.zip"), str(tmp_path / "appspec.yml")], capsys)
+    assert code == 2  # something could not be checked at all: a usage error wins over findings
+    assert f"{tmp_path / 'pipe.zip'}:1:1: error validate.unreadable cannot read: a FIFO" in out
+    assert "appspec.hook-unknown" in out
+
+
+def test_a_folder_named_like_an_archive_is_read_as_a_folder_and_says_so(tmp_path, capsys):
+    folder = tmp_path / "site.zip"
+    folder.mkdir()
+    (folder / "appspec.yml").write_text(GOOD_APPSPEC)
+    code, out, err = _validate([str(folder)], capsys)
+    assert (code, out) == (0, "")
+    assert f"{folder}: read as a bundle (a folder named like a file" in err
+    (folder / "appspec.yml").unlink()
+    code, out, _ = _validate([str(folder)], capsys)
+    assert code == 1 and "bundle.appspec-missing" in out  # a folder without an appspec
+
+
+def test_a_folder_without_read_permission_is_exit_2(tmp_path, monkeypatch, capsys):
+    import errno
+
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    real_scandir = os.scandir
+
+    def refuse(path="."):
+        if str(path) == str(folder):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    code, out, err = _validate([str(folder)], capsys)
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"error: {folder}: cannot read the folder: permission denied"]

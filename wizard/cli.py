@@ -216,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = cmd("validate")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files, bundle folders or archives")
+    p.epilog = (
+        "Exit codes: 0 no error (warnings allowed); 1 a file was read and has an error (an "
+        "invalid appspec or CI file, a corrupt archive, a file too large or not UTF-8); 2 a "
+        "path cannot be read as a regular file or folder, whatever its name (missing, a FIFO, "
+        "a device, a socket, a loop of symbolic links, no permission), or nothing to check."
+    )
     json_flag(p)
 
     p = cmd("deploy")

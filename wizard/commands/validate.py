@@ -2,7 +2,12 @@
 
 With no PATH: appspec.yml/appspec.yaml (in the project folder and in `bundle.source`), .travis.yml
 and .github/workflows/*.yml that exist in --project-dir. Exit 0 when there is no error (warnings
-allowed), 1 when any file has an error, 2 when a path cannot be read or there is nothing to check.
+allowed), 1 when a file was read and has an error (DESIGN: the command ran and found a problem),
+2 when a path cannot be read as a regular file or folder or there is nothing to check (a usage
+error). The verdict on a path that cannot be read does not depend on its name: a FIFO, a device, a
+socket, a loop of symbolic links, a missing path or one without permission is exit 2 in one line
+whether it is called `x.zip` or `x.yml` (`wizard.fileio.unreadable_reason`). A folder is a bundle
+whatever its name (`x.zip/` is read as a folder, and says so).
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         errors = warnings = 0
         for r in reports:
-            if r.kind_reason.startswith("by content"):
+            if r.kind_reason.startswith(("by content", "a folder named")):
                 # the name did not tell: say which rule decided, so a surprise can be traced
                 info(f"{r.path}: read as {_article(r.kind)} ({r.kind_reason})")
             for f in r.findings:

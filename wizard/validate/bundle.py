@@ -391,11 +391,14 @@ def _open(path: Path) -> tuple[_Source | None, list[Finding]]:
 
 def validate_bundle(path: str | os.PathLike[str]) -> FileReport:
     """One report for a bundle folder or archive. Never raises; never writes to disk."""
+    from wizard.fileio import unreadable_reason
+
     p = Path(path)
     report = FileReport(str(path), "bundle")
-    if not p.exists():
+    problem = unreadable_reason(p)
+    if problem is not None:  # the same verdict as for any other path (wizard.validate.dispatch)
         report.unreadable = True
-        report.findings.append(Finding(1, 1, ERROR, "bundle.unreadable", "no such file or folder"))
+        report.findings.append(Finding(1, 1, ERROR, "validate.unreadable", problem))
         return report
     src: _Source | None = None
     try:

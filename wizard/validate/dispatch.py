@@ -4,8 +4,12 @@ By name when the name tells (appspec.yml/.yaml/.json, .travis.yml, .github/workf
 archives, folders); otherwise by content, from the top-level keys (`detect_by_content`). Every
 report says which rule decided (`FileReport.kind_reason`), so a surprising verdict can be traced.
 
-Only regular files are read, and at most MAX_TEXT bytes of them: a FIFO, a device or /dev/zero
-gets one clear finding instead of a hang or a memory blow-up.
+Only regular files and folders are read, and at most MAX_TEXT bytes of a file. A path that cannot
+be read at all (missing, a FIFO, a device, a socket, a loop of symbolic links, no permission) gets
+the same `validate.unreadable` finding and `unreadable` report whatever its name says, so an
+archive's name (`pipe.zip`) and a YAML file's name (`pipe.yml`) end alike: exit 2, one line.
+A regular file that is readable but is not what it should be (too large, not UTF-8, a corrupt
+archive) is a finding about the file: exit 1.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ def detect(path: Path, text: str | None = None) -> tuple[str, str]:
     """(kind, the rule that decided): by name first, then by content when `text` is given."""
     name = path.name.lower()
     if path.is_dir():
+        if name.endswith((".zip", ".tar", ".tgz", ".gz", ".yml", ".yaml", ".json")):
+            return "bundle", "a folder named like a file: a folder is always a bundle"
         return "bundle", "a folder is a bundle"
     if name.endswith((".zip", ".tar", ".tar.gz", ".tgz")):
         return "bundle", "by name: an archive"
@@ -78,7 +84,8 @@ def detect(path: Path, text: str | None = None) -> tuple[str, str]:
         return "appspec", f"by name: {path.name}"
     if name in (".travis.yml", ".travis.yaml"):
         return "travis", f"by name: {path.name}"
-    parts = [p.lower() for p in path.resolve().parts]
+    # the path as given, made absolute (not resolved: a symlink loop must not raise here)
+    parts = [p.lower() for p in Path(os.path.normpath(os.path.abspath(path))).parts]
     if (
         len(parts) >= 3
         and parts[-3:-1] == [".github", "workflows"]
@@ -155,17 +162,10 @@ def _read_text(path: Path) -> tuple[str | None, str | None, bool]:
         st = os.stat(path)
     except OSError as exc:
         return None, f"cannot read: {exc.strerror or exc}", True
-    if not stat.S_ISREG(st.st_mode):
-        what = (
-            "a FIFO (named pipe)"
-            if stat.S_ISFIFO(st.st_mode)
-            else "a device"
-            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-            else "a socket"
-            if stat.S_ISSOCK(st.st_mode)
-            else "not a regular file"
-        )
-        return None, f"cannot read: {what}, not a regular file", True
+    if not stat.S_ISREG(st.st_mode):  # swapped since `unreadable_reason` looked
+        from wizard.fileio import file_kind
+
+        return None, f"cannot read: {file_kind(st.st_mode)}, not a regular file", True
     if st.st_size > MAX_TEXT:
         return (
             None,
@@ -188,14 +188,21 @@ def _read_text(path: Path) -> tuple[str | None, str | None, bool]:
 
 def validate_path(path: str | os.PathLike[str]) -> FileReport:
     """Validate one path by its kind; `unreadable` is set when it cannot be read at all."""
+    from wizard.fileio import unreadable_reason
+
     p = Path(path)
     shown = str(path)
-    if not p.exists() and not p.is_symlink():
+    # one verdict for a path that cannot be read at all, whatever its name says: `pipe.zip` and
+    # `pipe.yml` are both a usage error (exit 2), never a lint finding of one kind or the other
+    problem = unreadable_reason(p)
+    if problem is not None:
+        kind, reason = detect(p)
         return FileReport(
             shown,
-            "unknown",
-            [Finding(1, 1, ERROR, "validate.unreadable", "no such file or folder")],
+            kind,
+            [Finding(1, 1, ERROR, "validate.unreadable", problem)],
             unreadable=True,
+            kind_reason=reason,
         )
     kind, reason = detect(p)
     if kind == "bundle":

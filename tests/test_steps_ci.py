@@ -149,6 +149,14 @@ def test_travis_user_has_only_the_deploy_policy_and_no_key_unless_asked(aws):
     # the secret is read from the terminal, never written on a command line (shell history)
     assert cmds[1].startswith('travis env set AWS_SECRET_ACCESS_KEY "$(cat)" --private')
     assert key["SecretAccessKey"] not in "\n".join(cmds)
+    # the generated .travis.yml shows the very same command (one helper makes the text)
+    from wizard.render.travis import TravisTarget, render_travis
+
+    target = TravisTarget("shop", "shop-group", "us-east-1", "b", "releases/", "main", ".")
+    header = [ln for ln in render_travis(target).splitlines() if ln.startswith("#")]
+    (shown,) = [ln for ln in header if "travis env set" in ln]
+    assert shown == f"#   {cmds[1]}"
+    assert "..." not in "\n".join(header)  # no placeholder to fill in on a command line
     ci.create_access_key(sc)
     with pytest.raises(ci.ConflictError, match="two access keys"):
         ci.create_access_key(sc)

@@ -28,10 +28,28 @@ ENV_KEY_ID = "$AWS_ACCESS_KEY_ID"
 ENV_SECRET = "$AWS_SECRET_ACCESS_KEY"
 SLACK_PLACEHOLDER = "REPLACE-ME-with-travis-encrypt-output"
 SLACK_COMMAND = 'travis encrypt "ACCOUNT:TOKEN#channel" --add notifications.slack.rooms'
+# `travis env set NAME VALUE` takes the value as an argument (travis.rb lib/travis/cli/env.rb):
+# a secret typed there lands in shell history and `ps`. `"$(cat)"` reads it from the terminal
+# instead (paste it, Enter, then Ctrl-D).
+SECRET_FROM_STDIN = '"$(cat)"'
+FROM_STDIN_HINT = "paste the secret, Enter, Ctrl-D"
+
+
+def env_set_command(name: str, value: str | None = None) -> str:
+    """The `travis env set` command that stores repository variable `name`, hidden (--private).
+
+    With no `value` the command reads it from the terminal (`"$(cat)"`), so a secret never
+    appears on a command line. The one place this text is made: the CLI (`wizard apply
+    --create-access-key`), the TUI's done screen and the generated .travis.yml all show it.
+    """
+    return f"travis env set {name} {value if value is not None else SECRET_FROM_STDIN} --private"
+
+
 HEADER = (
     "# Deploy to AWS CodeDeploy (written by codedeploy-wizard; dpl v2).\n"
-    "# Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY as repository environment variables\n"
-    "# (travis env set AWS_SECRET_ACCESS_KEY ... --private); never put keys in this file.\n"
+    "# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are repository environment variables; never\n"
+    "# put keys in this file. Set the secret from the terminal, not on a command line:\n"
+    f"#   {env_set_command('AWS_SECRET_ACCESS_KEY')}   # {FROM_STDIN_HINT}\n"
 )
 
 

@@ -244,21 +244,18 @@ def create_access_key(sc: StepContext) -> dict[str, str]:
     return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
 
 
-SECRET_FROM_STDIN = '"$(cat)"'
-
-
 def travis_commands(key: dict[str, str]) -> list[str]:
     """How to store the key in the repository settings (never in .travis.yml in plain text).
 
     The secret never appears on a command line (shell history, `ps`): the second command reads it
-    from the terminal (`"$(cat)"`: paste it, Enter, then Ctrl-D). `travis env set NAME VALUE`
-    takes the value as an argument (travis.rb lib/travis/cli/env.rb), hence the substitution.
-    The access key id is not a secret and is written out.
+    from the terminal (`wizard.render.travis.env_set_command`, which the generated .travis.yml
+    shows too). The access key id is not a secret and is written out.
     """
+    from wizard.render.travis import FROM_STDIN_HINT, env_set_command
+
     return [
-        f"travis env set AWS_ACCESS_KEY_ID {key['AccessKeyId']} --private",
-        f"travis env set AWS_SECRET_ACCESS_KEY {SECRET_FROM_STDIN} --private"
-        "   # paste the secret, Enter, Ctrl-D",
+        env_set_command("AWS_ACCESS_KEY_ID", key["AccessKeyId"]),
+        f"{env_set_command('AWS_SECRET_ACCESS_KEY')}   # {FROM_STDIN_HINT}",
     ]
 
 

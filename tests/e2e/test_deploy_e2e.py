@@ -388,15 +388,41 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
     asyncio.run(scenario())
 
 
-def _slow_world(sandbox_url: str, project_dir: Path) -> dict:
-    """Five instances one at a time: a deployment that lasts a few seconds."""
-    world = build_world(sandbox_url, project_dir, instances=5)
-    world["client"]("codedeploy").update_deployment_group(
-        applicationName=world["name"],
-        currentDeploymentGroupName=f"{world['name']}-group",
-        deploymentConfigName="CodeDeployDefault.OneAtATime",
-    )
-    return world
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch, sandbox_url: str):
+    """A world whose deployments stay InProgress until the test is done with them.
+
+    Its instance's ApplicationStart script hangs (`sandbox:hook:ApplicationStart: timeout`, the
+    documented tag for a script that never returns), so the agent waits out the hook's timeout
+    before it reports ScriptTimedOut. The sandbox plays that hour as `CLOCK.slow_event`; for this
+    test it lasts ten wall minutes, so however loaded the machine, the deployment is still running
+    when the test acts on it (a race on the compressed clock is what made these tests flaky).
+    Teardown stops whatever is still running, so nothing hangs on in the session's sandbox.
+    """
+    import dataclasses
+
+    from wizard.sandbox import clock
+
+    monkeypatch.setattr(clock, "CLOCK", dataclasses.replace(clock.CLOCK, slow_event=600.0))
+    worlds: list[dict] = []
+
+    def make(project_dir: Path) -> dict:
+        world = build_world(
+            sandbox_url, project_dir, tags={"sandbox:hook:ApplicationStart": "timeout"}
+        )
+        worlds.append(world)
+        return world
+
+    yield make
+    for world in worlds:
+        cd = world["client"]("codedeploy")
+        running = cd.list_deployments(
+            applicationName=world["name"],
+            deploymentGroupName=f"{world['name']}-group",
+            includeOnlyStatuses=["Created", "Queued", "InProgress"],
+        )["deployments"]
+        for dep_id in running:
+            cd.stop_deployment(deploymentId=dep_id)
 
 
 def _start(sandbox_env: dict, sandbox_url: str, project_dir: Path, **popen: Any):
@@ -422,12 +448,12 @@ def _deployment_of(world: dict) -> dict:
 
 
 def test_ctrl_c_stops_following_but_not_the_deployment(
-    needs_fleet, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, held, sandbox_env, sandbox_url, tmp_path
 ):
     import signal
     import subprocess
 
-    world = _slow_world(sandbox_url, tmp_path)
+    world = held(tmp_path)
     proc = _start(
         sandbox_env, sandbox_url, tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -446,13 +472,13 @@ def test_ctrl_c_stops_following_but_not_the_deployment(
 
 
 def test_ctrl_c_on_a_terminal_offers_to_stop_the_deployment(
-    needs_fleet, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, held, sandbox_env, sandbox_url, tmp_path
 ):
     import os
     import pty
     import signal
 
-    world = _slow_world(sandbox_url, tmp_path)
+    world = held(tmp_path)
     master, slave = pty.openpty()
     proc = _start(sandbox_env, sandbox_url, tmp_path, stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
@@ -505,9 +531,9 @@ def test_sandbox_scenario_takes_the_users_bundle_without_a_project_file(
 
 
 def test_a_deployment_still_running_on_the_group_is_named_before_uploading(
-    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
+    needs_fleet, held, run_wizard, sandbox_env, sandbox_url, tmp_path
 ):
-    world = _slow_world(sandbox_url, tmp_path)
+    world = held(tmp_path)
     first = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path)  # returns once created
     assert first.returncode == 0, first.stderr
     running = first.stdout.split()[1]

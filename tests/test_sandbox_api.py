@@ -215,8 +215,9 @@ def test_revisions_group_updates_and_stop(w: World, monkeypatch: pytest.MonkeyPa
         group["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"]
         == r["deployment_id"]
     )
-    # a slow clock: the next deployment is still running when we stop it
-    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.02, event=5, slow_event=5))
+    # an hour per event: the next deployment is still running when we stop it, however loaded
+    # the machine (it is stopped, so the test does not wait for it)
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.02, event=3600, slow_event=3600))
     running = w.deploy(
         f"{w.name}-renamed", r["bucket"], r["key"], config="CodeDeployDefault.AllAtOnce"
     )

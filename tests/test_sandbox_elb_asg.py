@@ -5,7 +5,6 @@ relaunch), and suspended processes. Shapes validate against botocore's model."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import boto3
@@ -24,6 +23,19 @@ def aws(aws_credentials, monkeypatch: pytest.MonkeyPatch):
     with mock_aws():
         extensions.install()
         yield {s: boto3.client(s) for s in ("ec2", "elbv2", "autoscaling")}
+
+
+# Durations here are judged when they are read (lazy time), so a test can move time itself:
+# with HOLD an AWS hour lasts a wall hour (a state holds whatever the machine's load), with PASS a
+# millisecond (whatever was waiting is over at the next call). No sleep races the compressed clock.
+HOLD, PASS = 3600.0, 0.001
+
+
+def _aws_hour(monkeypatch: pytest.MonkeyPatch, wall_seconds: float) -> None:
+    """From now on one AWS hour lasts `wall_seconds` (see HOLD and PASS)."""
+    monkeypatch.setattr(
+        clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=wall_seconds)
+    )
 
 
 def _balancer(aws: dict[str, Any], *, listener: bool = True, **tg: Any) -> str:
@@ -62,7 +74,7 @@ def _instances(aws: dict[str, Any], n: int, tag: str | None = None) -> list[str]
     return [i["InstanceId"] for i in aws["ec2"].run_instances(**kwargs)["Instances"]]
 
 
-def test_health_comes_from_the_tag_and_from_what_was_deployed(aws):
+def test_health_comes_from_the_tag_and_from_what_was_deployed(aws, monkeypatch):
     arn = _balancer(aws, HealthCheckPath="/health")
     nothing = _instances(aws, 1)
     mismatch = _instances(aws, 1, "unhealthy:Target.ResponseCodeMismatch:502")
@@ -70,7 +82,7 @@ def test_health_comes_from_the_tag_and_from_what_was_deployed(aws):
     healthy = _instances(aws, 1, "healthy")
     ids = nothing + mismatch + timeout + healthy
     aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": i} for i in ids])
-    time.sleep(0.05)  # past the initial health checks (5 x 30 s + 30 s of compressed time)
+    _aws_hour(monkeypatch, PASS)  # past the initial health checks (5 x 30 s + 30 s)
     h = _health(aws, arn)
     # nothing was deployed there: nothing answers on the port
     assert h[nothing[0]] == {
@@ -89,18 +101,19 @@ def test_health_comes_from_the_tag_and_from_what_was_deployed(aws):
 
 
 def test_a_new_target_is_initial_then_checked(aws, monkeypatch):
-    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=36))
+    _aws_hour(monkeypatch, HOLD)
     arn = _balancer(aws, HealthCheckIntervalSeconds=10, HealthyThresholdCount=2)
     ids = _instances(aws, 1, "healthy")
     aws["elbv2"].register_targets(TargetGroupArn=arn, Targets=[{"Id": ids[0]}])
     first = _health(aws, arn)[ids[0]]
     assert first["State"] == "initial"
     assert first["Reason"] in ("Elb.RegistrationInProgress", "Elb.InitialHealthChecking")
-    time.sleep(0.35)  # 10 s + 2 x 10 s = 30 AWS seconds = 0.3 s here
+    _aws_hour(monkeypatch, PASS)  # past 10 s + 2 x 10 s of checks
     assert _health(aws, arn)[ids[0]] == {"State": "healthy"}
 
 
-def test_deregistration_drains_for_the_delay_then_is_unused(aws):
+def test_deregistration_drains_for_the_delay_then_is_unused(aws, monkeypatch):
+    _aws_hour(monkeypatch, HOLD)
     arn = _balancer(aws)
     ids = _instances(aws, 1, "healthy")
     aws["elbv2"].modify_target_group_attributes(
@@ -112,7 +125,7 @@ def test_deregistration_drains_for_the_delay_then_is_unused(aws):
     draining = _health(aws, arn)  # listed without Targets while it drains, as on AWS
     assert draining[ids[0]]["State"] == "draining"
     assert draining[ids[0]]["Reason"] == "Target.DeregistrationInProgress"
-    time.sleep(0.55)  # one AWS hour
+    _aws_hour(monkeypatch, PASS)  # the delay, an AWS hour, is over
     assert _health(aws, arn) == {}
     assert _health(aws, arn, ids)[ids[0]]["Reason"] == "Target.NotRegistered"
 
@@ -208,25 +221,28 @@ def test_a_launch_hook_holds_the_instance_until_continue(aws, monkeypatch):
     assert "No active Lifecycle Action" in exc.value.response["Error"]["Message"]
 
 
-def test_a_hook_that_times_out_abandons_and_the_group_launches_again(aws):
+def test_a_hook_that_times_out_abandons_and_the_group_launches_again(aws, monkeypatch):
+    _aws_hour(monkeypatch, HOLD)
     _group(aws)
     asg = aws["autoscaling"]
     asg.put_lifecycle_hook(
         LifecycleHookName="never-answered",
         AutoScalingGroupName="asg1",
         LifecycleTransition="autoscaling:EC2_INSTANCE_LAUNCHING",
-        HeartbeatTimeout=1800,  # half an AWS hour: 0.25 s here
+        HeartbeatTimeout=1800,
         DefaultResult="ABANDON",
     )
     asg.set_desired_capacity(AutoScalingGroupName="asg1", DesiredCapacity=2)
     first = {i for i, s in _states(aws).items() if s == "Pending:Wait"}
     assert len(first) == 1
-    time.sleep(0.3)
+    _aws_hour(monkeypatch, PASS)  # the heartbeat runs out
     states = _states(aws)
     assert not first & set(states)  # abandoned and terminated
     term = aws["ec2"].describe_instances(InstanceIds=sorted(first))["Reservations"]
     assert {i["State"]["Name"] for r in term for i in r["Instances"]} == {"terminated"}
-    time.sleep(0.02)  # the first back-off: 60 AWS seconds
+    # the first back-off (60 AWS seconds) is over by the next call; the relaunched instance's
+    # heartbeat must not run out before we look at it
+    _aws_hour(monkeypatch, HOLD)
     assert any(s == "Pending:Wait" for s in _states(aws).values())  # relaunched
     acts = asg.describe_scaling_activities(AutoScalingGroupName="asg1")
     validate("autoscaling", "DescribeScalingActivities", acts)
@@ -263,7 +279,7 @@ def test_suspended_add_to_load_balancer_registers_nothing(aws):
 # ---- CodeDeploy on an Auto Scaling group behind a target group --------------------------------
 
 
-def test_codedeploy_hook_scale_out_and_traffic_events(aws):
+def test_codedeploy_hook_scale_out_and_traffic_events(aws, monkeypatch):
     from wizard.sandbox.fleetworld import FleetWorld
     from wizard.sandbox.world import START_SH, appspec, zip_bundle
 
@@ -323,7 +339,7 @@ def test_codedeploy_hook_scale_out_and_traffic_events(aws):
     assert info["revision"]["s3Location"]["key"] == "app.zip"
     assert [t["targetId"] for t in w.targets(scale_out)] == new
     assert _states(aws, asg)[new[0]] == "InService"
-    time.sleep(0.05)
+    _aws_hour(monkeypatch, PASS)  # past the new target's initial health checks
     assert _health(aws, bal.target_group_arn)[new[0]] == {"State": "healthy"}
 
     # CodeDeploy removes its hook when the group leaves the deployment group

@@ -267,8 +267,15 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         )
 
     # ------------------------------------------------------------------ UI thread
+    def _gone(self) -> bool:
+        """The user left the screen while a worker ran: what it reports has nowhere to go (a
+        query on the removed screen would raise NoMatches into the worker and crash the app)."""
+        return not self.is_attached
+
     def _on_result(self, result: Result, quiet: bool = False) -> None:
         self.results[result.id] = result
+        if self._gone():
+            return
         table = self.query_one("#diag-checks", DataTable)
         from wizard.widgets.plan_table import themed
 
@@ -299,6 +306,9 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self.busy = False
         for r in report.results:
             self.results[r.id] = r
+        if self._gone():
+            return
+        for r in report.results:
             self._on_result(r, quiet=True)  # a re-ranked report may carry a re-pointed fix
         line = text_reporter.summary_line(report)
         self._status((note + ". " if note else "") + line, ok=report.exit_code == 0)
@@ -362,6 +372,8 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self.error = mapped.one_line() if mapped else f"{type(exc).__name__}: {exc}"
         self.busy = False
         self.fixing = False
+        if self._gone():
+            return
         self._status(f"diagnose failed: {self.error}", ok=False)
         # the rows still waiting will not run: say so instead of looking busy forever
         table = self.query_one("#diag-checks", DataTable)
@@ -375,6 +387,8 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         self._set_buttons()
 
     def _fix_progress(self, fix: PlannedFix, state: str, message: str) -> None:
+        if self._gone():
+            return
         mark = {"start": "…", "done": "✓", "failed": "✗"}.get(state, "")
         self._status(f"{mark} {fix.description}: {message}" if state != "start" else f"… {message}")
 

@@ -246,9 +246,31 @@ def rerun(
     report: Report,
     fixes: list[PlannedFix],
     on_result: Callable[[Result], None] | None = None,
+    outcomes: list[FixOutcome] | None = None,
 ) -> Report:
-    """Run the checks the fixes touched again (fresh evidence) and merge them into `report`."""
-    ids = [cid for cid in affected_checks(fixes) if report.result(cid) is not None]
+    """Run the checks the fixes touched again (fresh evidence), merge them into `report`, and rank
+    the root causes again.
+
+    The checks re-run are those the fixes affect plus every check that depends on them (one
+    that was skipped because a fixed prerequisite failed runs now). The symptom is pointed at
+    the new first cause, or, when none is left, says to deploy again
+    (`Report.ready_to_redeploy`). `outcomes` (from `apply_fixes`) fill `Report.applied`.
+    """
+    from checks import registry
+    from checks.runner import Report as _Report
+    from checks.runner import _rank_results, finalize
+
+    applied = [*report.applied]
+    for o in outcomes or []:
+        if o.ok:
+            applied.append(f"{o.fix.description}: {o.message}")
+    if outcomes is None:
+        applied.extend(f.description for f in fixes)
+    ids = [
+        cid
+        for cid in registry.dependents(affected_checks(fixes))
+        if report.result(cid) is not None and cid != "deployment.status"
+    ]
     if not ids:
         return report
     fresh = diagnose(
@@ -262,13 +284,10 @@ def rerun(
     )
     by_id = {r.id: r for r in fresh.results}
     results = [by_id.get(r.id, r) for r in report.results]
-    from checks.runner import Report as _Report
-    from checks.runner import _rank_results
-
-    return _Report(
+    merged = _Report(
         results=results,
         deployment=report.deployment,
-        root_causes=_rank_results(results, report),
+        root_causes=[],
         application=report.application,
         deployment_group=report.deployment_group,
         region=report.region,
@@ -276,4 +295,8 @@ def rerun(
         preflight=report.preflight,
         seconds=report.seconds + fresh.seconds,
         notes=[*report.notes, f"re-ran after fixes: {', '.join(ids)}"],
+        failures=report.failures,
+        applied=applied,
     )
+    merged.root_causes = finalize(results, _rank_results(results, merged), applied=applied)
+    return merged

@@ -78,6 +78,14 @@ class Result:
     id: str = ""
     title: str = ""
     seconds: float = 0.0
+    # the check's own fix, kept when the runner points a symptom's fix at its root cause (so a
+    # re-rank after --fix can restore it); never in the JSON document
+    own_fix: Fix | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def has_automatic_fix(self) -> bool:
+        """A problem `wizard diagnose --fix` (or the TUI's Fix…) can act on."""
+        return bool(self.status.problem and self.fix and self.fix.automatic and self.fix.action)
 
     def to_json(self) -> dict[str, Any]:
         return {

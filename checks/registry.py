@@ -111,3 +111,18 @@ def with_prerequisites(selected: Iterable[Check]) -> list[Check]:
         stack.extend(get(cid).requires)
         stack.extend(get(cid).after)
     return [c for c in all_checks() if c.id in wanted]
+
+
+def dependents(ids: Iterable[str]) -> list[str]:
+    """`ids` plus every check that requires or runs after one of them, transitively, in
+    catalogue order (what must run again when the verdicts of `ids` may have changed)."""
+    wanted = set(ids)
+    changed = True
+    checks = all_checks()
+    while changed:
+        changed = False
+        for c in checks:
+            if c.id not in wanted and (set(c.requires) | set(c.after)) & wanted:
+                wanted.add(c.id)
+                changed = True
+    return [c.id for c in checks if c.id in wanted]

@@ -21,6 +21,7 @@ from checks.evidence import DENIED, Evidence, Unavailable, error_code
 from checks.model import Check, Fix, Result, Status
 
 SCHEMA_VERSION = 1
+SYMPTOM = "deployment.status"  # the outcome: a root cause only when nothing else explains it
 
 
 class CheckContext:
@@ -61,13 +62,33 @@ class Report:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     failures: list[interpret.Failure] = field(default_factory=list, repr=False)
+    applied: list[str] = field(default_factory=list)  # what --fix changed, in words
 
     def result(self, check_id: str) -> Result | None:
         return next((r for r in self.results if r.id == check_id), None)
 
     @property
+    def root_cause(self) -> Result | None:
+        """The most likely root cause (a failing Result), or None when nothing failed."""
+        return self.result(self.root_causes[0]) if self.root_causes else None
+
+    @property
     def problems(self) -> list[Result]:
-        return [r for r in self.results if r.status.problem]
+        """Failing and broken results; the deployment's outcome counts only when nothing else
+        explains it (it is the symptom, not a second problem)."""
+        explained = bool([c for c in self.root_causes if c != SYMPTOM])
+        return [
+            r
+            for r in self.results
+            if r.status.problem and not (explained and r.id == SYMPTOM and r.status is Status.FAIL)
+        ]
+
+    @property
+    def ready_to_redeploy(self) -> bool:
+        """Fixes were applied, nothing fails any more, yet the deployment looked at did not
+        succeed: the next step is a new deployment (the TUI offers "Deploy again")."""
+        dep_ok = (self.deployment or {}).get("status") in (None, "Succeeded", "Ready")
+        return bool(self.applied) and not self.problems and not dep_ok
 
     @property
     def exit_code(self) -> int:
@@ -85,7 +106,8 @@ class Report:
         return out
 
     def automatic_fixes(self) -> list[Result]:
-        return [r for r in self.results if r.status.problem and r.fix and r.fix.automatic]
+        """The failing results `--fix` can act on (empty: offer no Fix button)."""
+        return [r for r in self.results if r.has_automatic_fix]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +121,7 @@ class Report:
             "results": [r.to_json() for r in self.results],
             "root_causes": list(self.root_causes),
             "notes": list(self.notes),
+            "applied": list(self.applied),
         }
 
 
@@ -167,8 +190,8 @@ def _rank(results: list[Result], code: str | None, failures: list[interpret.Fail
 
     Score: the deployment-level error code naming the check, then the number of failed instances
     whose first failure points at it (the first *failing* candidate of each failure gets the
-    credit), then catalogue priority (upstream causes first). deployment.status is the symptom and
-    comes last.
+    credit), then catalogue priority (upstream causes first). deployment.status is the symptom: it
+    is a root cause only when no other check explains the failure.
     """
     failing = {r.id: r for r in results if r.status is Status.FAIL}
     if not failing:
@@ -188,27 +211,70 @@ def _rank(results: list[Result], code: str | None, failures: list[interpret.Fail
     order = {c.id: (c.priority, i) for i, c in enumerate(registry.all_checks())}
 
     def key(cid: str) -> tuple:
-        symptom = cid == "deployment.status"
         return (
-            symptom,
+            cid == SYMPTOM,
             cid not in code_hit,
             -credit.get(cid, 0),
             order.get(cid, (99, 99)),
         )
 
-    return sorted(failing, key=key)
-
-
-def _point_symptom_at_cause(results: list[Result], ranked: list[str]) -> None:
-    """deployment.status is the symptom: its fix names the root cause the ranking found."""
-    causes = [c for c in ranked if c != "deployment.status"]
-    symptom = next((r for r in results if r.id == "deployment.status"), None)
-    if symptom is None or symptom.status is not Status.FAIL or not causes:
-        return
-    others = f" (then {', '.join(causes[1:])})" if len(causes) > 1 else ""
-    symptom.fix = Fix(
-        f"Fix the root cause, {causes[0]}{others}, then deploy again.", ["wizard deploy"]
+    ranked = sorted(failing, key=key)
+    if SYMPTOM not in ranked or len(ranked) == 1:
+        return ranked
+    others = [c for c in ranked if c != SYMPTOM]
+    if any(c in code_hit or credit[c] for c in others):
+        return others  # explained by its causes: the outcome is not a second problem
+    unexplained_code = (
+        bool(code)
+        and code in interpret.DEPLOYMENT_CODES
+        and not (interpret.DEPLOYMENT_CODES[code][0] or code == "HEALTH_CONSTRAINTS")
     )
+    if credit.get(SYMPTOM) or unexplained_code:
+        return [SYMPTOM, *others]  # e.g. MANUAL_STOP, an unclassified lifecycle error
+    return others
+
+
+def _then_deploy(fix: Fix) -> Fix:
+    """The cause's fix, as the symptom's: the same actions, then a new deployment."""
+    summary = fix.summary.strip()
+    commands = list(fix.commands)
+    if "deploy again" not in summary.lower():
+        summary = summary.rstrip(".") + ", then deploy again."
+    if not any(c.startswith("wizard deploy") for c in commands):
+        commands.append("wizard deploy")
+    return Fix(summary, commands)
+
+
+def finalize(
+    results: list[Result], ranked: list[str], *, applied: list[str] | None = None
+) -> list[str]:
+    """Point the symptom (deployment.status) at its root cause, in words of action.
+
+    Called after every ranking (and again after `--fix` re-ran checks): the symptom's fix is
+    the first cause's fix followed by a new deployment; when fixes were applied and no cause is
+    left, the failed deployment is history, so the symptom says to deploy again (WARN) instead of
+    naming a cause that passes now.
+    """
+    symptom = next((r for r in results if r.id == SYMPTOM), None)
+    if symptom is None:
+        return ranked
+    if symptom.own_fix is None:
+        symptom.own_fix = symptom.fix
+    symptom.evidence.pop("explained_by", None)
+    causes = [c for c in ranked if c != SYMPTOM]
+    by_id = {r.id: r for r in results}
+    if causes and symptom.status is Status.FAIL:
+        cause = by_id[causes[0]]
+        symptom.evidence["explained_by"] = cause.id
+        symptom.fix = _then_deploy(cause.fix) if cause.fix else symptom.own_fix
+        return ranked
+    symptom.fix = symptom.own_fix
+    if applied and not causes and symptom.status is Status.FAIL:
+        symptom.status = Status.WARN
+        symptom.summary = f"before the fixes: {symptom.summary}"
+        symptom.fix = Fix("Deploy again: the fixes above addressed what failed.", ["wizard deploy"])
+        return []
+    return ranked
 
 
 def _rank_results(results: list[Result], report: Report) -> list[str]:
@@ -279,8 +345,7 @@ def diagnose(
     except Exception:
         failures = []
     code = ((dep or {}).get("errorInformation") or {}).get("code")
-    ranked = _rank(reported, code, failures)
-    _point_symptom_at_cause(reported, ranked)
+    ranked = finalize(reported, _rank(reported, code, failures))
     return Report(
         results=reported,
         deployment=_deployment_doc(dep),

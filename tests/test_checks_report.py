@@ -10,7 +10,7 @@ from checks import interpret
 from checks.fixes import affected_checks, plan_fixes
 from checks.model import Fix, Result, Status
 from checks.reporters import text
-from checks.runner import Report, _rank
+from checks.runner import Report, _rank, finalize
 
 
 def res(cid: str, status: Status, summary: str, fix: Fix | None = None, **kw) -> Result:
@@ -55,6 +55,7 @@ def sample_report() -> Report:
             Fix("Look by hand.", ["aws ssm send-command ..."]),
         ),
     ]
+    finalize(results, ["iam.instance-profile"])
     return Report(
         results=results,
         deployment={
@@ -64,7 +65,7 @@ def sample_report() -> Report:
             "error_message": "too many",
             "instances": {"Succeeded": 1, "Failed": 2},
         },
-        root_causes=["iam.instance-profile", "deployment.status"],
+        root_causes=["iam.instance-profile"],
         application="app",
         deployment_group="app-group",
         region="us-east-1",
@@ -87,9 +88,19 @@ def test_plain_text_reads_like_flutter_doctor():
     assert lines[i + 2].startswith("      $ aws ec2 associate-iam-instance-profile")
     assert "[-] Bundle Readable: skipped: iam.instance-profile failed" in lines
     assert "[!] Running: could not look inside 2 of 3 instances" in lines
-    assert "Root cause: iam.instance-profile — 2 of 3 instances: no instance profile" in lines
+    # the outcome points at its cause in words, and is not counted as a second problem
+    d = lines.index("[✗] Status: Failed (HEALTH_CONSTRAINTS): 2 of 3 instances failed")
+    assert lines[d + 1] == "    → caused by: Instance Profile (below)"
+    assert "Root cause: Instance Profile — 2 of 3 instances: no instance profile" in lines
+    fix = lines[
+        lines.index("Root cause: Instance Profile — 2 of 3 instances: no instance profile") + 1
+    ]
+    assert fix == "Fix: Attach the instance profile app-ec2. (automatic: wizard diagnose --fix)"
+    assert "iam.instance-profile" not in out.split("Root cause")[1]
+    assert "then:" not in out
     assert lines[-1] == (
-        "✗ 2 problems, 1 warning (5 checks in 1.2 s). 1 automatic fix: wizard diagnose --fix"
+        "✗ Deployment Failed: 1 problem, 1 warning (5 checks in 1.2 s). "
+        "1 automatic fix: wizard diagnose --fix"
     )
     assert "\x1b[" not in out
     assert "evidence" not in out and "i-2" not in out.split("Root cause")[0].split("$")[0]
@@ -128,7 +139,11 @@ def test_json_document_shape():
         ],
         "automatic": True,
     }
-    assert doc["root_causes"] == ["iam.instance-profile", "deployment.status"]
+    assert doc["root_causes"] == ["iam.instance-profile"]
+    status = next(r for r in doc["results"] if r["id"] == "deployment.status")
+    assert status["evidence"]["explained_by"] == "iam.instance-profile"
+    assert status["fix"]["summary"] == "Attach the instance profile app-ec2, then deploy again."
+    assert status["fix"]["automatic"] is False
 
 
 def test_exit_codes():
@@ -239,11 +254,14 @@ def test_ranking_prefers_the_code_then_the_most_instances_then_upstream():
         )
         for n in range(3)
     ]
+    # the outcome is the symptom: explained by the causes, it is not ranked among them
     assert _rank([c, b, a], "HEALTH_CONSTRAINTS", failures) == [
         "iam.instance-profile",
         "agent.running",
-        "deployment.status",
     ]
+    # nothing explains it: the outcome itself is the root cause (a stop, a throttle)
+    assert _rank([c], "MANUAL_STOP", []) == ["deployment.status"]
+    assert _rank([c, b], "MANUAL_STOP", [])[0] == "deployment.status"
     # AGENT_ISSUE names agent.running first
     assert _rank([c, b, a], "AGENT_ISSUE", [])[0] == "agent.running"
 

@@ -261,7 +261,7 @@ def test_agent_failures_no_emulator_produces(ctx, message, log, check_id, words)
     assert res.status is Status.FAIL, res
     assert words in res.summary
     assert res.instances == [iid]
-    assert report.root_causes == [check_id, "deployment.status"]
+    assert report.root_causes == [check_id]
     if check_id == "agent.imds":
         assert res.evidence["imdsv2_required_on"] == 1
         assert "IMDSv1" in res.fix.summary

@@ -10,9 +10,13 @@ Diagnosis of d-ABCDEF123 (renderer / renderer-prod, us-east-1): Failed (HEALTH_C
       $ aws ec2 associate-iam-instance-profile …
 [-] Instance roles can read the revision: skipped: iam.instance-profile failed
 
-Root cause: iam.instance-profile — 37 of 40 instances: no instance profile
-✗ 1 problem, 1 warning (17 checks in 2.1 s). 1 automatic fix: wizard diagnose --fix
+Root cause: Instance profile — 37 of 40 instances: no instance profile
+Fix: Attach the instance profile renderer-codedeploy-ec2 to …
+  $ aws ec2 associate-iam-instance-profile …
+✗ Deployment Failed: 1 problem, 1 warning (17 checks in 2.1 s). 1 automatic fix: wizard diag…
 ```
+The deployment's own row is the symptom: when a check explains it, that row points at the cause
+and is not counted as a second problem.
 `verbose` adds the evidence under every row and the instance ids.
 """
 
@@ -54,13 +58,22 @@ def _evidence_lines(evidence: dict[str, Any], indent: str) -> list[str]:
     return out
 
 
-def row(result: Result, *, verbose: bool = False, color: bool = False) -> list[str]:
-    """The lines for one result."""
+def row(
+    result: Result,
+    *,
+    verbose: bool = False,
+    color: bool = False,
+    cause_titles: dict[str, str] | None = None,
+) -> list[str]:
+    """The lines for one result (`cause_titles`: check id -> title, to name a symptom's cause)."""
     sym = _c(f"[{result.status.symbol}]", _COLORS[result.status], color)
     lines = [f"{sym} {result.title or result.id}: {result.summary}"]
     if verbose:
         lines[0] += _c(f"  ({result.id}, {result.seconds:.2f} s)", "2", color)
-    if result.status in (Status.FAIL, Status.WARN, Status.ERROR) and result.fix:
+    cause = result.evidence.get("explained_by") if result.status is Status.FAIL else None
+    if cause and cause_titles and cause in cause_titles:
+        lines.append(f"    → caused by: {cause_titles[cause]} (below)")
+    elif result.status in (Status.FAIL, Status.WARN, Status.ERROR) and result.fix:
         auto = (
             _c("  (automatic: wizard diagnose --fix)", "2", color) if result.fix.automatic else ""
         )
@@ -95,14 +108,19 @@ def header(report: Report) -> list[str]:
 
 
 def summary_line(report: Report, color: bool = False) -> str:
-    c = report.counts()
-    problems = c["fail"] + c["error"]
+    """'✗ Deployment Failed: 1 problem, 1 warning (17 checks in 2.1 s). …' — the deployment's
+    outcome is said once, not counted as another problem."""
+    problems = len(report.problems)
+    warnings = sum(1 for r in report.results if r.status is Status.WARN)
     parts = []
     if problems:
         parts.append(f"{problems} problem{'s' if problems != 1 else ''}")
-    if c["warn"]:
-        parts.append(f"{c['warn']} warning{'s' if c['warn'] != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
     text = ", ".join(parts) if parts else "no issues found"
+    dep = report.deployment or {}
+    if dep.get("status") and dep.get("status") not in ("Succeeded", "Ready"):
+        text = f"Deployment {dep['status']}: {text}"
     text += f" ({len(report.results)} checks in {report.seconds:.1f} s)."
     autos = report.automatic_fixes()
     if autos:
@@ -113,20 +131,45 @@ def summary_line(report: Report, color: bool = False) -> str:
     return _c(f"{mark} {text}", "31" if report.exit_code else "32", color)
 
 
+def root_cause_lines(report: Report, color: bool = False) -> list[str]:
+    """The closing paragraph in plain words: the root cause, what to do, what else fails.
+
+    ```
+    Root cause: CodeDeploy agent running — all 2 instances: agent installed but not running
+    Fix: Start the CodeDeploy agent …
+      $ aws ssm send-command …
+    Also failing: Instance profile
+    ```
+    After `--fix`, when nothing fails any more: "Fixed: … Next: deploy again: wizard deploy".
+    """
+    label = _c("Root cause", "1", color)
+    first = report.root_cause
+    lines: list[str] = []
+    if first is not None:
+        lines.append(f"{label}: {first.title or first.id} — {first.summary}")
+        fix = first.fix
+        if fix is not None:
+            auto = " (automatic: wizard diagnose --fix)" if first.has_automatic_fix else ""
+            lines.append(f"Fix: {fix.summary}{auto}")
+            lines.extend(f"  $ {cmd}" for cmd in fix.commands[:1])
+        rest = [report.result(c) for c in report.root_causes[1:]]
+        titles = [r.title or r.id for r in rest if r is not None]
+        if titles:
+            lines.append("Also failing: " + "; ".join(titles))
+    elif report.applied and report.ready_to_redeploy:
+        lines.append(_c("Fixed:", "1", color) + " " + "; ".join(report.applied))
+        lines.append("Next: deploy again to see the fixes work: wizard deploy")
+    return lines
+
+
 def render(report: Report, verbose: bool = False, color: bool = False) -> str:
     """The whole plain-text report (no trailing newline)."""
     lines = header(report)
     lines.append("")
+    titles = {r.id: r.title or r.id for r in report.results}
     for r in report.results:
-        lines.extend(row(r, verbose=verbose, color=color))
+        lines.extend(row(r, verbose=verbose, color=color, cause_titles=titles))
     lines.append("")
-    if report.root_causes:
-        first = report.result(report.root_causes[0])
-        label = _c("Root cause:", "1", color)
-        lines.append(
-            f"{label} {first.id} — {first.summary}" if first else f"{label} {report.root_causes[0]}"
-        )
-        if len(report.root_causes) > 1:
-            lines.append("  then: " + ", ".join(report.root_causes[1:]))
+    lines.extend(root_cause_lines(report, color))
     lines.append(summary_line(report, color))
     return "\n".join(lines)

@@ -181,7 +181,7 @@ def _fix(ctx: Any, args: argparse.Namespace, report: Any, fixes_mod: Any) -> tup
     done = [o.fix for o in outcomes if o.ok]
     if done:
         print("Running the affected checks again…", file=out)
-        report = fixes_mod.rerun(ctx, report, done)
+        report = fixes_mod.rerun(ctx, report, done, outcomes=outcomes)
     return report, outcomes, None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checks import inside
+from checks import agentinfo, inside
 from checks.interpret import count_phrase, group_by, id_list
 from checks.model import Fix, Result, Status, fail, info, passed, skip, warn
 from checks.registry import check
@@ -22,25 +22,108 @@ def _suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
-def install_fix(region: str, online: list[str]) -> Fix:
+def install_fix(region: str, online: list[str], *, update: bool = False) -> Fix:
+    """Install (or update) the agent: through SSM when it can reach them, else on the instance."""
+    verb = "Update" if update else "Install"
+    ids = " ".join(online[:5]) or "INSTANCE_ID"
     cmds = [
-        f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids "
-        f"{' '.join(online[:5]) or 'INSTANCE_ID'} "
+        f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids {ids} "
         "--parameters action=Install,name=AWSCodeDeployAgent",
         # the installer is a Ruby script: without ruby (and wget) it cannot run
-        "# or on the instance: (sudo dnf install -y ruby wget || sudo yum install -y ruby wget "
-        "|| sudo apt-get install -y ruby-full wget) && wget "
-        f"https://aws-codedeploy-{region}.s3.{region}.{_suffix(region)}/latest/install "
-        "&& chmod +x install && sudo ./install auto && sudo systemctl start codedeploy-agent",
+        "(sudo dnf install -y ruby wget || sudo yum install -y ruby wget || sudo apt-get install "
+        f"-y ruby-full wget) && wget https://aws-codedeploy-{region}.s3.{region}."
+        f"{_suffix(region)}/latest/install && chmod +x install && sudo ./install auto && sudo "
+        "systemctl start codedeploy-agent   # or on the instance",
     ]
     return Fix(
-        f"Install and start the CodeDeploy agent ({INSTALL_DOC} through SSM, or the install "
-        "script).",
+        f"{verb} the CodeDeploy agent ({INSTALL_DOC} through SSM, or the install script on the "
+        "instance).",
         cmds,
         automatic=bool(online),
         action="install-agent" if online else None,
         params={"instances": online} if online else {},
     )
+
+
+def start_fix(online: list[str], region: str) -> Fix:
+    """Installed but stopped: start it first; reinstall only if it does not stay up."""
+    ids = " ".join(online[:5]) or "INSTANCE_ID"
+    return Fix(
+        "Start the CodeDeploy agent (sudo systemctl start codedeploy-agent); only if it does not "
+        "stay running, read its log and reinstall it.",
+        [
+            "sudo systemctl start codedeploy-agent   # on the instance",
+            f"aws ssm send-command --document-name AWS-RunShellScript --instance-ids {ids} "
+            "--parameters 'commands=[\"systemctl enable --now codedeploy-agent\"]'"
+            "   # or through SSM (what --fix does)",
+            f"sudo tail -n 50 {inside.AGENT_LOG}   # on the instance, if it stops again",
+            install_fix(region, online).commands[0] + "   # reinstall, only if start fails",
+        ],
+        automatic=bool(online),
+        action="start-agent" if online else None,
+        params={"instances": online} if online else {},
+    )
+
+
+LOOK_IN_ORDER = [
+    "systemctl status codedeploy-agent",
+    f"cat {inside.VERSION_FILE}",
+    f"sudo tail -n 50 {inside.AGENT_LOG}",
+    f"sudo tail -n 30 {agentinfo.INSTALLER_LOG}",
+]
+
+
+def _platform(ev, iid: str) -> tuple[str, str] | None:
+    try:
+        ssm = ev.ssm_info().get(iid)
+    except Exception:  # SSM may be denied: the AMI still tells
+        ssm = None
+    try:
+        image = ev.images().get((ev.instances().get(iid) or {}).get("ImageId", ""))
+    except Exception:
+        image = None
+    return agentinfo.os_of(ssm, image)
+
+
+def _last_error(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    errs = [ln for ln in lines if "ERROR" in ln or "rror" in ln or "LoadError" in ln]
+    return (errs or lines or [""])[-1][-200:]
+
+
+def _state(ev, iid: str, look) -> dict[str, Any]:
+    """One instance's agent, as the probes and the APIs show it.
+
+    state: running | stopped | absent | incompatible | unknown; with version, os, and the log or
+    installer line that explains it.
+    """
+    st = inside.agent_state(look)
+    version_text = inside.agent_version(look)
+    version = agentinfo.parse_version(version_text)
+    os_ = _platform(ev, iid)
+    out: dict[str, Any] = {"state": st, "version": version, "os": os_}
+    log = look.probes.get("agent-log")
+    log_text = log.output if log is not None and log.rc == 0 else ""
+    need = agentinfo.min_agent_for(os_)
+    crash = re.search(r"LoadError|cannot load such file|incompatible library version", log_text)
+    if st in ("stopped", "running") and version and need and version < need[0]:
+        out["state"] = "incompatible"
+        out["why"] = f"agent {agentinfo.show(version)} on {need[1]}"
+    elif st == "stopped" and crash:
+        out["state"] = "incompatible"
+        out["why"] = f"it crashes at start: {_last_error(log_text)}"
+    elif st == "absent":
+        inst = look.probes.get("installer-log")
+        inst_text = inst.output if inst is not None and inst.rc == 0 else ""
+        if inst_text:
+            out["why"] = f"the installer failed: {_last_error(inst_text)}"
+        else:
+            ud = agentinfo.installer_in_user_data(ev.user_data(iid))
+            if ud.get("known") and not ud.get("installs"):
+                out["why"] = "the instance's user data does not install it"
+            elif ud.get("known"):
+                out["why"] = "the user data installs it, but the installer left no log"
+    return out
 
 
 @check(
@@ -51,18 +134,19 @@ def install_fix(region: str, online: list[str]) -> Fix:
     timeout=150,
 )
 def running(ctx) -> Result:
-    """The CodeDeploy agent is installed and running on every instance."""
+    """The CodeDeploy agent is installed and running on every instance, and fits its OS."""
     ev = ctx.ev
     insts = ev.instances()
     if not insts:
-        return skip("no instances to look at")
+        return skip("nothing to look at: no instances")
     total = len(insts)
     dep = ev.deployment()
     evidence: dict[str, Any] = {}
     if dep:
         reached = inside.agent_reached_ids(ev)
+        waiting = inside.waiting_ids(ev)
         failed = [i for i in ev.failed_target_ids() if i in insts]
-        need = [i for i in failed if i not in reached]
+        need = sorted({i for i in failed if i not in reached} | set(waiting))
         evidence["agent_seen_in_lifecycle"] = len(reached) + int(
             (dep.get("deploymentOverview") or {}).get("Succeeded", 0)
         )
@@ -77,68 +161,63 @@ def running(ctx) -> Result:
     else:
         need = inside.ids_to_look_at(ev)
     looks = inside.look(ev)
-    states: dict[str, str] = {}
-    versions: dict[str, str] = {}
+    states: dict[str, dict[str, Any]] = {}
     unseen: list[str] = []
     for iid in need:
         look = looks.get(iid)
         if look is None or not look.seen:
             unseen.append(iid)
             continue
-        states[iid] = inside.agent_state(look)
-        v = inside.agent_version(look)
-        if v:
-            versions[iid] = v
-    evidence["agent_states"] = {k: len(v) for k, v in group_by(states.items(), lambda kv: kv[1])}
-    evidence["versions"] = sorted(set(versions.values()))
+        states[iid] = _state(ev, iid, look)
+    versions = sorted({agentinfo.show(s["version"]) for s in states.values() if s["version"]})
+    evidence["agent_states"] = {
+        k: len(v) for k, v in group_by(states.items(), lambda kv: kv[1]["state"])
+    }
+    evidence["versions"] = versions
     evidence["could_not_look"] = {
         i: (looks[i].detail if i in looks else "not running") for i in unseen[:20]
     }
-    bad = {s: [i for i, st in states.items() if st == s] for s in ("absent", "stopped", "unknown")}
-    bad = {k: v for k, v in bad.items() if v}
-    online = sorted(i for i in states)
-    if bad:
+    by_state: dict[str, list[str]] = {}
+    for iid, st in sorted(states.items()):
+        by_state.setdefault(st["state"], []).append(iid)
+    for kind in ("incompatible", "absent", "stopped", "unknown"):
+        ids = by_state.get(kind)
+        if not ids:
+            continue
+        first = states[ids[0]]
+        why = first.get("why")
+        evidence["explanation"] = why
         words = {
             "absent": "agent not installed",
             "stopped": "agent installed but not running",
             "unknown": "agent state unknown",
-        }
-        summary = "; ".join(f"{count_phrase(len(v), total)}: {words[k]}" for k, v in bad.items())
-        ids = sorted(i for v in bad.values() for i in v)
-        return fail(
-            summary,
-            evidence=evidence,
-            instances=ids,
-            fix=install_fix(ev.region, [i for i in ids if i in online]),
-        )
-    if unseen:
-        pointed = {f.instance_id for f in ctx.pointed("agent.running")}
-        blind = [i for i in unseen if i in pointed]
-        profile = ctx.result("iam.instance-profile")
-        explained = set(profile.instances) if profile and profile.status is Status.FAIL else set()
-        how = inside.how_to_look(unseen, "systemctl is-active codedeploy-agent")
-        if blind and not all(i in explained for i in blind):
-            rest = [i for i in blind if i not in explained]
-            return fail(
-                f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event "
-                "(SSM offline: could not look inside)",
-                evidence=evidence,
-                instances=rest,
-                fix=Fix(
-                    install_fix(ev.region, []).summary
-                    + " Confirm first: `systemctl is-active codedeploy-agent` on the instance.",
-                    [*install_fix(ev.region, []).commands, how],
-                ),
+            "incompatible": "agent installed but it cannot run on this OS",
+        }[kind]
+        others = [
+            f"{count_phrase(len(v), total)}: {k}"
+            for k, v in by_state.items()
+            if k not in (kind, "running")
+        ]
+        summary = f"{count_phrase(len(ids), total)}: {words}" + (f" ({why})" if why else "")
+        if others:
+            summary += "; " + "; ".join(others)
+        if kind == "stopped":
+            fix = start_fix(ids, ev.region)
+        elif kind == "incompatible":
+            fix = install_fix(ev.region, ids, update=True)
+            fix.summary = (
+                f"Update the agent to the current release ({why}): "
+                f"{INSTALL_DOC} through SSM installs the latest for this OS."
             )
-        reason = "SSM offline or not allowed" if unseen else ""
-        note = " (the instance profile problem above explains the failure)" if blind else ""
-        return warn(
-            f"could not look inside {count_phrase(len(unseen), total)} ({reason}){note}",
-            evidence=evidence,
-            instances=sorted(unseen),
-            fix=inside.look_by_hand(unseen, "systemctl is-active codedeploy-agent"),
-        )
-    vtext = f" ({', '.join(evidence['versions'])})" if evidence["versions"] else ""
+        elif kind == "absent" and why and "installer failed" in why and "Ruby" in why:
+            fix = install_fix(ev.region, ids)
+            fix.summary = f"Install Ruby first, then the agent ({why})."
+        else:
+            fix = install_fix(ev.region, ids)
+        return fail(summary, evidence=evidence, instances=ids, fix=fix)
+    if unseen:
+        return _unseen(ctx, unseen, total, evidence)
+    vtext = f" ({', '.join(versions)})" if versions else ""
     cut_off = [f for f in ctx.pointed("agent.running") if f.cause.key == "no-network"]
     if cut_off:
         ids = sorted(f.instance_id for f in cut_off)
@@ -164,6 +243,75 @@ def running(ctx) -> Result:
     return passed(
         f"the agent is running on {count_phrase(len(states), total)} looked at{vtext}",
         evidence=evidence,
+    )
+
+
+def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Result:
+    """SSM could not look inside: say what the APIs showed, and how to look, in order."""
+    ev = ctx.ev
+    first = unseen[0]
+    inst = ev.instances().get(first) or {}
+    ud = agentinfo.installer_in_user_data(ev.user_data(first))
+    os_ = _platform(ev, first)
+    tokens = (inst.get("MetadataOptions") or {}).get("HttpTokens")
+    seen: list[str] = []
+    if ud.get("known"):
+        seen.append(
+            "the user data installs the agent"
+            + (f" (pinned to {agentinfo.show(ud['pinned'])})" if ud.get("pinned") else "")
+            if ud.get("installs")
+            else "the user data does not install the agent"
+        )
+    if os_:
+        seen.append(f"{os_[0]} {os_[1]}".strip())
+    if tokens:
+        seen.append(f"HttpTokens={tokens}")
+    evidence["seen_from_apis"] = seen
+    pointed = {f.instance_id for f in ctx.pointed("agent.running")}
+    blind = [i for i in unseen if i in pointed or i in inside.waiting_ids(ev)]
+    profile = ctx.result("iam.instance-profile")
+    explained = set(profile.instances) if profile and profile.status is Status.FAIL else set()
+    explained |= ctx.fixed_instances
+    rest = [i for i in blind if i not in explained]
+    seen_text = f"; the APIs show: {', '.join(seen)}" if seen else ""
+    how = inside.how_to_look(unseen, "systemctl status codedeploy-agent")
+    if rest and ud.get("known") and not ud.get("installs"):
+        return fail(
+            f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event, and "
+            f"the instance's user data does not install it (SSM offline: could not look inside)",
+            evidence=evidence,
+            instances=rest,
+            fix=install_fix(ev.region, []),
+        )
+    if rest:
+        return fail(
+            f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event; "
+            f"could not look inside (SSM offline){seen_text}",
+            evidence=evidence,
+            instances=rest,
+            fix=Fix(
+                "Look on the instance (SSH or Session Manager), in this order: is the agent "
+                "running, which version, what its log and the installer's log say; then start, "
+                "update or install it accordingly.",
+                [f"sudo {c}" if not c.startswith("sudo") else c for c in LOOK_IN_ORDER[:1]]
+                + LOOK_IN_ORDER[1:]
+                + [how],
+            ),
+        )
+    note = (
+        " (a fix just applied, or the instance profile problem, explains the failure)"
+        if blind
+        else ""
+    )
+    return warn(
+        f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not "
+        f"allowed){note}{seen_text}",
+        evidence=evidence,
+        instances=sorted(unseen),
+        fix=Fix(
+            "Look on the instance, in this order (SSH or Session Manager):",
+            [*LOOK_IN_ORDER, how],
+        ),
     )
 
 
@@ -211,33 +359,109 @@ _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 @check("agent.imds", "Agent can read instance metadata", priority=27)
 def imds(ctx) -> Result:
-    """With IMDSv2 required, an old agent gets HTTP 401 from the instance metadata service."""
-    fix = Fix(
-        "Update the agent to the current release (old agents cannot use IMDSv2), or allow IMDSv1 "
-        "on the instance meanwhile.",
-        [
-            "aws ssm send-command --document-name AWS-ConfigureAWSPackage --instance-ids "
-            "INSTANCE_ID "
-            "--parameters action=Install,name=AWSCodeDeployAgent",
-            "aws ec2 modify-instance-metadata-options --instance-id INSTANCE_ID --http-tokens "
-            "optional",
-        ],
+    """With IMDSv2 required (HttpTokens=required), an agent older than 1.2.1 gets HTTP 401 from
+    the instance metadata service and never polls (agentinfo.IMDSV2_MIN)."""
+    ev = ctx.ev
+    insts = ev.instances()
+    if not insts:
+        return skip("nothing to look at: no instances")
+    required = sorted(
+        i
+        for i, inst in insts.items()
+        if (inst.get("MetadataOptions") or {}).get("HttpTokens") == "required"
     )
-    res = _pointed_result(
-        ctx,
-        "agent.imds",
-        "the agent got HTTP 401 from the metadata service (IMDSv2 required, agent too old)",
-        fix,
+    total = len(insts)
+    pointed = ctx.pointed("agent.imds")
+    log_401 = [f for f in pointed if f.cause.key == "imdsv2"]
+    evidence: dict[str, Any] = {"imdsv2_required_on": len(required)}
+    if not required and not log_401:
+        return passed(
+            f"IMDSv2 is optional on {count_phrase(total, total)}: any agent can read its metadata",
+            evidence=evidence,
+        )
+    # the agent's version: from inside (Run Command) or, when SSM cannot see, the user data's pin
+    old: dict[str, str] = {}
+    unknown: list[str] = []
+    try:
+        looks = inside.look(ev)
+    except Exception:  # SSM denied or unreachable: the user data may still tell the version
+        looks = {}
+    for iid in required:
+        look = looks.get(iid)
+        version = (
+            agentinfo.parse_version(inside.agent_version(look)) if look and look.seen else None
+        )
+        source = "agent"
+        if version is None:
+            ud = agentinfo.installer_in_user_data(ev.user_data(iid))
+            version, source = ud.get("pinned"), "pinned in the user data"
+        if version is None:
+            unknown.append(iid)
+        elif version < agentinfo.IMDSV2_MIN:
+            old[iid] = (
+                f"{agentinfo.show(version)} ({source})"
+                if source != "agent"
+                else agentinfo.show(version)
+            )
+    evidence["old_agents"] = old
+    ids = sorted(set(old) | {f.instance_id for f in log_401})
+    if ids:
+        ver = next(iter(old.values()), None)
+        vtext = f"agent {ver}" if ver else "the agent"
+        online = [i for i in ids if (looks.get(i) is not None and looks[i].seen)]
+        fix = Fix(
+            f"Update the agent (IMDSv2 needs {agentinfo.show(agentinfo.IMDSV2_MIN)} or later; "
+            "drop any version pin in the user data), or set HttpTokens optional (IMDSv1 allowed) "
+            "on these instances until it is updated.",
+            [
+                install_fix(ev.region, online or ids).commands[0],
+                f"aws ec2 modify-instance-metadata-options --instance-id {ids[0]} "
+                "--http-tokens optional --http-endpoint enabled   # meanwhile, IMDSv1 allowed",
+            ],
+            automatic=bool(online),
+            action="install-agent" if online else None,
+            params={"instances": online} if online else {},
+        )
+        return fail(
+            f"{count_phrase(len(ids), total)}: HttpTokens=required (IMDSv2 only) and {vtext} "
+            f"predates IMDSv2 support ({agentinfo.show(agentinfo.IMDSV2_MIN)}): it gets HTTP 401 "
+            "from the metadata service and never polls",
+            evidence=evidence,
+            instances=ids,
+            fix=fix,
+        )
+    waiting = set(inside.waiting_ids(ev)) | {
+        f.instance_id for f in ctx.pointed("agent.running") if f.cause.key == "agent-not-receiving"
+    }
+    blind = [i for i in unknown if i in waiting]
+    if blind:
+        return warn(
+            f"{count_phrase(len(blind), total)}: HttpTokens=required and the agent's version "
+            f"could not be seen: an agent older than {agentinfo.show(agentinfo.IMDSV2_MIN)} "
+            "cannot start there",
+            evidence=evidence,
+            instances=blind,
+            fix=Fix(
+                "Look at the agent's version and log on the instance (a 401 from the metadata "
+                "service means it is too old).",
+                [
+                    f"cat {inside.VERSION_FILE}",
+                    f"sudo grep -c 'metadata service, code 401' {inside.AGENT_LOG}",
+                ],
+            ),
+        )
+    if unknown and not ev.deployment():
+        return info(
+            f"IMDSv2 is required on {count_phrase(len(required), total)}; the agent's version "
+            f"could not be seen on {len(unknown)} (it must be "
+            f"{agentinfo.show(agentinfo.IMDSV2_MIN)} or later)",
+            evidence=evidence,
+        )
+    return passed(
+        f"IMDSv2 is required on {count_phrase(len(required), total)} and the agent there is new "
+        "enough (it ran the deployment, or its version says so)",
+        evidence=evidence,
     )
-    if res:
-        required = [
-            i
-            for i, inst in ctx.ev.instances().items()
-            if (inst.get("MetadataOptions") or {}).get("HttpTokens") == "required"
-        ]
-        res.evidence["imdsv2_required_on"] = len(required)
-        return res
-    return _no_sign(ctx, "a metadata service 401")
 
 
 @check("agent.restart", "No agent restart mid-event", priority=28)

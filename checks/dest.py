@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from checks import inside
@@ -40,6 +41,49 @@ def _agent_user(look: InstanceLook) -> str:
     if p is not None and p.rc == 0 and p.output.strip():
         return p.output.strip().splitlines()[0].strip()
     return "root"
+
+
+def _clash_origin(ctx) -> dict[str, Any]:
+    """Why files already there are foreign: the agent replaces only what the last install *of
+    this deployment group* wrote (its cleanup file is keyed by the group's id, Installer in
+    aws-codedeploy-agent), so anything else — a re-created group (new id), another group or
+    application writing the same folder, a manual copy, a baked AMI — clashes under DISALLOW."""
+    out: dict[str, Any] = {"earlier_deployments": None, "why": ""}
+    try:
+        cd = ctx.ev.client("codedeploy")
+        ids = cd.list_deployments(
+            applicationName=ctx.ev.application, deploymentGroupName=ctx.ev.group_name
+        ).get("deployments", [])
+        others = cd.list_deployment_groups(applicationName=ctx.ev.application).get(
+            "deploymentGroups", []
+        )
+    except Exception:  # evidence for the wording only
+        return out
+    earlier = [i for i in ids if i != ctx.ev.deployment_id]
+    out["earlier_deployments"] = len(earlier)
+    out["other_groups"] = [g for g in others if g != ctx.ev.group_name][:5]
+    if not earlier:
+        out["why"] = (
+            " (this is the group's first deployment: a re-created group, another group or a "
+            "manual copy left them)"
+        )
+    elif out["other_groups"]:
+        out["why"] = f" (another group may write there too: {', '.join(out['other_groups'][:2])})"
+    return out
+
+
+def _clash_fix(path: str, appspec_path: str) -> Fix:
+    """Cheapest and safest first: one deployment that overwrites (from then on this group owns
+    the files), then making it the rule, then removing the files by hand."""
+    return Fix(
+        "Deploy once with --file-exists-behavior OVERWRITE (this group then owns the files and "
+        f"replaces them itself); or set `file_exists_behavior: OVERWRITE` in {appspec_path} to "
+        "keep overwriting; or remove the files by hand on the instances.",
+        [
+            "wizard deploy --file-exists-behavior OVERWRITE",
+            f"sudo rm {shlex.quote(path)}   # on each instance, if nothing else needs it",
+        ],
+    )
 
 
 def _targets(ctx, *, runas: bool = False) -> tuple[list[str], str]:
@@ -205,22 +249,20 @@ def file_exists(ctx) -> Result:
     evidence: dict[str, Any] = {"file_exists_behavior": behavior, "behavior_from": source}
     total = len(ctx.ev.instances()) or None
     pointed = ctx.pointed("dest.file-exists")
-    fix = Fix(
-        "Deploy with --file-exists-behavior OVERWRITE (or RETAIN), set file_exists_behavior in the "
-        "appspec, or remove the files by hand.",
-        ["wizard deploy --file-exists-behavior OVERWRITE"],
-    )
     if pointed:
         groups = group_by(pointed, lambda f: f.message.split("location:")[-1].strip()[:200])
         evidence["clashes"] = {k: [f.instance_id for f in v] for k, v in groups}
         msg_ids = sorted(f.instance_id for f in pointed)
+        path = groups[0][0] or "the destination"
+        origin = _clash_origin(ctx)
+        evidence["group_history"] = origin
         return fail(
-            f"{count_phrase(len(msg_ids), total)}: a file already exists at "
-            f"{groups[0][0] or 'the destination'} "
-            f"(file_exists_behavior {behavior} from the {source})",
+            f"{count_phrase(len(msg_ids), total)}: {path} already exists and was not put there "
+            f"by this deployment group{origin['why']} (file_exists_behavior {behavior} from the "
+            f"{source})",
             evidence=evidence,
             instances=msg_ids,
-            fix=fix,
+            fix=_clash_fix(path, spec.get("appspec_path") or "appspec.yml"),
         )
     if behavior != "DISALLOW":
         return passed(
@@ -253,6 +295,7 @@ def file_exists(ctx) -> Result:
     if clashes:
         evidence["clashes"] = clashes
         first, cids = max(clashes.items(), key=lambda kv: len(kv[1]))
+        fix = _clash_fix(first, spec.get("appspec_path") or "appspec.yml")
         previous = (
             (ctx.ev.group() or {}).get("lastSuccessfulDeployment") if ctx.ev.group_name else None
         )

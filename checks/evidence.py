@@ -306,6 +306,39 @@ class Evidence:
 
         return self.memo("failures", load)
 
+    def active_targets(self) -> list[dict[str, Any]]:
+        """BatchGetDeploymentTargets for the targets still InProgress or Pending (a deployment in
+        flight: what it waits on). Empty for a finished deployment."""
+        dep = self.deployment()
+        if not dep or dep.get("status") not in (
+            "Created",
+            "Queued",
+            "InProgress",
+            "Baking",
+            "Ready",
+        ):
+            return []
+
+        def load() -> list[dict[str, Any]]:
+            ids = self._list_targets("InProgress") + self._list_targets("Pending")
+            cd = self.client("codedeploy")
+
+            def batch(chunk: list[str]) -> list[dict[str, Any]]:
+                return cd.batch_get_deployment_targets(
+                    deploymentId=self.deployment_id, targetIds=chunk
+                ).get("deploymentTargets", [])
+
+            out: list[dict[str, Any]] = []
+            for part in self.fan_out(batch, chunks(sorted(set(ids)), BATCH_TARGETS)):
+                out.extend(part)
+            return out
+
+        return self.memo("active-targets", load)
+
+    def waiting(self) -> list[interpret.Waiting]:
+        """Where each in-flight target stands (see `interpret.waiting`)."""
+        return [w for w in map(interpret.waiting, self.active_targets()) if w is not None]
+
     def failed_target_map(self) -> dict[str, dict[str, Any]]:
         out = {}
         for t in self.failed_targets():
@@ -641,20 +674,43 @@ class Evidence:
         loc = self.revision()
         if not loc:
             raise Unavailable("the deployment has no S3 revision")
+        return self.bundle_at(loc, limit, head=self.head_object)
+
+    def bundle_at(
+        self,
+        loc: dict[str, Any],
+        limit: int = 64 * 1024 * 1024,
+        head: Callable[[], Any] | None = None,
+    ) -> bytes:
+        """The bytes of any S3 revision (`s3Location` shape), at most `limit`; Unavailable when
+        it is too large, gone, or denied to the caller."""
+        key = ("bundle-at", loc.get("bucket"), loc.get("key"), loc.get("version"))
 
         def load() -> bytes:
-            head = self.head_object() or {}
-            if int(head.get("ContentLength") or 0) > limit:
+            kwargs: dict[str, Any] = {"Bucket": loc["bucket"], "Key": loc["key"]}
+            if loc.get("version"):
+                kwargs["VersionId"] = loc["version"]
+            s3 = self.client("s3")
+            try:
+                meta = head() if head else s3.head_object(**kwargs)
+            except Unavailable:
+                raise
+            except Exception as exc:
+                code = error_code(exc)
+                if code in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "NoSuchBucket"):
+                    raise Unavailable(
+                        f"s3://{loc['bucket']}/{loc['key']} does not exist (any more)",
+                        code="NotFound",
+                    ) from exc
+                raise
+            if int((meta or {}).get("ContentLength") or 0) > limit:
                 raise Unavailable(
                     f"the bundle is larger than {limit // (1024 * 1024)} MiB; not downloaded",
                     f"aws s3 cp s3://{loc['bucket']}/{loc['key']} . && unzip -l "
                     f"{loc['key'].rsplit('/', 1)[-1]}",
                 )
-            kwargs: dict[str, Any] = {"Bucket": loc["bucket"], "Key": loc["key"]}
-            if loc.get("version"):
-                kwargs["VersionId"] = loc["version"]
             try:
-                return self.client("s3").get_object(**kwargs)["Body"].read()
+                return s3.get_object(**kwargs)["Body"].read()
             except Exception as exc:
                 if error_code(exc) in ("403", *DENIED):
                     raise Unavailable(
@@ -664,7 +720,7 @@ class Evidence:
                     ) from exc
                 raise
 
-        return self.memo("bundle", load)
+        return self.memo(key, load)
 
     def appspec(self) -> dict[str, Any]:
         """What the bundle holds (see `checks.bundlefile.inspect`); Unavailable if not readable."""
@@ -676,6 +732,79 @@ class Evidence:
             )
 
         return self.memo("appspec", load)
+
+    def appspec_at(self, loc: dict[str, Any]) -> dict[str, Any]:
+        """`bundlefile.inspect` of any S3 revision (the previous one, say)."""
+        from checks import bundlefile
+
+        key = ("appspec-at", loc.get("bucket"), loc.get("key"), loc.get("version"))
+        return self.memo(
+            key, lambda: bundlefile.inspect(self.bundle_at(loc), loc.get("bundleType"))
+        )
+
+    def deployment_info(self, deployment_id: str) -> dict[str, Any] | None:
+        """GetDeployment of any deployment (None when it does not exist)."""
+
+        def load() -> dict[str, Any] | None:
+            try:
+                return self.client("codedeploy").get_deployment(deploymentId=deployment_id)[
+                    "deploymentInfo"
+                ]
+            except Exception as exc:
+                if error_code(exc) in (
+                    "DeploymentDoesNotExistException",
+                    "InvalidDeploymentIdException",
+                ):
+                    return None
+                raise
+
+        return self.memo(("deployment-info", deployment_id), load)
+
+    def previous_deployment(self, message: str = "") -> dict[str, Any] | None:
+        """The last successful deployment before this one, whose ApplicationStop (and block-
+        traffic) scripts the agent runs (hook_executor.rb: LastSuccessfulOrIgnore).
+
+        The agent names its archive in a ScriptMissing message
+        (`deployment-root/DG_ID/d-XXXXXXXXX/deployment-archive/…`), which is exactly the
+        instance's last successful install; otherwise the group's lastSuccessfulDeployment
+        (GetDeploymentGroup), else the newest Succeeded deployment created before this one.
+        """
+        import re
+
+        m = re.search(r"deployment-root/[^/\s]+/(d-[A-Z0-9]{9})/deployment-archive", message or "")
+        current = self.deployment_id
+        if m and m.group(1) != current:
+            info = self.deployment_info(m.group(1))
+            if info:
+                return {**info, "_found_by": "the agent's archive path in the message"}
+
+        def load() -> dict[str, Any] | None:
+            try:
+                last = (self.group().get("lastSuccessfulDeployment") or {}).get("deploymentId")
+            except Unavailable:
+                last = None
+            if last and last != current:
+                info = self.deployment_info(last)
+                if info:
+                    return {**info, "_found_by": "the group's lastSuccessfulDeployment"}
+            cd = self.client("codedeploy")
+            ids = cd.list_deployments(
+                applicationName=self.application,
+                deploymentGroupName=self.group_name,
+                includeOnlyStatuses=["Succeeded"],
+            ).get("deployments", [])
+            ids = [i for i in ids if i != current][:BATCH_DEPLOYMENTS]
+            if not ids:
+                return None
+            infos = cd.batch_get_deployments(deploymentIds=ids).get("deploymentsInfo", [])
+            mine = str((self.deployment() or {}).get("createTime") or "")
+            infos = [i for i in infos if not mine or str(i.get("createTime") or "") < mine]
+            if not infos:
+                return None
+            infos.sort(key=lambda d: str(d.get("createTime") or ""), reverse=True)
+            return {**infos[0], "_found_by": "the newest Succeeded deployment before this one"}
+
+        return self.memo("previous-deployment", load)
 
     def simulate(
         self,
@@ -728,8 +857,15 @@ class Evidence:
     # ------------------------------------------------------------------ 3. inside the instances
     def ssm_status(self) -> dict[str, str]:
         """PingStatus of every instance under diagnosis that SSM knows ('' when unknown)."""
+        info = self.ssm_info()
+        ids = [i for i in self.instance_ids() if i.startswith("i-")]
+        return {i: (info.get(i) or {}).get("PingStatus", "") for i in ids}
 
-        def load() -> dict[str, str]:
+    def ssm_info(self) -> dict[str, dict[str, Any]]:
+        """DescribeInstanceInformation of every instance under diagnosis that SSM knows:
+        PingStatus, PlatformName/PlatformVersion (the OS, as the SSM agent reports it)."""
+
+        def load() -> dict[str, dict[str, Any]]:
             ids = [i for i in self.instance_ids() if i.startswith("i-")]
             ssm = self.client("ssm")
 
@@ -756,10 +892,64 @@ class Evidence:
                         code="AccessDenied",
                     ) from exc
                 raise
-            found = {i["InstanceId"]: i.get("PingStatus", "") for p in parts for i in p}
-            return {i: found.get(i, "") for i in ids}
+            return {i["InstanceId"]: i for p in parts for i in p}
 
         return self.memo("ssm", load)
+
+    def user_data(self, instance_id: str) -> str | None:
+        """The instance's user data (DescribeInstanceAttribute userData), decoded; None when
+        there is none or it may not be read. It shows whether and how the agent is installed."""
+
+        def load() -> str | None:
+            import base64
+
+            try:
+                resp = self.client("ec2").describe_instance_attribute(
+                    InstanceId=instance_id, Attribute="userData"
+                )
+            except Exception:  # denied or unsupported: not evidence either way
+                return None
+            raw = (resp.get("UserData") or {}).get("Value")
+            if not raw:
+                return ""
+            try:
+                data = base64.b64decode(raw)
+            except ValueError:
+                return None
+            if data[:2] == b"\x1f\x8b":  # gzip'd user data (cloud-init accepts it)
+                import gzip
+
+                try:
+                    data = gzip.decompress(data)
+                except OSError:
+                    return None
+            return data.decode("utf-8", "replace")
+
+        return self.memo(("user-data", instance_id), load)
+
+    def images(self) -> dict[str, dict[str, Any]]:
+        """DescribeImages of the instances' AMIs (one call): Name, Description, PlatformDetails.
+        An AMI that is deregistered or private to another account is simply absent."""
+
+        def load() -> dict[str, dict[str, Any]]:
+            ids = sorted({i.get("ImageId") for i in self.instances().values() if i.get("ImageId")})
+            if not ids:
+                return {}
+            try:
+                resp = self.client("ec2").describe_images(ImageIds=ids[:200])
+            except Exception:  # one unknown id fails the call: ask one by one
+                out = {}
+                for image_id in ids[:20]:
+                    try:
+                        got = self.client("ec2").describe_images(ImageIds=[image_id])
+                    except Exception:
+                        continue
+                    for img in got.get("Images", []):
+                        out[img["ImageId"]] = img
+                return out
+            return {img["ImageId"]: img for img in resp.get("Images", [])}
+
+        return self.memo("images", load)
 
     def look_inside(self, ids: list[str], script: list[str]) -> dict[str, InstanceLook]:
         """Run `script` (bracketed probes) on `ids` with Run Command; cached per (ids, script).

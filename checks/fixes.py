@@ -1,8 +1,9 @@
 """Safe automatic fixes: shown as a plan, applied only after confirmation, then the checks re-run.
 
-Every fix here only adds: it associates a profile with an instance that has none, adds a scoped
-inline read policy, adds a trust statement (existing ones are kept), attaches the managed
-AWSCodeDeployRole, or installs the agent through SSM `AWS-ConfigureAWSPackage`. Nothing is ever
+Every fix here only adds: it associates a profile with an instance that has none (creating the
+least-privilege role and profile when none fits), adds a scoped inline read policy, adds a trust
+statement (existing ones are kept), attaches the managed AWSCodeDeployRole, starts the agent, or
+installs it through SSM `AWS-ConfigureAWSPackage`. Nothing is ever
 deleted, detached or overwritten; bucket policies and key policies are never touched.
 """
 
@@ -19,6 +20,8 @@ from checks.runner import Report, diagnose
 # action -> checks to run again after it is applied
 AFFECTS: dict[str, tuple[str, ...]] = {
     "associate-profile": ("iam.instance-profile", "s3.bundle-readable", "agent.running"),
+    "create-profile": ("iam.instance-profile", "s3.bundle-readable", "agent.running"),
+    "start-agent": ("agent.running",),
     "s3-read-policy": ("s3.bundle-readable",),
     "service-role-trust": ("iam.service-role",),
     "attach-codedeploy-role": ("iam.service-role",),
@@ -59,6 +62,27 @@ def _describe(action: str, p: dict[str, Any]) -> tuple[str, list[str]]:
         return (
             f"associate instance profile {p['profile']} with {n} instance(s) that have none",
             [f"ec2:AssociateIamInstanceProfile ×{n}"],
+        )
+    if action == "create-profile":
+        n = len(p["instances"])
+        return (
+            f"create role and instance profile {p['name']} (trusts ec2.amazonaws.com; may read "
+            f"s3://{p['bucket']}/{p.get('prefix') or ''}*), then associate it with {n} "
+            "instance(s) that have none",
+            [
+                "iam:CreateRole",
+                "iam:PutRolePolicy",
+                "iam:CreateInstanceProfile",
+                "iam:AddRoleToInstanceProfile",
+                f"ec2:AssociateIamInstanceProfile ×{n}",
+            ],
+        )
+    if action == "start-agent":
+        n = len(p["instances"])
+        return (
+            f"start the CodeDeploy agent on {n} instance(s) (systemctl start codedeploy-agent "
+            "through SSM Run Command)",
+            [f"ssm:SendCommand ×{(n + 49) // 50}"],
         )
     if action == "s3-read-policy":
         prefix = p.get("prefix") or ""
@@ -126,22 +150,84 @@ def _trust_statement(ctx: Any, application: str | None) -> dict[str, Any]:
     }
 
 
-def _apply_one(ctx: Any, fix: PlannedFix) -> str:
-    p = fix.params
-    if fix.action == "associate-profile":
-        ec2 = ctx.client("ec2")
-        done, skipped = 0, 0
-        for iid in p["instances"]:
+def _associate(ctx: Any, profile: str, instances: list[str]) -> tuple[int, int]:
+    """Associate `profile` with each instance; (done, already had one). IAM is eventually
+    consistent: a profile created a moment ago may be refused as invalid for a few seconds."""
+    import time
+
+    ec2 = ctx.client("ec2")
+    done, skipped = 0, 0
+    for iid in instances:
+        for attempt in range(6):
             try:
                 ec2.associate_iam_instance_profile(
-                    IamInstanceProfile={"Name": p["profile"]}, InstanceId=iid
+                    IamInstanceProfile={"Name": profile}, InstanceId=iid
                 )
                 done += 1
+                break
             except Exception as exc:  # already associated meanwhile: leave it
                 if "IncorrectState" in str(exc) or "already" in str(exc).lower():
                     skipped += 1
-                else:
-                    raise
+                    break
+                if "InvalidParameterValue" in str(exc) and attempt < 5:
+                    time.sleep(0.5 * 2**attempt)  # the new profile is not visible to EC2 yet
+                    continue
+                raise
+    return done, skipped
+
+
+def _create_profile(ctx: Any, p: dict[str, Any]) -> str:
+    """The least-privilege instance role and profile, as `wizard apply` makes them: trust in
+    ec2.amazonaws.com only, read on the revision prefix, tagged for the application."""
+    from wizard import policies
+
+    iam = ctx.client("iam")
+    name = p["name"]
+    tags = [{"Key": "codedeploy-wizard:application", "Value": p.get("application") or name}]
+    iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(policies.ec2_trust()),
+        Description="CodeDeploy instance role (created by wizard diagnose --fix)",
+        Tags=tags,
+    )
+    doc = policies.revision_read_policy(
+        ctx.partition, ctx.region, p["bucket"], p.get("prefix") or ""
+    )
+    iam.put_role_policy(RoleName=name, PolicyName=READ_POLICY_NAME, PolicyDocument=json.dumps(doc))
+    iam.create_instance_profile(InstanceProfileName=name, Tags=tags)
+    iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+    done, skipped = _associate(ctx, name, list(p["instances"]))
+    note = f", {skipped} already had one" if skipped else ""
+    return (
+        f"created {name} and associated it with {done} instance(s){note}; restart the agent on them"
+    )
+
+
+def _apply_one(ctx: Any, fix: PlannedFix) -> str:
+    p = fix.params
+    if fix.action == "create-profile":
+        return _create_profile(ctx, p)
+    if fix.action == "start-agent":
+        ssm = ctx.client("ssm")
+        ids = list(p["instances"])
+        commands = []
+        for i in range(0, len(ids), 50):
+            resp = ssm.send_command(
+                InstanceIds=ids[i : i + 50],
+                DocumentName="AWS-RunShellScript",
+                Parameters={
+                    "commands": [
+                        "systemctl enable codedeploy-agent",
+                        "systemctl start codedeploy-agent",
+                        "systemctl is-active codedeploy-agent",
+                    ]
+                },
+                Comment="codedeploy-wizard: start the CodeDeploy agent",
+            )
+            commands.append(resp["Command"]["CommandId"])
+        return f"start sent to {len(ids)} instance(s) (command {', '.join(commands)})"
+    if fix.action == "associate-profile":
+        done, skipped = _associate(ctx, p["profile"], list(p["instances"]))
         note = f", {skipped} already had one" if skipped else ""
         return f"associated {p['profile']} with {done} instance(s){note}; restart the agent on them"
     if fix.action == "s3-read-policy":
@@ -273,6 +359,10 @@ def rerun(
     ]
     if not ids:
         return report
+    fixed_checks = {f.check_id for f in fixes}
+    fixed_instances = {
+        i for r in report.results if r.id in fixed_checks and r.status.problem for i in r.instances
+    }
     fresh = diagnose(
         ctx,
         deployment_id=(report.deployment or {}).get("id"),
@@ -281,6 +371,7 @@ def rerun(
         check_ids=ids,
         preflight=report.preflight,
         on_result=on_result,
+        fixed_instances=fixed_instances,
     )
     by_id = {r.id: r for r in fresh.results}
     results = [by_id.get(r.id, r) for r in report.results]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import math
+import shlex
 from typing import Any
 
 from checks.evidence import Unavailable
@@ -43,32 +45,72 @@ def _group_or_fail(ctx) -> tuple[dict[str, Any] | None, Result | None]:
         raise
 
 
+WIZARD_TAG = "codedeploy-wizard:application"
+
+
+def _running(ctx) -> list[dict[str, Any]]:
+    """Running instances of the region (at most 5,000), fetched once."""
+
+    def load() -> list[dict[str, Any]]:
+        pages = ctx.ev.client("ec2").get_paginator("describe_instances")
+        filters = [{"Name": "instance-state-name", "Values": ["running"]}]
+        out: list[dict[str, Any]] = []
+        for page in pages.paginate(
+            Filters=filters, PaginationConfig={"PageSize": 1000, "MaxItems": 5000}
+        ):
+            for res in page.get("Reservations", []):
+                out.extend(res.get("Instances", []))
+        return out
+
+    return ctx.ev.memo("running-instances", load)
+
+
 def _near_misses(ctx, sets: list[list[dict[str, Any]]]) -> list[str]:
     """Running instances whose tags differ from the filters only by case or spaces."""
+    return [h for h, _ in _candidates(ctx, sets, app=None) if "(filter:" in h][:5]
+
+
+def _candidates(
+    ctx, sets: list[list[dict[str, Any]]], app: str | None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Running instances that were probably meant: (why, instance), best first.
+
+    A tag that differs only by case or spaces; the filter's key with a value one typo away, or
+    its value under another key (another application's value is not a candidate); `Name` (or
+    any tag value) equal to the application; an instance profile named after it.
+    """
     wanted = [(tf.get("Key", ""), tf.get("Value", "")) for s in sets for tf in s]
-    hints: list[str] = []
-    pages = ctx.ev.client("ec2").get_paginator("describe_instances")
-    filters = [{"Name": "instance-state-name", "Values": ["running"]}]
-    for page in pages.paginate(
-        Filters=filters, PaginationConfig={"PageSize": 1000, "MaxItems": 5000}
-    ):
-        for res in page.get("Reservations", []):
-            for inst in res.get("Instances", []):
-                for tag in inst.get("Tags", []):
-                    for key, value in wanted:
-                        k, v = tag.get("Key", ""), tag.get("Value", "")
-                        if (k, v) == (key, value):
-                            continue
-                        if (
-                            k.strip().lower() == key.strip().lower()
-                            and v.strip().lower() == value.strip().lower()
-                        ):
-                            hints.append(
-                                f"{inst['InstanceId']} has {k}={v!r} (filter: {key}={value!r})"
-                            )
-                if len(hints) >= 5:
-                    return hints
-    return hints
+    out: list[tuple[int, str, dict[str, Any]]] = []
+    norm = str.lower
+    for inst in _running(ctx):
+        tags = {t.get("Key", ""): t.get("Value", "") for t in inst.get("Tags", [])}
+        iid = inst["InstanceId"]
+        best: tuple[int, str] | None = None
+        for key, value in wanted:
+            for k, v in tags.items():
+                if (k, v) == (key, value):
+                    best = None
+                    break
+                if norm(k.strip()) == norm(key.strip()) and norm(v.strip()) == norm(value.strip()):
+                    best = min(
+                        best or (9, ""), (0, f"{iid} has {k}={v!r} (filter: {key}={value!r})")
+                    )
+                elif value and (
+                    v == value  # the value under another key (Name=app for app=app)
+                    or (k == key and difflib.SequenceMatcher(None, v, value).ratio() >= 0.85)
+                ):
+                    best = min(best or (9, ""), (2, f"{iid} has {k}={v!r}"))
+        if app:
+            for k, v in tags.items():
+                if v == app or (k == "Name" and app.lower() in v.lower()):
+                    best = min(best or (9, ""), (1, f"{iid} has {k}={v!r}"))
+            prof = (inst.get("IamInstanceProfile") or {}).get("Arn", "").rsplit("/", 1)[-1]
+            if prof and app.lower() in prof.lower():
+                best = min(best or (9, ""), (3, f"{iid} uses the instance profile {prof}"))
+        if best:
+            out.append((best[0], best[1], inst))
+    out.sort(key=lambda t: (t[0], t[2]["InstanceId"]))
+    return [(why, inst) for _, why, inst in out[:50]]
 
 
 @check("group.instances-matched", "Deployment group matches running instances", priority=10)
@@ -131,24 +173,70 @@ def instances_matched(ctx) -> Result:
             [f"aws ec2 start-instances --instance-ids {' '.join(sorted(tagged)[:10])}"],
         )
     else:
-        hints = _near_misses(ctx, sets)
-        evidence["near_misses"] = hints
-        summary = f"no instance in {ctx.ev.region} matches {text}"
-        if hints:
-            summary += f" (near miss: {hints[0]})"
-        tf = sets[0][0]
-        fix = Fix(
-            "Tag the instances exactly as the filter says (keys and values are case-sensitive), "
-            "or change the group's filter; check the region too.",
-            [
-                f"aws ec2 create-tags --resources INSTANCE_ID --tags "
-                f"Key={tf.get('Key')},Value={tf.get('Value')}",
-                f"aws deploy update-deployment-group --application-name {app} "
-                f"--current-deployment-group-name {name} "
-                f"--ec2-tag-filters Key={tf.get('Key')},Value={tf.get('Value')},Type=KEY_AND_VALUE",
-            ],
-        )
+        summary, fix = _no_match(ctx, sets, app, name, text, evidence)
     return fail(summary, evidence=evidence, fix=fix)
+
+
+def _no_match(
+    ctx, sets: list[list[dict[str, Any]]], app: str, name: str, text: str, ev: dict[str, Any]
+) -> tuple[str, Fix]:
+    """No instance carries the filter: name the instances that were meant, or say none exist.
+
+    Never suggests the filter the group already has: the fix tags the instances meant (real
+    ids), points the group at the tag they do carry when it differs only by case, or, for a
+    setup the wizard made (its tag `codedeploy-wizard:application`), launches instances.
+    """
+    cands = _candidates(ctx, sets, app)
+    ev["near_misses"] = [why for why, _ in cands if "(filter:" in why][:5]
+    ev["candidates"] = [why for why, _ in cands][:10]
+    tf = sets[0][0]
+    key, value = tf.get("Key", ""), tf.get("Value", "")
+    summary = f"no instance in {ctx.ev.region} matches {text}"
+    tag_cmd = "aws ec2 create-tags --resources {ids} --tags " + shlex.quote(
+        f"Key={key},Value={value}"
+    )
+    if cands:
+        ids = sorted(inst["InstanceId"] for _, inst in cands)[:20]
+        label = "near miss" if "(filter:" in cands[0][0] else "probably meant"
+        more = f", +{len(cands) - 1} more" if len(cands) > 1 else ""
+        summary += f" ({label}: {cands[0][0]}{more})"
+        commands = [tag_cmd.format(ids=" ".join(ids))]
+        near = [(why, inst) for why, inst in cands if "(filter:" in why]
+        if near and len(sets) == 1 and len(sets[0]) == 1:
+            k, v = next(
+                (t["Key"], t["Value"])
+                for t in near[0][1].get("Tags", [])
+                if t["Key"].strip().lower() == key.strip().lower()
+            )
+            commands.append(
+                f"aws deploy update-deployment-group --application-name {app} "
+                f"--current-deployment-group-name {name} --ec2-tag-filters "
+                + shlex.quote(f"Key={k},Value={v},Type=KEY_AND_VALUE")
+                + "   # or: point the group at the tag they carry"
+            )
+        commands.append("wizard deploy")
+        return summary, Fix(
+            f"Tag the instances meant for {app} ({', '.join(ids[:3])}"
+            + (", …" if len(ids) > 3 else "")
+            + f") with {key}={value}, then deploy again.",
+            commands,
+        )
+    wizard_made = key == WIZARD_TAG
+    if wizard_made:
+        return (
+            summary + " and no running instance carries it: none was launched for this setup",
+            Fix(
+                f"Launch instances for {app}: in the wizard's Instances step choose Launch (or set "
+                "`instances: {launch: 2}` in .codedeploy-wizard.yml and run `wizard apply`), then "
+                "deploy again.",
+                ["wizard", "wizard apply", "wizard deploy"],
+            ),
+        )
+    return summary + " and no running instance looks meant for it", Fix(
+        f"Tag the instances this group should deploy to with {key}={value} (keys and values are "
+        f"case-sensitive), or check the region ({ctx.ev.region}); then deploy again.",
+        [tag_cmd.format(ids="INSTANCE_ID"), "wizard deploy"],
+    )
 
 
 def required_healthy(config: dict[str, Any], n: int) -> int:

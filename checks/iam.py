@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import posixpath
 from typing import Any
 
 from checks import policy
-from checks.evidence import Unavailable
+from checks.evidence import Unavailable, error_code
 from checks.group import MISSING_CODES
 from checks.interpret import count_phrase, id_list
 from checks.model import Fix, Result, fail, info, passed, skip, warn
 from checks.registry import check
-from wizard import naming
+from wizard import naming, policies
 
 CODEDEPLOY_ROLE_POLICY = "service-role/AWSCodeDeployRole"
 CODEDEPLOY = "codedeploy.amazonaws.com"
@@ -63,14 +65,24 @@ def service_role(ctx) -> Result:
             else ""
         )
         problems.append(f"{name} is not trusted by {CODEDEPLOY}{hint}")
+        # the existing statements are kept (what --fix does too); the new one carries the
+        # confused-deputy conditions of reference §6
+        merged = dict(trust) if isinstance(trust, dict) else {}
+        stmts = merged.get("Statement") or []
+        stmts = stmts if isinstance(stmts, list) else [stmts]
+        account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+        partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
+        new_stmt = policies.codedeploy_trust(partition, ctx.ev.region, account, app or "*")[
+            "Statement"
+        ][0]
+        doc = {"Version": merged.get("Version", "2012-10-17"), "Statement": [*stmts, new_stmt]}
         fixes.append(
             Fix(
-                f"Let CodeDeploy assume {name} (a trust statement with confused-deputy "
-                "conditions).",
+                f"Let CodeDeploy assume {name}: add a trust statement for {CODEDEPLOY} (with "
+                "confused-deputy conditions; the existing statements stay).",
                 [
                     f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-                    f"file://codedeploy-trust.json   # Principal.Service={CODEDEPLOY}, "
-                    "Condition aws:SourceAccount=ACCOUNT"
+                    f"'{json.dumps(doc, separators=(',', ':'))}'"
                 ],
                 automatic=True,
                 action="service-role-trust",
@@ -113,20 +125,182 @@ def service_role(ctx) -> Result:
     return passed(f"{name} is trusted by CodeDeploy and has AWSCodeDeployRole", evidence=evidence)
 
 
-def _suggest_profile(ctx, good: dict[str, int]) -> str | None:
-    """The profile to associate: the one most instances already use, else the one setup makes
-    (`wizard.naming.instance_profile`)."""
+WIZARD_TAG = "codedeploy-wizard:application"
+PROFILE_SCAN = 1000  # instance profiles looked at, at most
+SIMULATED = 12  # candidates whose read access is simulated, at most
+
+
+def _profile_reads(ctx, prof: dict[str, Any]) -> tuple[bool, str]:
+    """May this profile's role read the revision? (SimulatePrincipalPolicy; policies read when
+    simulation is not allowed, labelled weaker.)"""
+    loc = ctx.ev.revision()
+    role = (prof.get("Roles") or [{}])[0]
+    if not loc:
+        return True, "no revision to read"
+    obj = f"arn:{getattr(ctx.aws, 'partition', 'aws')}:s3:::{loc['bucket']}/{loc['key']}"
+    try:
+        bucket_policy = ctx.ev.bucket_policy()
+    except Unavailable:
+        bucket_policy = None
+    try:
+        decision = ctx.ev.simulate(role["Arn"], ["s3:GetObject"], [obj], bucket_policy).get(
+            "s3:GetObject"
+        )
+        return decision == "allowed", "simulated"
+    except Unavailable:
+        pass
+    try:
+        docs = ctx.ev.identity_policies(role["RoleName"])
+    except Exception:  # may not read its policies either: not proven, not suggested
+        return False, "not readable"
+    verdict, _ = policy.evaluate(
+        docs,
+        "s3:GetObject",
+        obj,
+        resource_policy=bucket_policy,
+        principal_arn=role["Arn"],
+        account=role["Arn"].split(":")[4],
+    )
+    return verdict == "allowed", "read from its policies (weaker)"
+
+
+def find_profiles(ctx) -> list[dict[str, Any]]:
+    """Existing instance profiles that fit: a role trusting ec2.amazonaws.com that may read the
+    revision (proven by simulation), tagged for this application first, then named after it.
+
+    Each: {"name", "role", "tagged", "reads", "how"}. ListInstanceProfiles returns the roles with
+    their trust policies; tags come from GetInstanceProfile (one call per candidate: listing
+    operations leave tags out).
+    """
+    app = ctx.ev.application or ""
+
+    def load() -> list[dict[str, Any]]:
+        iam = ctx.ev.client("iam")
+        profiles: list[dict[str, Any]] = []
+        pages = iam.get_paginator("list_instance_profiles").paginate(
+            PaginationConfig={"MaxItems": PROFILE_SCAN}
+        )
+        for page in pages:
+            profiles.extend(page.get("InstanceProfiles", []))
+        fit = [
+            p
+            for p in profiles
+            if p.get("Roles")
+            and any(policy.trusts(r.get("AssumeRolePolicyDocument"), EC2) for r in p["Roles"])
+        ]
+
+        def tags(p: dict[str, Any]) -> dict[str, str]:
+            # listing operations do not return tags; GetInstanceProfile does
+            try:
+                got = ctx.ev.instance_profile(p["InstanceProfileName"]) or {}
+            except Exception:  # tags are a preference, not a requirement
+                return {}
+            return {t["Key"]: t["Value"] for t in got.get("Tags", [])}
+
+        named = [p for p in fit if app and app.lower() in p["InstanceProfileName"].lower()]
+        others = [p for p in fit if p not in named]
+        looked = (named + others)[: SIMULATED * 4]
+        tag_sets = ctx.ev.fan_out(tags, looked)
+        ranked = sorted(
+            zip(looked, tag_sets, strict=True),
+            key=lambda pt: (
+                pt[1].get(WIZARD_TAG) != app,
+                pt[0] not in named,
+                pt[0]["InstanceProfileName"],
+            ),
+        )[:SIMULATED]
+        out = []
+        for prof, tg in ranked:
+            reads, how = _profile_reads(ctx, prof)
+            out.append(
+                {
+                    "name": prof["InstanceProfileName"],
+                    "role": prof["Roles"][0]["RoleName"],
+                    "tagged": tg.get(WIZARD_TAG) == app,
+                    "reads": reads,
+                    "how": how,
+                }
+            )
+        return out
+
+    return ctx.ev.memo("fitting-profiles", load)
+
+
+def _suggest_profile(ctx, good: dict[str, int]) -> tuple[str | None, dict[str, Any]]:
+    """The profile to associate: the one most instances already use, else an existing profile
+    that fits (see `find_profiles`); with the evidence of the search."""
     if good:
-        return max(good.items(), key=lambda kv: kv[1])[0]
-    app = ctx.ev.application
-    if app:
-        cand = naming.instance_profile(app)
-        prof = ctx.ev.instance_profile(cand)
-        if prof and any(
-            policy.trusts(r.get("AssumeRolePolicyDocument"), EC2) for r in prof.get("Roles", [])
-        ):
-            return cand
-    return None
+        return max(good.items(), key=lambda kv: kv[1])[0], {"from": "the other instances"}
+    try:
+        found = find_profiles(ctx)
+    except Exception as exc:  # may not list profiles: say so, offer to create one
+        return None, {"search": f"ListInstanceProfiles failed: {error_code(exc) or exc}"}
+    ok = [f for f in found if f["reads"]]
+    evidence = {"fitting_profiles": found}
+    return (ok[0]["name"] if ok else None), evidence
+
+
+def _attach_fix(ctx, name: str | None, ids: list[str], search: dict[str, Any]) -> Fix:
+    """Attach a fitting existing profile, or create the least-privilege one and attach it."""
+    restart = (
+        "sudo systemctl restart codedeploy-agent   # on each instance: it caches no-credentials"
+    )
+    if name:
+        fits = next((f for f in search.get("fitting_profiles", []) if f["name"] == name), None)
+        why = ""
+        if fits:
+            why = " (its role trusts ec2 and may read the revision" + (
+                f"; tagged for {ctx.ev.application})" if fits["tagged"] else ")"
+            )
+        return Fix(
+            f"Attach the instance profile {name}{why} to {id_list(ids)}, then restart the agent.",
+            [
+                f"aws ec2 associate-iam-instance-profile --instance-id {i} --iam-instance-profile "
+                f"Name={name}"
+                for i in ids[:3]
+            ]
+            + [restart],
+            automatic=True,
+            action="associate-profile",
+            params={"profile": name, "instances": ids},
+        )
+    app = ctx.ev.application or "app"
+    loc = ctx.ev.revision() or {}
+    bucket = loc.get("bucket")
+    prefix = posixpath.dirname(loc.get("key") or "")
+    prefix = prefix + "/" if prefix else ""
+    new = naming.instance_profile(app)  # the name setup gives it (role and profile alike)
+    if ctx.ev.role(new) is not None or ctx.ev.instance_profile(new) is not None:
+        new = f"{new}-diag"
+    if not bucket:
+        return Fix(
+            f"Create an instance profile whose role trusts ec2.amazonaws.com (wizard apply does) "
+            f"and attach it to {id_list(ids)}.",
+            ["wizard apply"],
+        )
+    trust = json.dumps(policies.ec2_trust(), separators=(",", ":"))
+    return Fix(
+        f"No existing profile fits: create {new} (a role trusting ec2.amazonaws.com that may "
+        f"only read s3://{bucket}/{prefix}*) and attach it to {id_list(ids)}, then restart the "
+        "agent.",
+        [
+            f"aws iam create-role --role-name {new} --assume-role-policy-document '{trust}'",
+            f"aws iam create-instance-profile --instance-profile-name {new} && aws iam "
+            f"add-role-to-instance-profile --instance-profile-name {new} --role-name {new}",
+            f"aws ec2 associate-iam-instance-profile --instance-id {ids[0]} "
+            f"--iam-instance-profile Name={new}",
+            restart,
+        ],
+        automatic=True,
+        action="create-profile",
+        params={
+            "name": new,
+            "bucket": bucket,
+            "prefix": prefix,
+            "instances": ids,
+            "application": ctx.ev.application,
+        },
+    )
 
 
 @check("iam.instance-profile", "Instance profile", priority=20)
@@ -207,33 +381,18 @@ def instance_profile(ctx) -> Result:
     fix: Fix
     what, first_ids = groups[0]
     if what == "no instance profile":
-        name = _suggest_profile(ctx, good)
-        cmd_name = name or "PROFILE_NAME"
-        what_profile = (
-            f"the instance profile {name}"
-            if name
-            else "an instance profile whose role trusts ec2.amazonaws.com (none found to suggest; "
-            "`wizard apply` creates one)"
-        )
-        fix = Fix(
-            f"Attach {what_profile} to {id_list(first_ids)}, then restart the agent "
-            "(it caches missing credentials).",
-            [
-                f"aws ec2 associate-iam-instance-profile --instance-id {i} --iam-instance-profile "
-                f"Name={cmd_name}"
-                for i in first_ids[:3]
-            ]
-            + ["sudo systemctl restart codedeploy-agent   # on each instance"],
-            automatic=name is not None,
-            action="associate-profile" if name else None,
-            params={"profile": name, "instances": first_ids} if name else {},
-        )
+        name, search = _suggest_profile(ctx, good)
+        evidence["profile_search"] = search
+        fix = _attach_fix(ctx, name, first_ids, search)
     elif "does not trust" in what:
         rn = what.split()[1]
+        trust = json.dumps(policies.ec2_trust(), separators=(",", ":"))
         fix = Fix(
-            f"Let EC2 assume {rn}: its trust policy must name {EC2}.",
+            f"Let EC2 assume {rn}: replace its trust policy with one naming {EC2} (an instance "
+            "role needs no other principal), then restart the agent.",
             [
-                f"aws iam update-assume-role-policy --role-name {rn} --policy-document file://ec2-trust.json"
+                f"aws iam update-assume-role-policy --role-name {rn} --policy-document '{trust}'",
+                "sudo systemctl restart codedeploy-agent   # on each instance",
             ],
         )
     elif "has no role" in what:

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from checks import interpret
+from checks.agentinfo import INSTALLER_LOG
 from checks.evidence import Evidence, InstanceLook
 from checks.model import Fix
 
@@ -55,6 +56,7 @@ def script_for(appspec: dict[str, Any] | None) -> list[str]:
         for dest in dests:
             lines += _probe(f"ls {dest}", f"ls -A {dest}")
     lines += _probe("agent-log", f"tail -n 8 {AGENT_LOG}")
+    lines += _probe("installer-log", f"tail -n 5 {INSTALLER_LOG}")
     return lines
 
 
@@ -66,10 +68,23 @@ def _appspec_or_none(ev: Evidence) -> dict[str, Any] | None:
     return spec if spec and spec.get("appspec_path") else None
 
 
+def waiting_ids(ev: Evidence) -> list[str]:
+    """In-flight targets whose current lifecycle event the agent has not picked up (Pending)."""
+    try:
+        return sorted({w.instance_id for w in ev.waiting() if w.event_status == "Pending"})
+    except Exception:  # a finished deployment, or targets we may not read: nothing waits
+        return []
+
+
 def ids_to_look_at(ev: Evidence) -> list[str]:
-    """Failed targets (a deployment) or every matched instance (preflight); running ones only."""
+    """Failed (or waiting) targets of a deployment, or every matched instance (preflight);
+    running ones only."""
     insts = ev.instances()
-    ids = [i for i in ev.failed_target_ids() if i in insts] if ev.deployment() else list(insts)
+    if ev.deployment():
+        ids = [i for i in ev.failed_target_ids() if i in insts]
+        ids += [i for i in waiting_ids(ev) if i in insts and i not in ids]
+    else:
+        ids = list(insts)
     return sorted(i for i in ids if insts[i].get("State", {}).get("Name") == "running")
 
 

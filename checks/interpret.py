@@ -61,7 +61,10 @@ class Cause:
     checks: tuple[str, ...]
 
 
-# (regex on message, lifecycle error code or None, cause). First match wins: order matters.
+# (regex on message, lifecycle error code or None, cause). First match wins: order matters —
+# the specific fragments first, the generic words last: a file clash at
+# /var/www/app/appspec.yml is a file clash, not an AppSpec problem, and "Access Denied" in a
+# hook's log is the hook's business (script errors never reach these rules, see `classify`).
 _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
     (
         re.compile(r"Missing credentials|instance profile", re.I),
@@ -98,13 +101,38 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         Cause(
             "agent-not-receiving",
             "the CodeDeploy agent did not pick up the lifecycle event",
-            ("iam.instance-profile", "agent.running"),
+            ("iam.instance-profile", "agent.running", "agent.imds"),
         ),
     ),
     (
-        re.compile(r"AppSpec|appspec", re.I),
+        # installer.rb: "a specified file already exists at this location: PATH"
+        re.compile(r"already exists at this location", re.I),
         None,
-        Cause("appspec", "the AppSpec file is missing or invalid", ("bundle.appspec",)),
+        Cause(
+            "file-exists",
+            "files not put there by this deployment group already exist at the destination",
+            ("dest.file-exists",),
+        ),
+    ),
+    (
+        re.compile(
+            r"su: user \S+ does not exist|su: must be run from a terminal|user .* does not exist",
+            re.I,
+        ),
+        None,
+        Cause("runas", "a hook's runas user does not exist or cannot be used", ("dest.writable",)),
+    ),
+    (
+        re.compile(
+            r"Permission denied @ (rb_sysopen|dir_s_mkdir|rb_file_s_rename|apply2files)", re.I
+        ),
+        None,
+        Cause("dest-permission", "the agent cannot write the destination", ("dest.writable",)),
+    ),
+    (
+        re.compile(r"No such file or directory @ rb_sysopen", re.I),
+        None,
+        Cause("files-source", "a `files` source is not in the bundle", ("bundle.appspec",)),
     ),
     (
         re.compile(r"KMS|kms:Decrypt|aws:kms", re.I),
@@ -143,29 +171,15 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         ),
     ),
     (
-        re.compile(r"already exists at this location", re.I),
-        None,
-        Cause("file-exists", "files already exist at the destination", ("dest.file-exists",)),
-    ),
-    (
+        # the agent's own words for the appspec (application_specification.rb, command_executor.rb)
+        # and Psych's YAML errors; never a bare "appspec" that may be part of a path
         re.compile(
-            r"su: user \S+ does not exist|su: must be run from a terminal|user .* does not exist",
-            re.I,
+            r"did not find an AppSpec file|application specification file|AppSpec file|"
+            r"^\(<unknown>\):|unknown lifecycle events",
+            re.I | re.M,
         ),
         None,
-        Cause("runas", "a hook's runas user does not exist or cannot be used", ("dest.writable",)),
-    ),
-    (
-        re.compile(
-            r"Permission denied @ (rb_sysopen|dir_s_mkdir|rb_file_s_rename|apply2files)", re.I
-        ),
-        None,
-        Cause("dest-permission", "the agent cannot write the destination", ("dest.writable",)),
-    ),
-    (
-        re.compile(r"No such file or directory @ rb_sysopen", re.I),
-        None,
-        Cause("files-source", "a `files` source is not in the bundle", ("bundle.appspec",)),
+        Cause("appspec", "the AppSpec file is missing or invalid", ("bundle.appspec",)),
     ),
     (
         re.compile(r"Permission denied", re.I),
@@ -202,6 +216,14 @@ _BY_EVENT: dict[str, Cause] = {
         ("lb.deregistration-delay", "lb.target-health"),
     ),
 }
+# these events run the scripts of the last successful revision (aws-codedeploy-agent,
+# hook_executor.rb MAPPING_BETWEEN_HOOKS_AND_DEPLOYMENTS: LastSuccessfulOrIgnore)
+PREVIOUS_REVISION_EVENTS = ("ApplicationStop", "BeforeBlockTraffic", "AfterBlockTraffic")
+_PREVIOUS_REVISION = Cause(
+    "previous-revision",
+    "a script of the last successful revision failed (it runs before this revision's own)",
+    ("hooks.previous-revision",),
+)
 
 
 @dataclass
@@ -224,16 +246,19 @@ class Failure:
 
 
 def classify(message: str, error_code: str | None, log_tail: str = "") -> Cause:
-    """The cause behind one lifecycle diagnostic (message first, then the log tail)."""
-    text = f"{message or ''}\n{log_tail or ''}"
+    """The cause behind one lifecycle diagnostic, from its message and log tail together: the
+    rules go from the most specific fragment to the most generic, so a 401 from the metadata
+    service in the agent's log explains a generic 'not able to receive' message."""
     if error_code in ("ScriptFailed", "ScriptTimedOut"):
         # a script failure can still be a runas problem
+        text = f"{message or ''}\n{log_tail or ''}"
         for rx, _code, cause in _RULES:
             if cause.key == "runas" and rx.search(text):
                 return cause
         return _BY_ERROR_CODE[error_code]
     if error_code in _BY_ERROR_CODE:
         return _BY_ERROR_CODE[error_code]
+    text = f"{message or ''}\n{log_tail or ''}"
     for rx, code, cause in _RULES:
         if code is not None and code != error_code:
             continue
@@ -255,6 +280,11 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
             diag = ev.get("diagnostics") or {}
             code = diag.get("errorCode")
             msg = diag.get("message") or ""
+            cause = _BY_EVENT.get(ev.get("lifecycleEventName") or "") or classify(
+                msg, code, diag.get("logTail") or ""
+            )
+            if ev.get("lifecycleEventName") in PREVIOUS_REVISION_EVENTS and code in _BY_ERROR_CODE:
+                cause = _PREVIOUS_REVISION  # not this revision's script: the last successful one's
             return Failure(
                 instance_id=instance_id,
                 event=ev.get("lifecycleEventName"),
@@ -263,8 +293,7 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
                 message=msg,
                 log_tail=diag.get("logTail") or "",
                 target_status=status,
-                cause=_BY_EVENT.get(ev.get("lifecycleEventName") or "")
-                or classify(msg, code, diag.get("logTail") or ""),
+                cause=cause,
                 events=by_name,
             )
     if status == "Failed":
@@ -281,6 +310,38 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
         )
         return Failure(instance_id, None, None, None, "", "", status, cause, by_name)
     return None
+
+
+@dataclass
+class Waiting:
+    """Where an in-flight target stands: the event it waits on and since when."""
+
+    instance_id: str
+    event: str | None
+    event_status: str  # Pending: the agent has not picked it up; InProgress: a script runs
+    since: Any  # datetime the event (or the target) started, when known
+    target_status: str
+
+
+def waiting(target: dict[str, Any]) -> Waiting | None:
+    """The first lifecycle event of an InProgress/Pending target that is not done yet."""
+    inst = target.get("instanceTarget") or target
+    status = inst.get("status", "Unknown")
+    if status not in ("InProgress", "Pending", "Ready"):
+        return None
+    iid = str(inst.get("targetId") or inst.get("instanceId") or "?").rsplit("/", 1)[-1]
+    events = inst.get("lifecycleEvents") or []
+    for ev in events:
+        st = ev.get("status")
+        if st in ("Pending", "InProgress", "Unknown"):
+            return Waiting(
+                iid,
+                ev.get("lifecycleEventName"),
+                st,
+                ev.get("startTime") or inst.get("lastUpdatedAt"),
+                status,
+            )
+    return Waiting(iid, None, "Pending", inst.get("lastUpdatedAt"), status)
 
 
 def agent_reached(target: dict[str, Any]) -> bool:

@@ -27,11 +27,15 @@ SYMPTOM = "deployment.status"  # the outcome: a root cause only when nothing els
 class CheckContext:
     """What a check's `run(ctx)` receives: the AWS context, the shared evidence, earlier results."""
 
-    def __init__(self, aws: Any, ev: Evidence, *, local: bool = False) -> None:
+    def __init__(
+        self, aws: Any, ev: Evidence, *, local: bool = False, fixed: Iterable[str] = ()
+    ) -> None:
         self.aws = aws
         self.ev = ev
         self.local = local
         self.preflight = ev.preflight
+        # instances a --fix just repaired: their failure in the (older) deployment is explained
+        self.fixed_instances: set[str] = set(fixed)
         self._results: dict[str, Result] = {}
 
     def result(self, check_id: str) -> Result | None:
@@ -274,7 +278,28 @@ def finalize(
         symptom.summary = f"before the fixes: {symptom.summary}"
         symptom.fix = Fix("Deploy again: the fixes above addressed what failed.", ["wizard deploy"])
         return []
+    if not causes and symptom.status is Status.FAIL and _cause_passes_now(symptom, by_id):
+        # its failures point at checks that pass now: fixed since the deployment ran
+        symptom.status = Status.WARN
+        symptom.summary = f"{symptom.summary} — what caused it passes now (fixed since?)"
+        symptom.fix = Fix(
+            "Deploy again: the checks that explain this failure pass now.", ["wizard deploy"]
+        )
+        return [c for c in ranked if c != SYMPTOM]
     return ranked
+
+
+def _cause_passes_now(symptom: Result, by_id: dict[str, Result]) -> bool:
+    """Every failure group of the deployment points at checks that ran and now pass."""
+    groups = symptom.evidence.get("failures") or []
+    if not groups:
+        return False
+    for g in groups:
+        pointers = [c for c in g.get("checks") or [] if c != SYMPTOM]
+        ran = [by_id[c] for c in pointers if c in by_id]
+        if not ran or any(r.status not in (Status.PASS, Status.INFO) for r in ran):
+            return False  # a check that could not see (WARN) proves nothing
+    return True
 
 
 def _rank_results(results: list[Result], report: Report) -> list[str]:
@@ -294,6 +319,7 @@ def diagnose(
     on_result: Callable[[Result], None] | None = None,
     evidence: Evidence | None = None,
     workers: int | None = None,
+    fixed_instances: Iterable[str] = (),
 ) -> Report:
     """Diagnose one deployment (or, with `preflight`, a group before any deployment).
 
@@ -301,6 +327,8 @@ def diagnose(
     group that never deployed is checked as in preflight (noted in `Report.notes`). `check_ids` are
     fnmatch patterns; their prerequisites run too but only the selected ones are reported.
     `on_result(result)` is called (from this thread) as each check finishes, for live displays.
+    `fixed_instances` (from `fixes.rerun`): instances a fix just repaired, whose failure in the
+    deployment looked at is explained by what was fixed.
     Raises UsageError for unknown check patterns or a deployment that does not exist.
     """
     from wizard.aws import translate_aws_errors
@@ -336,7 +364,7 @@ def diagnose(
         ev.preflight = True
     wanted = {c.id for c in selected}
     to_run = registry.with_prerequisites(selected)
-    cctx = CheckContext(ctx, ev, local=local)
+    cctx = CheckContext(ctx, ev, local=local, fixed=fixed_instances)
     results = _schedule(to_run, cctx, on_result, wanted, workers)
     ev.close()
     reported = [r for r in results if r.id in wanted]

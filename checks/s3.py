@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import posixpath
 from typing import Any
@@ -26,6 +27,91 @@ def _arn(ctx, bucket: str, key: str = "") -> str:
     return f"arn:{part}:s3:::{bucket}" + (f"/{key}" if key else "")
 
 
+def _close_keys(key: str, keys: list[str]) -> list[str]:
+    """Keys that look like another name for the same build: one name inside the other
+    (`springboot2-webservice.zip` / `freelec-springboot2-webservice.zip`), or close spelling."""
+    base = posixpath.basename(key).lower()
+    stem = base.rsplit(".", 1)[0]
+    scored: list[tuple[float, str]] = []
+    for k in keys:
+        other = posixpath.basename(k).lower()
+        ostem = other.rsplit(".", 1)[0]
+        if not ostem or k == key:
+            continue
+        ratio = difflib.SequenceMatcher(None, stem, ostem).ratio()
+        if len(ostem) >= 4 and (ostem in stem or stem in ostem):
+            ratio = max(ratio, 0.9)
+        if ratio >= 0.6:
+            scored.append((ratio, k))
+    scored.sort(key=lambda p: (-p[0], p[1]))
+    return [k for _, k in scored[:3]]
+
+
+def _missing_key(ctx, loc: dict[str, Any], evidence: dict[str, Any]) -> tuple[str, Fix]:
+    """What is under the key's prefix instead: another name for the same build means the upload
+    and the deployment disagree on the key (reference §3 C14)."""
+    bucket, key = loc["bucket"], loc["key"]
+    prefix = posixpath.dirname(key)
+    prefix = prefix + "/" if prefix else ""
+    redeploy = "wizard deploy"
+    try:
+        resp = ctx.ev.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1000)
+    except Exception as exc:
+        code = error_code(exc)
+        evidence["listing"] = f"ListObjectsV2 on s3://{bucket}/{prefix} failed: {code or exc}"
+        return (
+            "",
+            Fix(
+                "Upload the bundle and deploy again (could not list the bucket to look for "
+                "another name).",
+                [redeploy, f"aws s3 ls s3://{bucket}/{prefix}"],
+            ),
+        )
+    objects = resp.get("Contents") or []
+    keys = [o["Key"] for o in objects]
+    evidence["keys_under_prefix"] = len(keys)
+    close = _close_keys(key, keys)
+    evidence["closest_keys"] = close
+    if close:
+        other = close[0]
+        when = next((o.get("LastModified") for o in objects if o["Key"] == other), None)
+        app, group = ctx.ev.application, ctx.ev.group_name
+        bundle_type = loc.get("bundleType") or "zip"
+        return (
+            f"; s3://{bucket}/{prefix} holds {posixpath.basename(other)}"
+            + (f" (uploaded {when:%Y-%m-%d %H:%M})" if hasattr(when, "strftime") else "")
+            + ": the upload step and the deployment name the build differently",
+            Fix(
+                f"Make the deploy step use the key the upload step writes ({other}), or the "
+                "upload use the deployed name; meanwhile deploy the uploaded build.",
+                [
+                    f"aws deploy create-deployment --application-name {app} "
+                    f"--deployment-group-name {group} --s3-location "
+                    f"bucket={bucket},key={other},bundleType={bundle_type}",
+                    f"aws s3 ls s3://{bucket}/{prefix}",
+                ],
+            ),
+        )
+    if keys:
+        shown = ", ".join(posixpath.basename(k) for k in sorted(keys)[-3:])
+        return (
+            f"; s3://{bucket}/{prefix} holds other keys ({shown}), none like it",
+            Fix(
+                "Upload the bundle under the key the deployment names (or deploy one of the "
+                "keys that are there), then deploy again.",
+                [redeploy, f"aws s3 ls s3://{bucket}/{prefix}"],
+            ),
+        )
+    return (
+        f"; nothing is under s3://{bucket}/{prefix}: the upload never happened (or went elsewhere)",
+        Fix(
+            "Upload the bundle and deploy again (check that the CI upload step ran and its "
+            "bucket and prefix).",
+            [redeploy, f"aws s3 ls s3://{bucket}/"],
+        ),
+    )
+
+
 def _no_revision(ctx) -> Result:
     dep = ctx.ev.deployment()
     rev = (dep or {}).get("revision") or {}
@@ -47,18 +133,8 @@ def bundle_exists(ctx) -> Result:
     except Unavailable as u:
         if u.code != "NotFound":
             raise
-        return fail(
-            f"{url} does not exist",
-            evidence=evidence,
-            fix=Fix(
-                "Upload the bundle again (or pin a versionId) and deploy again.",
-                [
-                    "wizard deploy",
-                    f"aws s3api list-object-versions --bucket {loc['bucket']} --prefix "
-                    f"{loc['key']}",
-                ],
-            ),
-        )
+        summary, fix = _missing_key(ctx, loc, evidence)
+        return fail(f"{url} does not exist{summary}", evidence=evidence, fix=fix)
     assert head is not None
     etag = str(head.get("ETag", "")).strip('"')
     evidence.update(
@@ -116,15 +192,22 @@ def bundle_region(ctx) -> Result:
         raise
     evidence = {"bucket": loc["bucket"], "bucket_region": region, "instances_region": ctx.ev.region}
     if region != ctx.ev.region:
+        here = ctx.ev.region
+        new = f"{loc['bucket']}-{here}"
         return fail(
-            f"bucket {loc['bucket']} is in {region}, the instances are in {ctx.ev.region}",
+            f"bucket {loc['bucket']} is in {region}, the instances are in {here} (the agent "
+            "downloads from its own region)",
             evidence=evidence,
             fix=Fix(
-                f"Use a revision bucket in {ctx.ev.region} (the agent downloads from its own "
-                "region).",
+                f"Put the revision in a bucket in {here}: copy it there, deploy from it, and "
+                f"point the project's bucket (bucket.name) at it.",
                 [
-                    f"aws s3 mb s3://{loc['bucket']}-{ctx.ev.region} --region {ctx.ev.region}",
-                    "wizard deploy",
+                    f"aws s3 mb s3://{new} --region {here} && aws s3 cp "
+                    f"s3://{loc['bucket']}/{loc['key']} s3://{new}/{loc['key']} "
+                    f"--source-region {region} --region {here}",
+                    f"aws deploy create-deployment --application-name {ctx.ev.application} "
+                    f"--deployment-group-name {ctx.ev.group_name} --s3-location "
+                    f"bucket={new},key={loc['key']},bundleType={loc.get('bundleType') or 'zip'}",
                 ],
             ),
         )

@@ -434,7 +434,7 @@ def test_preflight_checks_the_group_without_a_deployment(ctx):
     assert report.deployment is None and report.preflight
     assert report.result("deployment.status").status is Status.SKIP
     assert report.result("agent.running").status is Status.PASS
-    assert "OFFICIAL_1.7.1-110_rpm" in report.result("agent.running").summary
+    assert "(1.7.1)" in report.result("agent.running").summary
     assert report.result("group.instances-matched").status is Status.PASS
 
 

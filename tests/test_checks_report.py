@@ -204,6 +204,26 @@ def test_exit_codes():
             "",
             "file-exists",
         ),
+        # the clash is often the appspec itself (source: /): still a clash, not an appspec problem
+        (
+            "The deployment failed because a specified file already exists at this location: /var/www/app/appspec.yml",  # noqa: E501
+            "UnknownError",
+            "[appspec] AppSpec file parsed",
+            "file-exists",
+        ),
+        # two appspec entries that collide is the appspec's fault (install_instruction.rb)
+        (
+            "The deployment failed because the application specification file calls for installing the file app, but a file with that name already exists at the location (/srv/app). Update your AppSpec file or directory structure, and then try again.",  # noqa: E501
+            "UnknownError",
+            "",
+            "appspec",
+        ),
+        (
+            "(<unknown>): did not find expected key while parsing a block mapping at line 3 column 1",  # noqa: E501
+            "UnknownError",
+            "",
+            "appspec",
+        ),
         ("Permission denied @ dir_s_mkdir - /var/www/app", "UnknownError", "", "dest-permission"),
         (
             "Script at specified location: start.sh run as user deploy failed with exit code 1",

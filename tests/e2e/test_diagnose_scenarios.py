@@ -18,106 +18,147 @@ from tests.conftest import clean_env
 
 pytestmark = pytest.mark.e2e
 
-# scenario -> (first root cause, fragments of its summary, fragments of its fix, fix automatic)
-EXPECTED: dict[str, tuple[str, list[str], list[str], bool]] = {
+# scenario -> (first root cause, fragments of its summary, fragments of the first line of its
+# fix (what people act on), fragments of its first command, fix automatic)
+EXPECTED: dict[str, tuple[str, list[str], list[str], list[str], bool]] = {
     "no-instances": (
         "group.instances-matched",
         ["no instance in us-east-1 matches", "near miss"],
-        ["update-deployment-group", "--ec2-tag-filters"],
+        ["Tag the instances meant for sbx-no-instances", "SBX-NO-INSTANCES"],
+        ["aws ec2 create-tags --resources i-"],
         False,
     ),
     "service-role-untrusted": (
         "iam.service-role",
-        ["not trusted by codedeploy.amazonaws.com"],
-        ["update-assume-role-policy"],
+        ["not trusted by codedeploy.amazonaws.com", "is this the instance role?"],
+        ["Let CodeDeploy assume", "the existing statements stay"],
+        ["aws iam update-assume-role-policy", "codedeploy.amazonaws.com", "aws:SourceAccount"],
         True,
     ),
     "no-instance-profile": (
         "iam.instance-profile",
         ["all 2 instances: no instance profile"],
-        ["associate-iam-instance-profile"],
-        False,
+        ["No existing profile fits: create", "may only read s3://"],
+        ["aws iam create-role", "ec2.amazonaws.com"],
+        True,
     ),
     "profile-role-untrusted": (
         "iam.instance-profile",
         ["does not trust ec2.amazonaws.com"],
-        ["update-assume-role-policy"],
+        ["Let EC2 assume"],
+        ["aws iam update-assume-role-policy", '"Service":"ec2.amazonaws.com"'],
         False,
     ),
     "role-no-s3-read": (
         "s3.bundle-readable",
         ["may not s3:GetObject"],
-        ["put-role-policy", "s3:GetObject"],
+        ["read the revisions", "releases/*"],
+        ["aws iam put-role-policy", "s3:GetObject"],
         True,
     ),
     "bucket-policy-deny": (
         "s3.bundle-readable",
         ["explicit Deny in the bucket policy"],
-        ["get-bucket-policy"],
+        ["Remove or narrow the Deny statement in the bucket policy"],
+        ["aws s3api get-bucket-policy"],
         False,
     ),
-    "bucket-other-region": ("s3.bundle-region", ["is in eu-west-1"], ["s3 mb"], False),
-    "object-missing": ("s3.bundle-exists", ["does not exist"], ["wizard deploy"], False),
+    "bucket-other-region": (
+        "s3.bundle-region",
+        ["is in eu-west-1", "the instances are in us-east-1"],
+        ["Put the revision in a bucket in us-east-1"],
+        ["aws s3 mb", "--region us-east-1", "aws s3 cp"],
+        False,
+    ),
+    "object-missing": (
+        "s3.bundle-exists",
+        ["does not exist", "nothing is under"],
+        ["Upload the bundle and deploy again"],
+        ["wizard deploy"],
+        False,
+    ),
     "agent-absent": (
         "agent.running",
-        ["agent not installed"],
-        ["AWS-ConfigureAWSPackage"],
+        ["agent not installed", "user data does not install it"],
+        ["Install the CodeDeploy agent"],
+        ["AWS-ConfigureAWSPackage", "action=Install,name=AWSCodeDeployAgent"],
         True,
     ),
     "agent-stopped": (
         "agent.running",
         ["agent installed but not running"],
-        ["AWS-ConfigureAWSPackage"],
+        ["Start the CodeDeploy agent"],
+        ["sudo systemctl start codedeploy-agent"],
         True,
     ),
     "appspec-missing": (
         "bundle.appspec",
-        ["no appspec.yml at the root", "zip the folder's contents"],
-        ["zip -r"],
+        ["no appspec.yml at the root", "__MACOSX", "zipped instead of its contents"],
+        ["Zip the contents of sbx-appspec-missing/", "without __MACOSX"],
+        ["cd sbx-appspec-missing && zip -r"],
         False,
     ),
-    "appspec-invalid": ("bundle.appspec", ["ubuntu"], ["wizard validate"], False),
-    "hook-misspelt": ("bundle.appspec", ["ApplicationStarts"], ["wizard validate"], False),
+    "appspec-invalid": (
+        "bundle.appspec",
+        ["line 2", "ubuntu"],
+        ["Fix appspec.yml line 2", "os must be linux or windows"],
+        ["wizard validate"],
+        False,
+    ),
+    "hook-misspelt": (
+        "bundle.appspec",
+        ["ApplicationStarts"],
+        ["did you mean 'ApplicationStart'"],
+        ["wizard validate"],
+        False,
+    ),
     "hook-script-missing": (
         "bundle.appspec",
-        ["hook script missing", "scripts/run.sh"],
+        ["hook script missing", "scripts/run.sh", "the bundle has scripts/start.sh"],
+        ["point ApplicationStart at scripts/start.sh"],
         ["wizard validate"],
         False,
     ),
     "hook-failed": (
         "hooks.failed",
         ["ApplicationStart scripts/start.sh failed with exit code 3", "port 8080 already in use"],
+        ["Fix what scripts/start.sh reports (Error: port 8080 already in use)"],
         ["scripts.log"],
         False,
     ),
     "hook-timeout": (
         "hooks.failed",
         ["ValidateService scripts/validate.sh timed out"],
+        ["Detach what scripts/validate.sh starts"],
         ["scripts.log"],
         False,
     ),
     "runas-missing": (
         "dest.writable",
         ["runas user deploy does not exist"],
+        ["Create the user deploy"],
         ["useradd", "deploy"],
         False,
     ),
     "destination-not-writable": (
         "dest.writable",
         ["/var/www is root:root 755", "not writable by the agent user cdagent"],
+        ["owned by the agent user cdagent"],
         ["install -d -o cdagent"],
         False,
     ),
     "file-exists": (
         "dest.file-exists",
-        ["already exists at /var/www/", "DISALLOW"],
-        ["--file-exists-behavior OVERWRITE"],
+        ["index.html already exists", "not put there by this deployment group", "DISALLOW"],
+        ["Deploy once with --file-exists-behavior OVERWRITE"],
+        ["wizard deploy --file-exists-behavior OVERWRITE"],
         False,
     ),
     "health-constraints-invalid": (
         "group.health",
         ["HalfAtATime", "fleet has 1"],
-        ["CodeDeployDefault.AllAtOnce"],
+        ["AllAtOnce for one instance"],
+        ["--deployment-config-name CodeDeployDefault.AllAtOnce"],
         False,
     ),
 }
@@ -167,17 +208,24 @@ def test_diagnose_names_the_root_cause_and_fix(scenario, seeded, sandbox_url, ru
     assert code == 1, stderr
     assert doc["schema_version"] == 1
     assert doc["deployment"]["id"] == world["deployment_id"]
-    cause, summary_parts, fix_parts, automatic = EXPECTED[scenario]
+    cause, summary_parts, fix_parts, command_parts, automatic = EXPECTED[scenario]
     assert doc["root_causes"], [(r["id"], r["status"], r["summary"]) for r in doc["results"]]
     assert doc["root_causes"][0] == cause, doc["root_causes"]
     result = next(r for r in doc["results"] if r["id"] == cause)
     assert result["status"] == "fail"
     for part in summary_parts:
         assert part in result["summary"], result["summary"]
-    fix_text = result["fix"]["summary"] + "\n" + "\n".join(result["fix"]["commands"])
-    for part in fix_parts:
-        assert part in fix_text, fix_text
+    for part in fix_parts:  # the line people act on
+        assert part in result["fix"]["summary"], result["fix"]["summary"]
+    for part in command_parts:  # and its first copy-pasteable command
+        assert part in result["fix"]["commands"][0], result["fix"]["commands"]
     assert result["fix"]["automatic"] is automatic
+    # the outcome is the symptom: not a root cause, its fix speaks of the same action
+    assert "deployment.status" not in doc["root_causes"]
+    symptom = next(r for r in doc["results"] if r["id"] == "deployment.status")
+    if symptom["status"] == "fail":
+        assert symptom["fix"]["summary"].startswith(result["fix"]["summary"].rstrip(".")[:40])
+        assert cause not in symptom["fix"]["summary"]
     assert not [r for r in doc["results"] if r["status"] == "error"], doc["results"]
     # no check claims to have seen what it could not: nothing passes that the failure contradicts
     assert next(r for r in doc["results"] if r["id"] == "deployment.status")["status"] in (
@@ -211,7 +259,7 @@ def test_latest_deployment_of_a_group_by_name(sandbox_url, run_wizard):
     )
     assert code == 1
     assert doc["deployment"]["id"] == world["deployment_id"]
-    assert [r["id"] for r in doc["results"]] == ["hooks.failed"]
+    assert [r["id"] for r in doc["results"]] == ["hooks.failed", "hooks.previous-revision"]
 
 
 def test_fix_applies_the_scoped_read_policy_and_reruns(sandbox_url, run_wizard):
@@ -260,8 +308,16 @@ def test_plain_output_reads_like_flutter_doctor(sandbox_url, run_wizard):
     assert f"Diagnosis of {world['deployment_id']}" in out
     assert "[✓] Service role:" in out
     assert "[✗] CodeDeploy agent running: all 2 instances: agent installed but not running" in out
-    assert "    → Install and start the CodeDeploy agent" in out
-    assert "Root cause: agent.running" in out
+    assert "    → Start the CodeDeploy agent" in out
+    assert "    → caused by: CodeDeploy agent running (below)" in out
+    lines = out.splitlines()
+    root = lines.index(
+        "Root cause: CodeDeploy agent running — all 2 instances: agent installed but not running"
+    )
+    assert lines[root + 1].startswith("Fix: Start the CodeDeploy agent")
+    assert lines[root + 2] == "  $ sudo systemctl start codedeploy-agent   # on the instance"
+    assert "then:" not in out and "Fix the root cause" not in out
+    assert lines[-1].startswith("✗ Deployment Failed: 1 problem")
     assert "\x1b[" not in out  # no colour when not a terminal
     assert out.rstrip().splitlines()[-1].startswith("✗ ")
 
@@ -311,15 +367,74 @@ def test_no_id_means_the_latest_deployment_of_the_project_group(sandbox_url, run
     assert doc["root_causes"][0] == "hooks.failed"
 
 
-def test_fix_installs_the_agent_through_ssm_and_the_check_passes(sandbox_url, run_wizard):
+def test_fix_starts_the_agent_through_ssm_and_the_screen_tells_the_truth(sandbox_url, run_wizard):
+    """Issue 11.5 (CLI): after --fix the checks run again, the root cause is ranked again, and
+    nothing says 'Fix the root cause, agent.running' while agent.running passes."""
     world = seed(sandbox_url, "agent-stopped")
     code, doc, stderr = diagnose_json(
         run_wizard, sandbox_url, world["deployment_id"], "--fix", "--yes"
     )
-    assert [f["action"] for f in doc["fixes"]] == ["install-agent"], stderr
+    assert [f["action"] for f in doc["fixes"]] == ["start-agent"], stderr
     assert doc["fixes"][0]["ok"], doc["fixes"]
     agent = next(r for r in doc["results"] if r["id"] == "agent.running")
     assert agent["status"] == "pass", agent
     assert "re-ran after fixes: agent.running" in doc["notes"][-1]
+    assert doc["root_causes"] == []
+    assert doc["applied"] and "start the CodeDeploy agent" in doc["applied"][0]
+    symptom = next(r for r in doc["results"] if r["id"] == "deployment.status")
+    assert symptom["status"] == "warn" and symptom["summary"].startswith("before the fixes:")
+    assert symptom["fix"]["summary"].startswith("Deploy again")
+    assert "agent.running" not in symptom["summary"] + json.dumps(symptom["fix"])
     # the deployment itself stays failed until the next deploy
     assert code == 1 and doc["deployment"]["status"] == "Failed"
+    # and in words, on the plain report
+    env = clean_env(
+        AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_REGION="us-east-1"
+    )
+    proc = run_wizard(
+        "diagnose", "--plain", "--endpoint-url", sandbox_url, world["deployment_id"], env=env
+    )
+    assert "[✓] CodeDeploy agent running" in proc.stdout
+    assert "Root cause" not in proc.stdout  # the deployment predates the fix: nothing fails now
+
+
+def test_fix_reranks_to_the_next_cause(sandbox_url, run_wizard):
+    """A fix that clears the first cause uncovers the next one, which becomes the root cause:
+    no profile (fixed by creating the least-privilege one), then a bucket policy that denies
+    exactly that role (found only once the profile exists)."""
+    from wizard.sandbox import scenarios
+    from wizard.sandbox.world import World
+
+    w = World(sandbox_url, name="rerank-next")
+    role = f"arn:aws:iam::{w.account}:role/{w.name}-codedeploy-ec2"
+
+    def deny(bucket: str, _role: str) -> dict[str, Any]:
+        return {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": {"AWS": role},
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+
+    seeded = scenarios.build(w, profile=False, bucket_policy=deny)
+    _, doc, _ = diagnose_json(run_wizard, sandbox_url, seeded["deployment_id"])
+    assert doc["root_causes"][0] == "iam.instance-profile", doc["root_causes"]
+    prof = next(r for r in doc["results"] if r["id"] == "iam.instance-profile")
+    assert prof["fix"]["summary"].startswith("No existing profile fits: create"), prof["fix"]
+    _, doc, stderr = diagnose_json(
+        run_wizard, sandbox_url, seeded["deployment_id"], "--fix", "--yes"
+    )
+    assert [f["action"] for f in doc["fixes"]] == ["create-profile"], stderr
+    assert doc["fixes"][0]["ok"], doc["fixes"]
+    statuses = {r["id"]: r["status"] for r in doc["results"]}
+    assert statuses["iam.instance-profile"] == "pass"
+    # skipped before (its prerequisite failed), run again after the fix, and now the cause
+    assert statuses["s3.bundle-readable"] == "fail"
+    assert doc["root_causes"][0] == "s3.bundle-readable", doc["root_causes"]
+    symptom = next(r for r in doc["results"] if r["id"] == "deployment.status")
+    assert symptom["fix"]["summary"].startswith("Remove or narrow the Deny statement")

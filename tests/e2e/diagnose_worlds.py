@@ -1,0 +1,434 @@
+"""The failures people hit (issue 13), each built in the sandbox through AWS calls, with what
+`wizard diagnose` must answer: the first root cause and the words of its fix.
+
+Used by tests/e2e/test_diagnose_kinds.py (one test per world) and bench/diagnose_accuracy.py
+(the count of right first root causes and right first fix lines). Every world is built only with
+ordinary API calls (`wizard.sandbox.world.World`, `scenarios.build`); diagnose sees it only through
+the AWS APIs. `Expect` holds fragments a user would read: the root cause's summary, the first line
+of its fix, and its first command.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.sandbox import scenarios
+from wizard.sandbox.world import START_SH, TAG_KEY, World, appspec, zip_bundle
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the first root cause must say, and the first words of its fix."""
+
+    root: str
+    summary: tuple[str, ...] = ()
+    fix: tuple[str, ...] = ()  # fragments of fix.summary (the line people act on)
+    command: tuple[str, ...] = ()  # fragments of the first command
+    automatic: bool | None = None
+    not_in_summary: tuple[str, ...] = ()
+
+
+@dataclass
+class Built:
+    deployment_id: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def _hooks(*pairs: tuple[str, str]) -> dict[str, list[dict[str, Any]]]:
+    return {event: [{"location": loc, "timeout": 60}] for event, loc in pairs}
+
+
+STOP_SH = "#!/bin/bash\nset -euo pipefail\necho stopping the app\n"
+
+
+def _bundle(w: World, hooks: dict[str, list[dict[str, Any]]] | None = None, **extra: Any) -> dict:
+    files: dict[str, Any] = {
+        "appspec.yml": appspec(f"/var/www/{w.name}", hooks),
+        "index.html": "<h1>hello</h1>\n",
+        "scripts/start.sh": START_SH,
+        "scripts/app_stop.sh": STOP_SH,
+    }
+    files.update(extra)
+    return files
+
+
+def _redeploy(w: World, seeded: dict[str, Any], files: dict[str, Any], key: str) -> str:
+    etag = w.put_bundle(seeded["bucket"], key, zip_bundle(files))
+    dep = w.deploy(seeded["deployment_group"], seeded["bucket"], key, etag=etag)
+    info = w.wait(dep)
+    assert info["status"] in ("Failed", "Succeeded", "Stopped"), info["status"]
+    return dep
+
+
+# ---- 1. ApplicationStop fails because of the previous revision ---------------------------
+def previous_stop_typo(w: World) -> Built:
+    """v1 lists `scripts/cdap_stop.sh` (a typo) and succeeds (nothing ran before it); v2 fixes
+    the typo and fails at ApplicationStop, which runs v1's script."""
+    v1 = _bundle(w, _hooks(("ApplicationStop", "scripts/cdap_stop.sh")))
+    seeded = scenarios.build(w, files=v1)
+    assert seeded["status"] == "Succeeded", seeded
+    v2 = _bundle(w, _hooks(("ApplicationStop", "scripts/app_stop.sh")))
+    dep = _redeploy(w, seeded, v2, "releases/app-v2.zip")
+    return Built(dep, {**seeded, "previous": seeded["deployment_id"], "v2": dep})
+
+
+def previous_stop_fails(w: World) -> Built:
+    """The sibling: v1's stop script exists but exits 1 (the app it stops is not running)."""
+    tags = {"sandbox:hook:ApplicationStop": "exit=1;log=pm2: process or namespace app not found"}
+    v1 = _bundle(w, _hooks(("ApplicationStop", "scripts/app_stop.sh")))
+    seeded = scenarios.build(w, files=v1, tags=tags)
+    assert seeded["status"] == "Succeeded", seeded
+    dep = _redeploy(w, seeded, v1, "releases/app-v2.zip")
+    return Built(dep, {**seeded, "previous": seeded["deployment_id"]})
+
+
+# ---- 2. the agent is there but wrong (more worlds arrive with the sandbox's agent fidelity) --
+def agent_stopped(w: World) -> Built:
+    seeded = scenarios.build(w, tags={"sandbox:agent": "stopped"})
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_absent(w: World) -> Built:
+    seeded = scenarios.build(w, agent=False)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_stopped_no_ssm(w: World) -> Built:
+    seeded = scenarios.build(w, tags={"sandbox:agent": "stopped", "sandbox:ssm": "offline"})
+    return Built(seeded["deployment_id"], seeded)
+
+
+# ---- 3. no appspec at the bundle root -----------------------------------------------------
+def _no_appspec(w: World, rename: str) -> Built:
+    files = _bundle(w)
+    files[rename] = files.pop("appspec.yml")
+    seeded = scenarios.build(w, files=files)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def appspec_typo(w: World) -> Built:
+    return _no_appspec(w, "appsepc.yml")
+
+
+def appspec_capitalised(w: World) -> Built:
+    return _no_appspec(w, "AppSpec.yml")
+
+
+def appspec_txt(w: World) -> Built:
+    return _no_appspec(w, "appspec.yml.txt")
+
+
+def appspec_nested_deeper(w: World) -> Built:
+    """The folder's parent was zipped: appspec.yml two levels down."""
+    files = {f"build/{w.name}/{k}": v for k, v in _bundle(w).items()}
+    files["build/README.txt"] = "build output\n"
+    seeded = scenarios.build(w, files=files)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def appspec_absent(w: World) -> Built:
+    files = _bundle(w)
+    files.pop("appspec.yml")
+    seeded = scenarios.build(w, files=files)
+    return Built(seeded["deployment_id"], seeded)
+
+
+# ---- 4. a `files` source not in the bundle ------------------------------------------------
+def files_source_missing(w: World) -> Built:
+    """The appspec copies `dist` while the bundle was made from dist/ itself."""
+    files = _bundle(w)
+    files["appspec.yml"] = files["appspec.yml"].replace("source: /", "source: dist")
+    seeded = scenarios.build(w, files=files)
+    return Built(seeded["deployment_id"], seeded)
+
+
+# ---- 5. the S3 key is missing, another name for the same build is there -------------------
+def key_mismatch(w: World) -> Built:
+    """CI uploaded springboot2-webservice.zip and deployed freelec-springboot2-webservice.zip."""
+    seeded = scenarios.build(w, upload=False, wait=False)
+    w.wait(seeded["deployment_id"])
+    w.put_bundle(seeded["bucket"], "releases/springboot2-webservice.zip", zip_bundle(_bundle(w)))
+    cd = w.client("codedeploy")
+    dep = cd.create_deployment(
+        applicationName=seeded["application"],
+        deploymentGroupName=seeded["deployment_group"],
+        revision={
+            "revisionType": "S3",
+            "s3Location": {
+                "bucket": seeded["bucket"],
+                "key": "releases/freelec-springboot2-webservice.zip",
+                "bundleType": "zip",
+            },
+        },
+    )["deploymentId"]
+    w.wait(dep)
+    return Built(dep, seeded)
+
+
+# ---- 6. "file already exists" is not an appspec problem -----------------------------------
+def file_exists_appspec_path(w: World) -> Built:
+    """The clashing file is the appspec itself (`source: /` copies it too)."""
+    tags = {f"sandbox:file:/var/www/{w.name}/appspec.yml": "root:root:644"}
+    seeded = scenarios.build(w, tags=tags)
+    return Built(seeded["deployment_id"], seeded)
+
+
+# ---- 7. NO_INSTANCES for a setup the wizard made -------------------------------------------
+def no_instances_hand_launched(w: World) -> Built:
+    """The group filters on the wizard's tag; the instances meant carry only Name=<app>."""
+    bucket = w.bucket()
+    profile = w.instance_profile(bucket=bucket)
+    ids = w.launch(2, profile=profile, tags={TAG_KEY: "someone-else"})
+    w.client("ec2").delete_tags(Resources=ids, Tags=[{"Key": TAG_KEY}])
+    app, group = w.application(w.service_role())
+    etag = w.put_bundle(bucket, scenarios.KEY, zip_bundle(_bundle(w)))
+    dep = w.deploy(group, bucket, scenarios.KEY, etag=etag)
+    w.wait(dep)
+    return Built(dep, {"instance_ids": ids, "application": app})
+
+
+def no_instances_none_launched(w: World) -> Built:
+    """Adopt mode with nothing to adopt: no instance at all."""
+    bucket = w.bucket()
+    app, group = w.application(w.service_role())
+    etag = w.put_bundle(bucket, scenarios.KEY, zip_bundle(_bundle(w)))
+    dep = w.deploy(group, bucket, scenarios.KEY, etag=etag)
+    w.wait(dep)
+    return Built(dep, {"application": app})
+
+
+# ---- 8. an instance profile exists but is not attached ------------------------------------
+def profile_not_attached(w: World) -> Built:
+    """The wizard made `<app>-ec2` (tagged for the application); the instances have none."""
+    bucket = w.bucket()
+    profile = w.instance_profile(bucket=bucket)
+    w.client("iam").tag_instance_profile(
+        InstanceProfileName=profile, Tags=[{"Key": TAG_KEY, "Value": w.name}]
+    )
+    ids = w.launch(2)
+    app, group = w.application(w.service_role())
+    etag = w.put_bundle(bucket, scenarios.KEY, zip_bundle(_bundle(w)))
+    dep = w.deploy(group, bucket, scenarios.KEY, etag=etag)
+    w.wait(dep)
+    return Built(dep, {"instance_ids": ids, "profile": profile, "application": app})
+
+
+# ---- 9. hook scripts failing for environment reasons --------------------------------------
+def hook_command_not_found(w: World) -> Built:
+    tags = {
+        "sandbox:hook:ApplicationStart": "exit=127;log=scripts/start.sh: line 3: npm: command "
+        "not found"
+    }
+    seeded = scenarios.build(w, tags=tags)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def hook_crlf(w: World) -> Built:
+    """start.sh saved with Windows line endings; the log says bad interpreter."""
+    files = _bundle(w, _hooks(("ApplicationStart", "scripts/start.sh")))
+    files["scripts/start.sh"] = START_SH.replace("\n", "\r\n")
+    tags = {
+        "sandbox:hook:ApplicationStart": "exit=126;log=/bin/bash^M: bad interpreter: No such "
+        "file or directory"
+    }
+    seeded = scenarios.build(w, files=files, tags=tags)
+    return Built(seeded["deployment_id"], seeded)
+
+
+WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = {
+    "previous-stop-typo": (
+        previous_stop_typo,
+        lambda b: Expect(
+            "hooks.previous-revision",
+            ("ApplicationStop", b.facts["previous"], "cdap_stop.sh"),
+            ("Deploy once with --ignore-application-stop-failures",),
+            ("wizard deploy --ignore-application-stop-failures",),
+            False,
+            ("AppSpec file",),
+        ),
+    ),
+    "previous-stop-fails": (
+        previous_stop_fails,
+        lambda b: Expect(
+            "hooks.previous-revision",
+            ("ApplicationStop", b.facts["previous"], "failed"),
+            ("Deploy once with --ignore-application-stop-failures",),
+            ("wizard deploy --ignore-application-stop-failures",),
+        ),
+    ),
+    "agent-stopped": (
+        agent_stopped,
+        lambda b: Expect(
+            "agent.running",
+            ("installed but not running",),
+            ("Start the CodeDeploy agent",),
+            ("systemctl start codedeploy-agent",),
+            True,
+        ),
+    ),
+    "agent-absent": (
+        agent_absent,
+        lambda b: Expect(
+            "agent.running",
+            ("not installed",),
+            ("Install",),
+            ("AWS-ConfigureAWSPackage",),
+            True,
+        ),
+    ),
+    "agent-stopped-no-ssm": (
+        agent_stopped_no_ssm,
+        lambda b: Expect(
+            "agent.running",
+            ("could not look inside",),
+            ("Look on the instance",),
+            ("systemctl status codedeploy-agent",),
+        ),
+    ),
+    "appspec-typo": (
+        appspec_typo,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("appsepc.yml",),
+            ("Rename appsepc.yml to appspec.yml",),
+            ("mv appsepc.yml appspec.yml",),
+        ),
+    ),
+    "appspec-capitalised": (
+        appspec_capitalised,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("AppSpec.yml",),
+            ("Rename AppSpec.yml to appspec.yml",),
+            ("mv AppSpec.yml appspec.yml",),
+        ),
+    ),
+    "appspec-txt": (
+        appspec_txt,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("appspec.yml.txt",),
+            ("Rename appspec.yml.txt to appspec.yml",),
+            ("mv appspec.yml.txt appspec.yml",),
+        ),
+    ),
+    "appspec-nested-deeper": (
+        appspec_nested_deeper,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("build/", "appspec.yml"),
+            ("Zip the contents of build/",),
+            ("cd build/",),
+        ),
+    ),
+    "appspec-absent": (
+        appspec_absent,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("no appspec.yml anywhere", "index.html"),
+            ("Add an appspec.yml at the root",),
+            ("wizard files",),
+        ),
+    ),
+    "files-source-missing": (
+        files_source_missing,
+        lambda b: Expect(
+            "bundle.appspec",
+            ("'dist' is not in the bundle",),
+            ("change `source: dist` to `source: /`",),
+            ("wizard validate",),
+        ),
+    ),
+    "key-mismatch": (
+        key_mismatch,
+        lambda b: Expect(
+            "s3.bundle-exists",
+            ("freelec-springboot2-webservice.zip", "springboot2-webservice.zip"),
+            ("springboot2-webservice.zip",),
+            ("springboot2-webservice.zip",),
+        ),
+    ),
+    "file-exists-appspec-path": (
+        file_exists_appspec_path,
+        lambda b: Expect(
+            "dest.file-exists",
+            ("appspec.yml already exists", "not put there by this deployment group"),
+            ("Deploy once with --file-exists-behavior OVERWRITE",),
+            ("wizard deploy --file-exists-behavior OVERWRITE",),
+            False,
+        ),
+    ),
+    "no-instances-hand-launched": (
+        no_instances_hand_launched,
+        lambda b: Expect(
+            "group.instances-matched",
+            ("no instance", TAG_KEY),
+            ("Tag",),
+            ("aws ec2 create-tags --resources " + " ".join(sorted(b.facts["instance_ids"])),),
+        ),
+    ),
+    "no-instances-none-launched": (
+        no_instances_none_launched,
+        lambda b: Expect(
+            "group.instances-matched",
+            ("no instance",),
+            ("Launch instances",),
+            ("wizard",),
+        ),
+    ),
+    "profile-not-attached": (
+        profile_not_attached,
+        lambda b: Expect(
+            "iam.instance-profile",
+            ("no instance profile",),
+            (f"Attach the instance profile {b.facts['profile']}",),
+            ("aws ec2 associate-iam-instance-profile",),
+            True,
+        ),
+    ),
+    "hook-command-not-found": (
+        hook_command_not_found,
+        lambda b: Expect(
+            "hooks.failed",
+            ("exit code 127", "npm"),
+            ("Call npm by its full path",),
+            ("command -v npm",),
+        ),
+    ),
+    "hook-crlf": (
+        hook_crlf,
+        lambda b: Expect(
+            "hooks.failed",
+            ("CRLF",),
+            ("Convert scripts/start.sh to LF line endings",),
+            ("sed -i 's/\\r$//' scripts/start.sh",),
+        ),
+    ),
+}
+
+
+def check(doc: dict[str, Any], expect: Expect) -> tuple[bool, bool, str]:
+    """(right root cause, right first fix line, what was said) for a `diagnose --json` doc."""
+    roots = doc.get("root_causes") or []
+    said = roots[0] if roots else "(none)"
+    if not roots or roots[0] != expect.root:
+        return False, False, said
+    res = next(r for r in doc["results"] if r["id"] == expect.root)
+    fix = res.get("fix") or {}
+    summary_ok = all(p in res["summary"] for p in expect.summary) and not any(
+        p in res["summary"] for p in expect.not_in_summary
+    )
+    first_cmd = (fix.get("commands") or [""])[0]
+    fix_ok = (
+        all(p in fix.get("summary", "") for p in expect.fix)
+        and all(p in first_cmd for p in expect.command)
+        and (expect.automatic is None or fix.get("automatic") is expect.automatic)
+    )
+    return summary_ok, fix_ok and summary_ok, f"{said}: {res['summary']} | {fix.get('summary')}"
+
+
+def as_json(report: Any) -> dict[str, Any]:
+    return json.loads(json.dumps(report.to_json(), default=str))

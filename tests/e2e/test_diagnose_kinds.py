@@ -1,0 +1,147 @@
+"""Issue 13: each kind of failure people hit, built in the sandbox through AWS calls, diagnosed
+over the wire: the first root cause and the words of its fix (tests/e2e/diagnose_worlds.py).
+
+Where the fix is an action the sandbox can take, the test takes it and checks that it works: the
+deployment that ignores the broken stop script succeeds, the key the fix names deploys, the
+profile --fix attaches makes the check pass.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from checks.runner import diagnose
+from tests.e2e import diagnose_worlds as dw
+
+pytestmark = pytest.mark.e2e
+
+
+class _Worlds:
+    """Each world built once per test process, on first use (an xdist worker builds only the
+    worlds of the tests it runs)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.cache: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> tuple[Any, dw.Built]:
+        from wizard.sandbox.world import World
+
+        if name not in self.cache:
+            w = World(self.url, name=f"k13-{name}"[:28].rstrip("-"))
+            self.cache[name] = (w, dw.WORLDS[name][0](w))
+        return self.cache[name]
+
+
+@pytest.fixture(scope="module")
+def built(sandbox_url) -> _Worlds:
+    return _Worlds(sandbox_url)
+
+
+def _diagnose(sandbox_ctx, deployment_id: str):
+    report = diagnose(sandbox_ctx, deployment_id=deployment_id)
+    return report, dw.as_json(report)
+
+
+@pytest.mark.parametrize("name", sorted(dw.WORLDS))
+def test_first_root_cause_and_the_words_of_its_fix(name, built, sandbox_ctx):
+    _w, b = built[name]
+    report, doc = _diagnose(sandbox_ctx, b.deployment_id)
+    expect = dw.WORLDS[name][1](b)
+    root_ok, fix_ok, said = dw.check(doc, expect)
+    assert root_ok, said
+    assert fix_ok, said
+    assert not [r for r in doc["results"] if r["status"] == "error"], doc["results"]
+    # every fix line speaks of actions, not of check ids
+    root = report.root_cause
+    assert root is not None and root.fix is not None
+    assert not any(c.id in root.fix.summary for c in _catalogue()), root.fix.summary
+    symptom = report.result("deployment.status")
+    assert symptom is not None and "deployment.status" not in report.root_causes
+    assert symptom.id not in (symptom.fix.summary if symptom.fix else "")
+
+
+def _catalogue():
+    from checks import registry
+
+    return registry.all_checks()
+
+
+def test_the_previous_revision_is_named_and_ignoring_it_once_gets_past(built, sandbox_ctx):
+    w, b = built["previous-stop-typo"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    res = report.result("hooks.previous-revision")
+    assert res.evidence["previous_deployment"] == b.facts["previous"]
+    assert res.evidence["previous_hooks"] == ["scripts/cdap_stop.sh"]
+    # the current bundle is fine: nothing blames it
+    assert report.result("bundle.appspec").status.value == "pass"
+    # the fix, as CreateDeployment's flag (what `wizard deploy --ignore-application-stop-failures`
+    # sends): this deployment gets past the old script, and the next one runs the fixed script
+    cd = w.client("codedeploy")
+    info = cd.get_deployment(deploymentId=b.deployment_id)["deploymentInfo"]
+    again = cd.create_deployment(
+        applicationName=info["applicationName"],
+        deploymentGroupName=info["deploymentGroupName"],
+        revision=info["revision"],
+        ignoreApplicationStopFailures=True,
+    )["deploymentId"]
+    assert w.wait(again)["status"] == "Succeeded"
+    after = cd.create_deployment(
+        applicationName=info["applicationName"],
+        deploymentGroupName=info["deploymentGroupName"],
+        revision=info["revision"],
+    )["deploymentId"]
+    assert w.wait(after)["status"] == "Succeeded"
+
+
+def test_file_exists_is_not_called_an_appspec_problem(built, sandbox_ctx):
+    _w, b = built["file-exists-appspec-path"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    symptom = report.result("deployment.status")
+    assert "AppSpec" not in symptom.summary, symptom.summary
+    assert "not put there by this deployment group" in symptom.summary
+    assert report.result("bundle.appspec").status.value == "pass"
+
+
+def test_crlf_is_confirmed_from_the_bundles_bytes(built, sandbox_ctx):
+    _w, b = built["hook-crlf"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    res = report.result("hooks.failed")
+    row = res.evidence["failures"][0]
+    assert row["bundle_bytes"]["crlf_lines"] == 3
+    assert row["confirmed"].startswith("scripts/start.sh in the bundle has Windows line endings")
+
+
+def test_the_key_the_fix_names_deploys(built, sandbox_ctx):
+    w, b = built["key-mismatch"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    assert report.result("s3.bundle-exists").evidence["closest_keys"] == [
+        "releases/springboot2-webservice.zip"
+    ]
+    cd = w.client("codedeploy")
+    info = cd.get_deployment(deploymentId=b.deployment_id)["deploymentInfo"]
+    loc = dict(info["revision"]["s3Location"], key="releases/springboot2-webservice.zip")
+    dep = cd.create_deployment(
+        applicationName=info["applicationName"],
+        deploymentGroupName=info["deploymentGroupName"],
+        revision={"revisionType": "S3", "s3Location": loc},
+    )["deploymentId"]
+    assert w.wait(dep)["status"] == "Succeeded"
+
+
+def test_fix_attaches_the_profile_that_fits(built, sandbox_ctx):
+    from checks import fixes
+
+    _w, b = built["profile-not-attached"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    plan = fixes.plan_fixes(report)
+    assert [(f.action, f.params["profile"]) for f in plan] == [
+        ("associate-profile", b.facts["profile"])
+    ]
+    outcomes = fixes.apply_fixes(sandbox_ctx, plan)
+    assert all(o.ok for o in outcomes), outcomes
+    after = fixes.rerun(sandbox_ctx, report, plan, outcomes=outcomes)
+    assert after.result("iam.instance-profile").status.value == "pass"
+    assert "iam.instance-profile" not in after.root_causes

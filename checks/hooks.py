@@ -46,6 +46,7 @@ class Hint:
     action: str
     commands: list[str]
     confirmed: str = ""  # evidence from the bundle's bytes, when there is some
+    generic: bool = False  # nothing more to say than the script's own output
 
 
 def hint_for(
@@ -155,6 +156,7 @@ def hint_for(
         f"the script itself exited {rc or 'non-zero'}: read its output",
         f"Fix what {name} reports" + (f" ({last})" if last else ""),
         [f"sudo tail -n 100 {scripts_log}"],
+        generic=True,
     )
 
 
@@ -273,7 +275,8 @@ def failed(ctx) -> Result:
     last = last_line(top["log_tail"])[:120]
     if last:
         summary += f" — {last}"
-    summary += f" ({hint.confirmed or hint.why})"
+    if hint.confirmed or not hint.generic:
+        summary += f" ({hint.confirmed or hint.why})"
     commands = [*hint.commands]
     if not any(log_path in c for c in commands):
         commands.append(f"sudo tail -n 100 {log_path}   # on the instance: the full output")
@@ -386,7 +389,8 @@ def previous_revision(ctx) -> Result:
     if first.error_code in ("ScriptFailed", "ScriptTimedOut"):
         hint = hint_for(first.error_code, first.message, first.log_tail, script, facts)
         evidence["hint"] = hint.why
-        later = f" ({hint.why}) in this revision's copy of it"
+        said = last_line(first.log_tail) if hint.generic else hint.why
+        later = f" ({said}) in this revision's copy of it" if said else " in this revision"
     else:
         later = ""
     commands.append(

@@ -91,12 +91,13 @@ def test_plain_text_reads_like_flutter_doctor():
     # the outcome points at its cause in words, and is not counted as a second problem
     d = lines.index("[✗] Status: Failed (HEALTH_CONSTRAINTS): 2 of 3 instances failed")
     assert lines[d + 1] == "    → caused by: Instance Profile (below)"
-    assert "Root cause: Instance Profile — 2 of 3 instances: no instance profile" in lines
-    fix = lines[
-        lines.index("Root cause: Instance Profile — 2 of 3 instances: no instance profile") + 1
-    ]
+    root = (
+        "Root cause: Instance Profile (iam.instance-profile) — "
+        "2 of 3 instances: no instance profile"
+    )
+    fix = lines[lines.index(root) + 1]
     assert fix == "Fix: Attach the instance profile app-ec2. (automatic: wizard diagnose --fix)"
-    assert "iam.instance-profile" not in out.split("Root cause")[1]
+    assert "iam.instance-profile" not in out.split("Root cause")[1].split("\n", 1)[1]
     assert "then:" not in out
     assert lines[-1] == (
         "✗ Deployment Failed: 1 problem, 1 warning (5 checks in 1.2 s). "

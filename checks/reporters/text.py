@@ -10,7 +10,7 @@ Diagnosis of d-ABCDEF123 (renderer / renderer-prod, us-east-1): Failed (HEALTH_C
       $ aws ec2 associate-iam-instance-profile …
 [-] Instance roles can read the revision: skipped: iam.instance-profile failed
 
-Root cause: Instance profile — 37 of 40 instances: no instance profile
+Root cause: Instance profile (iam.instance-profile) — 37 of 40 instances: no instance prof…
 Fix: Attach the instance profile renderer-codedeploy-ec2 to …
   $ aws ec2 associate-iam-instance-profile …
 ✗ Deployment Failed: 1 problem, 1 warning (17 checks in 2.1 s). 1 automatic fix: wizard diag…
@@ -135,7 +135,7 @@ def root_cause_lines(report: Report, color: bool = False) -> list[str]:
     """The closing paragraph in plain words: the root cause, what to do, what else fails.
 
     ```
-    Root cause: CodeDeploy agent running — all 2 instances: agent installed but not running
+    Root cause: CodeDeploy agent running (agent.running) — all 2 instances: agent installed but…
     Fix: Start the CodeDeploy agent …
       $ aws ssm send-command …
     Also failing: Instance profile
@@ -146,7 +146,8 @@ def root_cause_lines(report: Report, color: bool = False) -> list[str]:
     first = report.root_cause
     lines: list[str] = []
     if first is not None:
-        lines.append(f"{label}: {first.title or first.id} — {first.summary}")
+        # the id too: it is what `--check` takes and scripts select on
+        lines.append(f"{label}: {first.title or first.id} ({first.id}) — {first.summary}")
         fix = first.fix
         if fix is not None:
             auto = " (automatic: wizard diagnose --fix)" if first.has_automatic_fix else ""

@@ -312,7 +312,8 @@ def test_plain_output_reads_like_flutter_doctor(sandbox_url, run_wizard):
     assert "    → caused by: CodeDeploy agent running (below)" in out
     lines = out.splitlines()
     root = lines.index(
-        "Root cause: CodeDeploy agent running — all 2 instances: agent installed but not running"
+        "Root cause: CodeDeploy agent running (agent.running) — "
+        "all 2 instances: agent installed but not running"
     )
     assert lines[root + 1].startswith("Fix: Start the CodeDeploy agent")
     assert lines[root + 2] == "  $ sudo systemctl start codedeploy-agent   # on the instance"

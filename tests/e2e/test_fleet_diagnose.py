@@ -324,7 +324,7 @@ WORLDS: dict[str, tuple[Any, ...]] = {
         scale_out_failed,
         "agent.running",
         ["the agent never picked up the lifecycle event"],
-        ["Install and start the CodeDeploy agent"],
+        ["Install the CodeDeploy agent"],
         {
             "asg.scale-out": (
                 [

@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.names and name not in args.names:
                 continue
             w = World(server.url, name=f"bench-{name}"[:28].rstrip("-"))
-            built = build(w)
-            doc = dw.as_json(diagnose(ctx, deployment_id=built.deployment_id))
+            with dw.world_clock(name):
+                built = build(w)
+                doc = dw.as_json(diagnose(ctx, deployment_id=built.deployment_id))
             root, fix, said = dw.check(doc, expect_of(built))
             rows.append(("tests", name, root, fix, said))
     finally:

@@ -22,10 +22,13 @@ def _suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
-def install_fix(region: str, online: list[str], *, update: bool = False) -> Fix:
-    """Install (or update) the agent: through SSM when it can reach them, else on the instance."""
+def install_fix(
+    region: str, online: list[str], *, update: bool = False, ids: list[str] | None = None
+) -> Fix:
+    """Install (or update) the agent: through SSM when it can reach them (`online`), else on the
+    instance; `ids` names the instances in the commands when SSM cannot reach them."""
     verb = "Update" if update else "Install"
-    ids = " ".join(online[:5]) or "INSTANCE_ID"
+    ids = " ".join((online or ids or [])[:5]) or "INSTANCE_ID"
     cmds = [
         f"aws ssm send-command --document-name {INSTALL_DOC} --instance-ids {ids} "
         "--parameters action=Install,name=AWSCodeDeployAgent",
@@ -106,7 +109,7 @@ def _state(ev, iid: str, look) -> dict[str, Any]:
     log_text = log.output if log is not None and log.rc == 0 else ""
     need = agentinfo.min_agent_for(os_)
     crash = re.search(r"LoadError|cannot load such file|incompatible library version", log_text)
-    if st in ("stopped", "running") and version and need and version < need[0]:
+    if st == "stopped" and version and need and version < need[0]:
         out["state"] = "incompatible"
         out["why"] = f"agent {agentinfo.show(version)} on {need[1]}"
     elif st == "stopped" and crash:
@@ -146,7 +149,10 @@ def running(ctx) -> Result:
         reached = inside.agent_reached_ids(ev)
         waiting = inside.waiting_ids(ev)
         failed = [i for i in ev.failed_target_ids() if i in insts]
-        need = sorted({i for i in failed if i not in reached} | set(waiting))
+        running_now = {i for i, d in insts.items() if d.get("State", {}).get("Name") == "running"}
+        # an instance that is not running has no agent to look at: its state is the story
+        # (deployment.status says so for a deployment in flight)
+        need = sorted(({i for i in failed if i not in reached} | set(waiting)) & running_now)
         evidence["agent_seen_in_lifecycle"] = len(reached) + int(
             (dep.get("deploymentOverview") or {}).get("Succeeded", 0)
         )
@@ -223,6 +229,7 @@ def running(ctx) -> Result:
         ids = sorted(f.instance_id for f in cut_off)
         region = ev.region
         evidence["message"] = cut_off[0].message[:500]
+        subnet = (insts.get(ids[0]) or {}).get("SubnetId") or "SUBNET_ID"
         return fail(
             f"{count_phrase(len(ids), total)}: the agent runs{vtext} but cannot reach CodeDeploy "
             "or S3 (no network path)",
@@ -236,7 +243,7 @@ def running(ctx) -> Result:
                     f"curl -sS -o /dev/null -w '%{{http_code}}\\n' "
                     f"https://codedeploy-commands.{region}.amazonaws.com   # on the instance",
                     "aws ec2 describe-route-tables --filters Name=association.subnet-id,"
-                    "Values=SUBNET_ID",
+                    f"Values={subnet}",
                 ],
             ),
         )
@@ -268,7 +275,7 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
         seen.append(f"HttpTokens={tokens}")
     evidence["seen_from_apis"] = seen
     pointed = {f.instance_id for f in ctx.pointed("agent.running")}
-    blind = [i for i in unseen if i in pointed or i in inside.waiting_ids(ev)]
+    blind = [i for i in unseen if i in pointed or i in inside.stuck_ids(ev)]
     profile = ctx.result("iam.instance-profile")
     explained = set(profile.instances) if profile and profile.status is Status.FAIL else set()
     explained |= ctx.fixed_instances
@@ -281,7 +288,7 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
             f"the instance's user data does not install it (SSM offline: could not look inside)",
             evidence=evidence,
             instances=rest,
-            fix=install_fix(ev.region, []),
+            fix=install_fix(ev.region, [], ids=rest),
         )
     if rest:
         return fail(
@@ -333,6 +340,9 @@ def _pointed_result(ctx, check_id: str, what: str, fix: Fix) -> Result | None:
 
 
 def _no_sign(ctx, what: str) -> Result:
+    empty = ctx.nothing_to_read()
+    if empty is not None:
+        return empty
     if ctx.ev.deployment():
         return passed(f"no lifecycle event failed with {what}")
     return info(f"nothing to read before a deployment ({what} shows in lifecycle messages)")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
 from checks import interpret
+from checks.inside import STUCK_AFTER
 from checks.interpret import count_phrase, group_by
-from checks.model import Fix, Result, fail, info, passed, skip
+from checks.model import Fix, Result, fail, info, passed, skip, warn
 from checks.registry import check
 
 IN_FLIGHT = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -63,7 +67,7 @@ def status(ctx) -> Result:
             f"{dep.get('deploymentId')} succeeded on {total or 0} instance(s)", evidence=evidence
         )
     if st in IN_FLIGHT:
-        return info(f"{dep.get('deploymentId')} is still {st}: {overview}", evidence=evidence)
+        return in_flight(ctx, dep, st, total, evidence)
     failures = ev.failures()
     groups = failure_groups(failures, total)
     evidence["failures"] = groups
@@ -81,6 +85,163 @@ def status(ctx) -> Result:
     ids = sorted({i for g in groups for i in g["instances"]})
     fix = _fix_for(code, groups)
     return fail(summary, evidence=evidence, instances=ids, fix=fix)
+
+
+# An agent polls for commands every few seconds; CodeDeploy fails an event the agent never picks up
+# only after its timeout (up to an hour: "CodeDeploy agent was not able to receive the lifecycle
+# event", aws-codedeploy-agent issue #307). Minutes without progress on an agent event are stuck.
+AGENT_EVENT_STUCK = STUCK_AFTER
+
+
+def _age(since: Any, now: datetime) -> timedelta | None:
+    if not isinstance(since, datetime):
+        return None
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    return max(timedelta(0), now - since)
+
+
+def _words(delta: timedelta | None) -> str:
+    if delta is None:
+        return "a while"
+    secs = int(delta.total_seconds())
+    if secs < 120:
+        return f"{secs} s"
+    if secs < 7200:
+        return f"{secs // 60} min"
+    return f"{secs // 3600} h"
+
+
+def _hook_timeout(ctx, event: str | None) -> int | None:
+    """The sum of the appspec's timeouts for `event` (3600 s each by default), when readable."""
+    try:
+        spec = ctx.ev.appspec() or {}
+    except Exception:
+        return None
+    hooks = (spec.get("hooks") or {}).get(event or "")
+    if not hooks:
+        return None
+    return sum(int(h.get("timeout") or 3600) for h in hooks)
+
+
+def in_flight(ctx, dep: dict[str, Any], st: str, total: int | None, evidence: dict) -> Result:
+    """A deployment still running: what it waits on, and whether it can still finish.
+
+    Told before CodeDeploy's own timeout (which can be an hour): an instance that is not running
+    any more cannot finish its event (FAIL: start it or stop the deployment); an event that has
+    made no progress for minutes is stuck (WARN; the agent checks look inside those instances);
+    a deployment still Created/Queued names what runs on the group before it.
+    """
+    ev = ctx.ev
+    did = dep.get("deploymentId")
+    now = datetime.now(timezone.utc)
+    age = _age(dep.get("createTime"), now)
+    evidence["age_seconds"] = int(age.total_seconds()) if age else None
+    waiting = ev.waiting()
+    if not waiting:
+        if st in ("Created", "Queued"):
+            try:
+                busy = (
+                    ev.client("codedeploy")
+                    .list_deployments(
+                        applicationName=ev.application,
+                        deploymentGroupName=ev.group_name,
+                        includeOnlyStatuses=["InProgress", "Stopping"],
+                    )
+                    .get("deployments", [])
+                )
+            except Exception:  # only a hint
+                busy = []
+            busy = [b for b in busy if b != did]
+            evidence["in_progress_before_it"] = busy
+            if busy:
+                return warn(
+                    f"{did} is {st} for {_words(age)}: {busy[0]} still runs on the group and "
+                    "CodeDeploy runs one deployment per group at a time",
+                    evidence=evidence,
+                    fix=Fix(
+                        f"Wait for {busy[0]} to end, or stop it.",
+                        [f"aws deploy stop-deployment --deployment-id {busy[0]}"],
+                    ),
+                )
+        return info(
+            f"{did} is {st} for {_words(age)}: no instance has started yet", evidence=evidence
+        )
+    insts = ev.instances()
+    rows = []
+    for (event, est), items in group_by(waiting, lambda w: (w.event, w.event_status)):
+        since = min((w.since for w in items if isinstance(w.since, datetime)), default=None)
+        rows.append(
+            {
+                "event": event,
+                "event_status": est,
+                "count": len(items),
+                "since": since.isoformat() if since else None,
+                "for": _words(_age(since, now)),
+                "instances": sorted(w.instance_id for w in items),
+            }
+        )
+    evidence["waiting"] = rows
+    gone = sorted(
+        w.instance_id
+        for w in waiting
+        if (insts.get(w.instance_id) or {}).get("State", {}).get("Name")
+        not in (None, "running", "pending")
+    )
+    top = rows[0]
+    where = f"{count_phrase(top['count'], total)} at {top['event'] or 'the start'}"
+    summary = f"{did} is {st} for {_words(age)}: {where} ({top['event_status']} for {top['for']})"
+    if gone:
+        states = {i: (insts.get(i) or {}).get("State", {}).get("Name", "?") for i in gone}
+        evidence["not_running"] = states
+        first = gone[0]
+        one = len(gone) == 1
+        return fail(
+            f"{summary}; {count_phrase(len(gone), total)} {'is' if one else 'are'} "
+            f"{states[first]} ({', '.join(gone[:3])}): CodeDeploy waits on "
+            f"{'it' if one else 'them'} until the event times out (up to an hour)",
+            evidence=evidence,
+            instances=gone,
+            fix=Fix(
+                f"Start {'the instance' if len(gone) == 1 else 'the instances'} again, or stop "
+                "this deployment now and deploy again without them.",
+                [
+                    f"aws ec2 start-instances --instance-ids {' '.join(gone[:10])}",
+                    f"aws deploy stop-deployment --deployment-id {did}",
+                ],
+            ),
+        )
+    oldest = max((_age(w.since, now) or timedelta(0) for w in waiting), default=timedelta(0))
+    script_limit = _hook_timeout(ctx, top["event"])
+    stuck = (
+        top["event"] in interpret.AGENT_EVENTS or script_limit is None
+    ) and oldest > AGENT_EVENT_STUCK
+    if script_limit is not None and oldest.total_seconds() > script_limit + 300:
+        stuck = True
+    if stuck:
+        return warn(
+            f"{summary}: no progress for {_words(oldest)} — stuck (see the agent checks for "
+            "those instances)",
+            evidence=evidence,
+            instances=sorted({i for r in rows for i in r["instances"]}),
+            fix=Fix(
+                "Look at the agent on those instances (is it running, can it reach CodeDeploy?); "
+                "stop the deployment if it cannot finish.",
+                [
+                    inside_how(rows[0]["instances"]),
+                    f"aws deploy stop-deployment --deployment-id {did}",
+                ],
+            ),
+        )
+    return info(
+        summary, evidence=evidence, instances=sorted({i for r in rows for i in r["instances"]})
+    )
+
+
+def inside_how(ids: list[str]) -> str:
+    from checks.inside import how_to_look
+
+    return how_to_look(ids, "systemctl status codedeploy-agent")
 
 
 def _fix_for(code: str | None, groups: list[dict]) -> Fix:

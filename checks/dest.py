@@ -216,7 +216,7 @@ def writable(ctx) -> Result:
                 "the deployment wrote every destination and ran its hooks", evidence=evidence
             )
         return info(
-            f"not checked: {not_reached}" if not_reached else "no instances to look at",
+            f"not checked: {not_reached}" if not_reached else "nothing to look at: no instances",
             evidence=evidence,
         )
     return passed(
@@ -274,7 +274,7 @@ def file_exists(ctx) -> Result:
         if ctx.ev.deployment() and ctx.ev.deployment().get("status") == "Succeeded":
             return passed("no file clashed during the deployment", evidence=evidence)
         return info(
-            f"not checked: {not_reached}" if not_reached else "no instances to look at",
+            f"not checked: {not_reached}" if not_reached else "nothing to look at: no instances",
             evidence=evidence,
         )
     looks = inside.look(ctx.ev)

@@ -771,7 +771,7 @@ class Evidence:
         """
         import re
 
-        m = re.search(r"deployment-root/[^/\s]+/(d-[A-Z0-9]{9})/deployment-archive", message or "")
+        m = re.search(r"deployment-root/[^/\s]+/([^/\s]+)/deployment-archive", message or "")
         current = self.deployment_id
         if m and m.group(1) != current:
             info = self.deployment_info(m.group(1))

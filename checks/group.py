@@ -8,7 +8,7 @@ import shlex
 from typing import Any
 
 from checks.evidence import Unavailable
-from checks.model import Fix, Result, fail, info, passed
+from checks.model import Fix, Result, fail, info, passed, skip
 from checks.registry import check
 
 MISSING_CODES = ("DeploymentGroupDoesNotExistException", "ApplicationDoesNotExistException")
@@ -268,7 +268,9 @@ def health(ctx) -> Result:
         "required_healthy": need,
     }
     code = ctx.deployment_code()
-    possible = need < n or (name == "CodeDeployDefault.OneAtATime" and n >= 1) or n == 0
+    if n == 0 and code != "HEALTH_CONSTRAINTS_INVALID":
+        return skip("nothing to look at: no instances to count", evidence=evidence)
+    possible = need < n or (name == "CodeDeployDefault.OneAtATime" and n >= 1)
     app, group = ctx.ev.application, ctx.ev.group_name
     fix = Fix(
         "Use a deployment config this fleet can satisfy (AllAtOnce for one instance), or add "

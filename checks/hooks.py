@@ -205,17 +205,23 @@ def failed(ctx) -> Result:
         and f.event not in PREVIOUS_REVISION_EVENTS
     ]
     if not pointed:
-        if any(f.event in PREVIOUS_REVISION_EVENTS for f in failures):
+        prev = [
+            f
+            for f in failures
+            if f.event in PREVIOUS_REVISION_EVENTS and f.error_code in _STOP_CODES
+        ]
+        if prev:
             return info(
-                "no script of this revision failed (the previous revision's "
-                f"{next(f.event for f in failures if f.event in PREVIOUS_REVISION_EVENTS)} "
+                f"no script of this revision failed (the previous revision's {prev[0].event} "
                 "did: see Scripts of the last successful revision)"
             )
-        if not dep.get("deploymentOverview") or not any(
-            int(v or 0) for v in (dep.get("deploymentOverview") or {}).values()
+        if (
+            failures
+            and all(f.events.get(f.event or "") != "Succeeded" for f in failures)
+            and all(not any(st == "Succeeded" for st in f.events.values()) for f in failures)
         ):
-            return skip("nothing to look at: the deployment had no instances")
-        return passed("no hook script failed")
+            return info("no hook ran: every instance failed before its first hook")
+        return ctx.nothing_to_read() or passed("no hook script failed")
     total = sum(int(v or 0) for v in (dep.get("deploymentOverview") or {}).values()) or None
     spec = _spec(ctx)
     facts_by_script = spec.get("scripts") or {}
@@ -319,10 +325,20 @@ def previous_revision(ctx) -> Result:
         f for f in failures if f.event in PREVIOUS_REVISION_EVENTS and f.error_code in _STOP_CODES
     ]
     if not stop:
-        if not failures and not any(
-            int(v or 0) for v in (dep.get("deploymentOverview") or {}).values()
-        ):
-            return skip("nothing to look at: the deployment had no instances")
+        empty = ctx.nothing_to_read()
+        if empty is not None:
+            return empty
+        ran = [f for f in failures if f.events.get("ApplicationStop") == "Succeeded"]
+        if failures and not ran:
+            return info(
+                "the previous revision's ApplicationStop did not run on the failed instances"
+            )
+        try:
+            last = (ctx.ev.group().get("lastSuccessfulDeployment") or {}).get("deploymentId")
+        except Exception:  # the group may be gone: nothing more to say
+            last = "?"
+        if not last or last == dep.get("deploymentId"):
+            return skip("nothing to look at: no earlier revision succeeded on this group")
         return passed("no script of the previous revision failed")
     total = sum(int(v or 0) for v in (dep.get("deploymentOverview") or {}).values()) or None
     first = stop[0]

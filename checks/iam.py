@@ -397,9 +397,17 @@ def instance_profile(ctx) -> Result:
         )
     elif "has no role" in what:
         pn = what.split()[2]
+        # the console names a profile like its role: that role, if it trusts EC2, is the one
+        same = ctx.ev.role(pn)
+        rn = pn if same and policy.trusts(same.get("AssumeRolePolicyDocument"), EC2) else "ROLE"
         fix = Fix(
-            f"Add the instance role to profile {pn}.",
-            [f"aws iam add-role-to-instance-profile --instance-profile-name {pn} --role-name ROLE"],
+            f"Add the instance role{' ' + rn if rn != 'ROLE' else ''} to profile {pn}, then "
+            "restart the agent.",
+            [
+                f"aws iam add-role-to-instance-profile --instance-profile-name {pn} "
+                f"--role-name {rn}",
+                "sudo systemctl restart codedeploy-agent   # on each instance",
+            ],
         )
     else:
         fix = Fix(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from checks import interpret
@@ -69,11 +70,37 @@ def _appspec_or_none(ev: Evidence) -> dict[str, Any] | None:
 
 
 def waiting_ids(ev: Evidence) -> list[str]:
-    """In-flight targets whose current lifecycle event the agent has not picked up (Pending)."""
+    """In-flight targets where the agent has shown no sign of life yet (no event of theirs
+    succeeded): the API cannot tell an event the agent never picked up from one it runs, so the
+    agent checks look inside those."""
     try:
-        return sorted({w.instance_id for w in ev.waiting() if w.event_status == "Pending"})
+        active = ev.active_targets()
     except Exception:  # a finished deployment, or targets we may not read: nothing waits
         return []
+    out = set()
+    for t in active:
+        w = interpret.waiting(t)
+        if w is not None and not interpret.agent_reached(t):
+            out.add(w.instance_id)
+    return sorted(out)
+
+
+STUCK_AFTER = timedelta(minutes=5)  # an agent picks an event up within seconds of polling
+
+
+def stuck_ids(ev: Evidence) -> list[str]:
+    """Waiting instances (see `waiting_ids`) whose event has made no progress for minutes:
+    evidence that the agent is not working there, as strong as a failed event."""
+    now = datetime.now(timezone.utc)
+    waiting = set(waiting_ids(ev))
+    out = []
+    for w in ev.waiting() if waiting else []:
+        since = w.since
+        if w.instance_id in waiting and isinstance(since, datetime):
+            since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+            if now - since > STUCK_AFTER:
+                out.append(w.instance_id)
+    return sorted(set(out))
 
 
 def ids_to_look_at(ev: Evidence) -> list[str]:

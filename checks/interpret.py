@@ -101,7 +101,7 @@ _RULES: list[tuple[re.Pattern[str], str | None, Cause]] = [
         Cause(
             "agent-not-receiving",
             "the CodeDeploy agent did not pick up the lifecycle event",
-            ("iam.instance-profile", "agent.running", "agent.imds"),
+            ("iam.instance-profile", "agent.imds", "agent.running"),
         ),
     ),
     (
@@ -303,7 +303,7 @@ def first_failure(target: dict[str, Any]) -> Failure | None:
             Cause(
                 "agent-not-receiving",
                 "the agent never ran any lifecycle event",
-                ("iam.instance-profile", "agent.running"),
+                ("iam.instance-profile", "agent.imds", "agent.running"),
             )
             if never_ran or not events
             else _UNKNOWN

@@ -46,6 +46,28 @@ class CheckContext:
         """Failed targets whose first failure names `check_id` as a possible cause."""
         return [f for f in self.ev.failures() if check_id in f.cause.checks]
 
+    def targets_total(self) -> int | None:
+        """How many instances the deployment has (None in preflight)."""
+        dep = self.ev.deployment()
+        if not dep:
+            return None
+        return sum(int(v or 0) for v in (dep.get("deploymentOverview") or {}).values())
+
+    def nothing_to_read(self) -> Result | None:
+        """The Result for a check that reads lifecycle events when there are none to read: no
+        targets (SKIP, 'nothing to look at'), or a deployment still running (INFO) — never a ✓
+        for something nobody looked at."""
+        from checks.model import info, skip
+
+        dep = self.ev.deployment()
+        if dep is None:
+            return None
+        if not self.targets_total():
+            return skip("nothing to look at: the deployment had no instances")
+        if dep.get("status") in ("Created", "Queued", "InProgress", "Baking", "Ready"):
+            return info(f"nothing failed yet: the deployment is still {dep.get('status')}")
+        return None
+
     def deployment_code(self) -> str | None:
         dep = self.ev.deployment()
         return ((dep or {}).get("errorInformation") or {}).get("code")

@@ -92,6 +92,8 @@ def build(
     filter_value: str | None = None,
     bucket_region: str | None = None,
     deployment_config: str = "CodeDeployDefault.AllAtOnce",
+    http_tokens: str | None = None,
+    user_data: str | None = None,
 ) -> World:
     """Roles, profile, bucket + bundle, `n` tagged instances, application, group, a deployment."""
     name = name or getattr(ctx, "test_name", None) or "app"
@@ -162,12 +164,18 @@ def build(
     etag = s3.put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
     image = "ami-03cf127a"  # one of moto's default AMIs
     value = tag_value or name
+    extra: dict[str, Any] = {}
+    if http_tokens:
+        extra["MetadataOptions"] = {"HttpTokens": http_tokens, "HttpEndpoint": "enabled"}
+    if user_data is not None:
+        extra["UserData"] = user_data
     resp = ec2.run_instances(
         ImageId=image,
         MinCount=n,
         MaxCount=n,
         InstanceType="t3.micro",
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": value}]}],
+        **extra,
     )
     ids = sorted(i["InstanceId"] for i in resp["Instances"])
     with_profile = ids if profile_on is None else ids[:profile_on]
@@ -274,6 +282,7 @@ class FakeEvidence(Evidence):
         simulate: Any = None,
         preflight: bool = False,
         config: str | None = None,
+        platform: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(
             ctx,
@@ -290,6 +299,7 @@ class FakeEvidence(Evidence):
         self._probes = probes or {}
         self._simulate = simulate
         self._config = config
+        self._platform = platform
 
     def _resolve(self) -> dict | None:
         if self.preflight:
@@ -326,6 +336,15 @@ class FakeEvidence(Evidence):
 
     def ssm_status(self) -> dict[str, str]:
         return {i: self._ssm.get(i, "") for i in self.instance_ids()}
+
+    def ssm_info(self) -> dict[str, dict]:
+        """DescribeInstanceInformation as SSM reports it (PlatformName/PlatformVersion)."""
+        out = {}
+        for i, ping in self._ssm.items():
+            out[i] = {"InstanceId": i, "PingStatus": ping}
+            if self._platform:
+                out[i].update(PlatformName=self._platform[0], PlatformVersion=self._platform[1])
+        return out
 
     def look_inside(self, ids: list[str], script: list[str]) -> dict[str, InstanceLook]:
         self.script = script

@@ -10,8 +10,10 @@ of its fix, and its first command.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -238,6 +240,55 @@ def hook_crlf(w: World) -> Built:
     return Built(seeded["deployment_id"], seeded)
 
 
+# ---- 10. a deployment that is stuck ---------------------------------------------------------
+# The sandbox's clock is compressed (an agent that never answers fails its event in 0.6 s); these
+# worlds slow it down while they are built and diagnosed (`world_clock`), so the deployment is
+# still InProgress when diagnose looks, as it would be for minutes on AWS.
+SLOW_WORLDS = {"stuck-agent-stopped", "stuck-instance-stopped"}
+
+
+@contextlib.contextmanager
+def world_clock(name: str) -> Iterator[None]:
+    """A slow sandbox clock for the worlds that must still be running when diagnosed."""
+    from wizard.sandbox import clock
+
+    if name not in SLOW_WORLDS:
+        yield
+        return
+    old = clock.CLOCK
+    clock.CLOCK = clock.Clock(start_delay=0.05, event=20.0, slow_event=600.0)
+    try:
+        yield
+    finally:
+        clock.CLOCK = old
+
+
+def _in_flight(w: World, dep: str) -> None:
+    cd = w.client("codedeploy")
+    for _ in range(100):
+        info = cd.get_deployment(deploymentId=dep)["deploymentInfo"]
+        if info["status"] == "InProgress":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{dep} never got InProgress: {info['status']}")
+
+
+def stuck_agent_stopped(w: World) -> Built:
+    """The agent is stopped; CodeDeploy waits on ApplicationStop (for up to an hour on AWS)."""
+    seeded = scenarios.build(w, tags={"sandbox:agent": "stopped"}, wait=False)
+    _in_flight(w, seeded["deployment_id"])
+    return Built(seeded["deployment_id"], seeded)
+
+
+def stuck_instance_stopped(w: World) -> Built:
+    """One instance was stopped while the deployment ran on it."""
+    seeded = scenarios.build(w, wait=False)
+    _in_flight(w, seeded["deployment_id"])
+    stopped = seeded["instance_ids"][:1]
+    w.client("ec2").stop_instances(InstanceIds=stopped)
+    return Built(seeded["deployment_id"], {**seeded, "stopped": stopped})
+
+
 WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = {
     "previous-stop-typo": (
         previous_stop_typo,
@@ -396,6 +447,25 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             ("exit code 127", "npm"),
             ("Call npm by its full path",),
             ("command -v npm",),
+        ),
+    ),
+    "stuck-agent-stopped": (
+        stuck_agent_stopped,
+        lambda b: Expect(
+            "agent.running",
+            ("installed but not running",),
+            ("Start the CodeDeploy agent",),
+            ("sudo systemctl start codedeploy-agent",),
+            True,
+        ),
+    ),
+    "stuck-instance-stopped": (
+        stuck_instance_stopped,
+        lambda b: Expect(
+            "deployment.status",
+            ("InProgress", "at ApplicationStop", "is stopped", b.facts["stopped"][0]),
+            ("Start the instance again, or stop this deployment",),
+            ("aws ec2 start-instances --instance-ids " + b.facts["stopped"][0],),
         ),
     ),
     "hook-crlf": (

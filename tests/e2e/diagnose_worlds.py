@@ -256,7 +256,10 @@ def world_clock(name: str) -> Iterator[None]:
         yield
         return
     old = clock.CLOCK
-    clock.CLOCK = clock.Clock(start_delay=0.05, event=20.0, slow_event=600.0)
+    # slow events, but instances that boot and install their agent at once
+    clock.CLOCK = clock.Clock(
+        start_delay=0.05, event=20.0, slow_event=600.0, boot=0.0, agent_install=0.0
+    )
     try:
         yield
     finally:

@@ -248,7 +248,12 @@ def test_a_tool_under_nvm_is_called_by_its_full_path(ctx):
 def test_the_agents_archive_path_names_the_previous_deployment(ctx):
     w = build(ctx, n=1)
     cd = ctx.client("codedeploy")
-    prev = cd.create_deployment(
+    prev = w.deployment_id  # the last successful one; the one diagnosed comes after it
+    try:
+        cd.stop_deployment(deploymentId=prev)
+    except Exception:  # plain moto has no StopDeployment: nothing to stop there
+        pass
+    w.deployment_id = cd.create_deployment(
         applicationName=w.app,
         deploymentGroupName=w.group,
         revision={

@@ -100,6 +100,8 @@ def _targets(ctx, *, runas: bool = False) -> tuple[list[str], str]:
         {"AfterInstall", "ApplicationStart", "ValidateService"} if runas else set()
     )
     ids = [f.instance_id for f in ev.failures() if f.event in events]
+    if not ids and not ctx.targets_total():
+        return [], ""  # nothing to look at: the deployment had no instances
     return sorted(ids), "no instance failed at Install"
 
 
@@ -215,7 +217,7 @@ def writable(ctx) -> Result:
             return passed(
                 "the deployment wrote every destination and ran its hooks", evidence=evidence
             )
-        return info(
+        return (info if not_reached else skip)(
             f"not checked: {not_reached}" if not_reached else "nothing to look at: no instances",
             evidence=evidence,
         )
@@ -273,7 +275,7 @@ def file_exists(ctx) -> Result:
     if not ids:
         if ctx.ev.deployment() and ctx.ev.deployment().get("status") == "Succeeded":
             return passed("no file clashed during the deployment", evidence=evidence)
-        return info(
+        return (info if not_reached else skip)(
             f"not checked: {not_reached}" if not_reached else "nothing to look at: no instances",
             evidence=evidence,
         )

@@ -308,7 +308,7 @@ def instance_profile(ctx) -> Result:
     """Every target has an instance profile whose role trusts ec2.amazonaws.com."""
     insts = ctx.ev.instances()
     if not insts:
-        return skip("no instances to look at")
+        return skip("nothing to look at: no instances")
     profiles = ctx.ev.instance_profiles()
     problems: dict[str, list[str]] = {}
     good: dict[str, int] = {}

@@ -163,3 +163,23 @@ def test_a_stuck_deployment_names_the_event_and_instances_it_waits_on(built, san
     # nothing that only reads failed events claims a pass
     for cid in ("hooks.failed", "agent.clock", "agent.restart"):
         assert report.result(cid).status.value == "info", report.result(cid)
+
+
+def test_checks_with_no_instance_to_look_at_say_so(built, sandbox_ctx):
+    """NO_INSTANCES: nothing that looks at instances or their lifecycle may claim a ✓."""
+    _w, b = built["no-instances-none-launched"]
+    report, _ = _diagnose(sandbox_ctx, b.deployment_id)
+    scoped = [
+        r
+        for r in report.results
+        if r.id.split(".")[0] in ("agent", "dest", "hooks")
+        or r.id in ("iam.instance-profile", "group.health", "s3.bundle-readable")
+    ]
+    assert len(scoped) >= 10
+    for r in scoped:
+        assert r.status.value in ("skip", "info"), (r.id, r.status, r.summary)
+        assert (
+            r.status.value == "info"
+            or "nothing to look at" in r.summary
+            or (r.summary.startswith("skipped:"))
+        ), (r.id, r.summary)

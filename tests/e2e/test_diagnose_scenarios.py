@@ -399,6 +399,33 @@ def test_fix_starts_the_agent_through_ssm_and_the_screen_tells_the_truth(sandbox
     assert "Root cause" not in proc.stdout  # the deployment predates the fix: nothing fails now
 
 
+def test_plain_fix_output_ends_with_the_next_step_not_a_stale_cause(sandbox_url, run_wizard):
+    world = seed(sandbox_url, "agent-stopped")
+    env = clean_env(
+        AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox", AWS_REGION="us-east-1"
+    )
+    proc = run_wizard(
+        "diagnose",
+        "--plain",
+        "--fix",
+        "--yes",
+        "--endpoint-url",
+        sandbox_url,
+        world["deployment_id"],
+        env=env,
+    )
+    out = proc.stdout
+    assert "Running the affected checks again" in out, proc.stderr
+    report = out.split("Running the affected checks again…", 1)[1]
+    assert "[✓] CodeDeploy agent running" in report
+    assert "Root cause" not in report and "Fix the root cause" not in report
+    assert "[!] Deployment outcome: before the fixes:" in report
+    lines = report.rstrip().splitlines()
+    assert lines[-3].startswith("Fixed: start the CodeDeploy agent on 2 instance(s)")
+    assert lines[-2] == "Next: deploy again to see the fixes work: wizard deploy"
+    assert proc.returncode == 1  # the deployment looked at still failed
+
+
 def test_fix_reranks_to_the_next_cause(sandbox_url, run_wizard):
     """A fix that clears the first cause uncovers the next one, which becomes the root cause:
     no profile (fixed by creating the least-privilege one), then a bucket policy that denies

@@ -150,9 +150,9 @@ def running(ctx) -> Result:
         waiting = inside.waiting_ids(ev)
         failed = [i for i in ev.failed_target_ids() if i in insts]
         running_now = {i for i, d in insts.items() if d.get("State", {}).get("Name") == "running"}
-        # an instance that is not running has no agent to look at: its state is the story
-        # (deployment.status says so for a deployment in flight)
-        need = sorted(({i for i in failed if i not in reached} | set(waiting)) & running_now)
+        # a waiting instance that is not running has no agent to wait for: deployment.status
+        # says so; a failed one whose lifecycle shows no agent still needs explaining
+        need = sorted({i for i in failed if i not in reached} | (set(waiting) & running_now))
         evidence["agent_seen_in_lifecycle"] = len(reached) + int(
             (dep.get("deploymentOverview") or {}).get("Succeeded", 0)
         )

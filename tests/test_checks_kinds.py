@@ -249,10 +249,18 @@ def test_the_agents_archive_path_names_the_previous_deployment(ctx):
     w = build(ctx, n=1)
     cd = ctx.client("codedeploy")
     prev = w.deployment_id  # the last successful one; the one diagnosed comes after it
-    try:
-        cd.stop_deployment(deploymentId=prev)
-    except Exception:  # plain moto has no StopDeployment: nothing to stop there
-        pass
+    # (in a second group: one active deployment per group, and the first one is still "active")
+    group = cd.get_deployment_group(applicationName=w.app, deploymentGroupName=w.group)[
+        "deploymentGroupInfo"
+    ]
+    w.group = f"{w.group}-2"
+    cd.create_deployment_group(
+        applicationName=w.app,
+        deploymentGroupName=w.group,
+        serviceRoleArn=group["serviceRoleArn"],
+        deploymentConfigName="CodeDeployDefault.AllAtOnce",
+        ec2TagFilters=group["ec2TagFilters"],
+    )
     w.deployment_id = cd.create_deployment(
         applicationName=w.app,
         deploymentGroupName=w.group,

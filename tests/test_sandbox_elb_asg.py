@@ -353,3 +353,43 @@ def test_codedeploy_hook_scale_out_and_traffic_events(aws, monkeypatch):
             applicationName=app, currentDeploymentGroupName=group, autoScalingGroups=["nope"]
         )
     assert exc.value.response["Error"]["Code"] == "InvalidAutoScalingGroupException"
+
+
+def test_block_traffic_drains_during_the_event(aws, monkeypatch):
+    """BlockTraffic deregisters when it starts: the target drains for the deregistration delay
+    while the event waits, then is unused; AllowTraffic registers it again."""
+    from wizard.sandbox.fleetworld import FleetWorld
+    from wizard.sandbox.world import START_SH, appspec, zip_bundle
+
+    # an AWS hour = 36 s: a 600 s delay drains for 6 s, time enough on a busy machine
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=36))
+    w = FleetWorld(None)
+    bucket = w.bucket()
+    profile = w.instance_profile(bucket=bucket)
+    bal = w.load_balancer(deregistration_delay=600, interval=5, healthy_threshold=2)
+    asg = w.auto_scaling_group(
+        w.launch_template(profile),
+        desired=1,
+        target_group_arns=[bal.target_group_arn],
+        tags={"sandbox:target-health": "healthy"},
+    )
+    _, group = w.fleet_application(w.service_role(), asg, target_group=bal.target_group)
+    spec = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/start.sh"}]})
+    bundle = zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH})
+    etag = w.put_bundle(bucket, "app.zip", bundle)
+    (iid,) = w.asg_instances(asg)
+    assert _health(aws, bal.target_group_arn)[iid] == {"State": "healthy"}
+    did = w.deploy(group, bucket, "app.zip", etag=etag)
+    state: dict[str, Any] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and state.get("State") != "draining":
+        time.sleep(0.1)
+        state = _health(aws, bal.target_group_arn).get(iid) or {}
+    assert state == {
+        "State": "draining",
+        "Reason": "Target.DeregistrationInProgress",
+        "Description": "Target deregistration is in progress",
+    }
+    target = w.targets(did)[0]
+    events = {e["lifecycleEventName"]: e["status"] for e in target["lifecycleEvents"]}
+    assert events["BlockTraffic"] == "InProgress"  # CodeDeploy waits out the draining

@@ -357,6 +357,20 @@ def _advance() -> None:
 # ---- CodeDeploy's BlockTraffic / AllowTraffic ------------------------------------------------
 
 
+class Timed:
+    """A runner effect that wants the monotonic time it was due (`at_time(when)`), so that the
+    load balancer's timeline does not depend on when a read happens to apply it."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def at_time(self, when: float) -> None:
+        self.fn(when)
+
+    def __call__(self) -> None:
+        self.fn(time.monotonic())
+
+
 class TargetGroupTraffic:
     """CodeDeploy's traffic control for an in-place deployment through ELB target groups.
 
@@ -391,14 +405,12 @@ class TargetGroupTraffic:
         if not groups:  # nothing to take out of service
             return EventOutcome("BlockTraffic", _clock().event, "Succeeded", ok())
         wait = max(block_traffic_seconds(tg) for tg in groups)
-        drain = max(health_settings(tg)["deregistration_delay"] for tg in groups)
 
-        def deregister() -> None:
-            at = time.monotonic() - sandbox_seconds(drain)
+        def deregister(when: float) -> None:  # BlockTraffic starts: the target drains meanwhile
             for tg in groups:
                 if instance.id in tg.targets:
                     tg.deregister([{"Id": instance.id}])
-                    mark_deregistered(tg, instance.id, at)
+                    mark_deregistered(tg, instance.id, when)
 
         if wait >= AWS_HOUR:
             return EventOutcome(
@@ -406,10 +418,14 @@ class TargetGroupTraffic:
                 _clock().slow_event,
                 "Failed",
                 diag("UnknownError", ""),
-                effects=[deregister],
+                start_effects=[Timed(deregister)],
             )
         return EventOutcome(
-            "BlockTraffic", sandbox_seconds(wait), "Succeeded", ok(), effects=[deregister]
+            "BlockTraffic",
+            sandbox_seconds(wait),
+            "Succeeded",
+            ok(),
+            start_effects=[Timed(deregister)],
         )
 
     def allow(self, ctx: Any, instance: Any) -> Any:
@@ -425,21 +441,31 @@ class TargetGroupTraffic:
             for tg in groups
         )
 
-        def register() -> None:
+        def register(when: float) -> None:  # AllowTraffic starts: the health checks begin
             for tg in groups:
                 if instance.state == "running":
                     tg.register([{"Id": instance.id, "Port": tg.port}])
+                    mark_registered(tg, instance.id, when)
+
+        def checked() -> None:  # CodeDeploy waited until the checks passed
+            for tg in groups:
+                if instance.id in tg.targets:
                     mark_registered(tg, instance.id, checked=True)
 
         if healthy:
             wait = max(allow_traffic_seconds(tg) for tg in groups)
             return EventOutcome(
-                "AllowTraffic", sandbox_seconds(wait), "Succeeded", ok(), effects=[register]
+                "AllowTraffic",
+                sandbox_seconds(wait),
+                "Succeeded",
+                ok(),
+                effects=[checked],
+                start_effects=[Timed(register)],
             )
         return EventOutcome(
             "AllowTraffic",
             _clock().slow_event,
             "Failed",
             diag("UnknownError", ""),
-            effects=[register],
+            start_effects=[Timed(register)],
         )

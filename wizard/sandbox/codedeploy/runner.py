@@ -101,8 +101,14 @@ class DeploymentRun:
         if self.effects:
             due = [e for e in self.effects if e[0] <= t]
             self.effects = [e for e in self.effects if e[0] > t]
-            for _, fn in sorted(due, key=lambda e: e[0]):
-                fn()
+            for at, fn in sorted(due, key=lambda e: e[0]):
+                # an effect that needs its own time (a load balancer's clock) gets the
+                # monotonic time it was due, however late the read that applies it comes
+                timed = getattr(fn, "at_time", None)
+                if timed is not None:
+                    timed(self.created + at)
+                else:
+                    fn()
         if not self.settled and self.finished(t):
             self.settled = True
             from wizard.sandbox.codedeploy import rollback
@@ -228,6 +234,8 @@ class DeploymentRun:
             events.append(
                 EventRun(ev.name, cursor, cursor + ev.duration, ev.status, ev.diagnostics)
             )
+            for fn in ev.start_effects:
+                self.effects.append((cursor, fn))
             cursor += ev.duration
             for fn in ev.effects:
                 self.effects.append((cursor, fn))

@@ -21,6 +21,8 @@ class EventOutcome:
     diagnostics: dict[str, str] | None = None
     # callables applied when this event ends on the clock (e.g. a target leaves a load balancer)
     effects: list[Any] = field(default_factory=list)
+    # callables applied when this event starts (e.g. a target starts draining)
+    start_effects: list[Any] = field(default_factory=list)
 
 
 @dataclass

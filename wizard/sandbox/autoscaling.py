@@ -343,28 +343,36 @@ def install() -> None:
     ) -> None:
         if "Launch" in suspended(self):
             return
-        before = {s.instance.id for s in self.instance_states}
         from wizard.sandbox import launchtemplates
 
-        # the version the group names ($Default, $Latest or a number), not always the default
-        token = launchtemplates.launching_version(getattr(self, "launch_template_version", None))
-        try:
-            original_replace(self, count_needed, propagated_tags)
-        finally:
-            launchtemplates.done(token)
-        fresh = [s for s in self.instance_states if s.instance.id not in before]
+        # one lock with the deployments: they read the instances this changes (moto is not
+        # thread-safe, and the server is threaded)
         with _lock():
+            before = {s.instance.id for s in self.instance_states}
+            # the version the group names ($Default, $Latest or a number), not the default
+            version = getattr(self, "launch_template_version", None)
+            token = launchtemplates.launching_version(version)
+            try:
+                original_replace(self, count_needed, propagated_tags)
+            finally:
+                launchtemplates.done(token)
+            fresh = [s for s in self.instance_states if s.instance.id not in before]
             _started(self, fresh)
 
     def set_desired_capacity(self: Any, new_capacity: int | None) -> None:
-        if "Terminate" in suspended(self):
-            target = self.min_size if new_capacity is None else new_capacity
-            if int(target or 0) < len(active_instances(self)):
-                self.desired_capacity = target  # scale-in suspended: nothing terminates
-                return
-        original_set(self, new_capacity)
+        with _lock():
+            if "Terminate" in suspended(self):
+                target = self.min_size if new_capacity is None else new_capacity
+                if int(target or 0) < len(active_instances(self)):
+                    self.desired_capacity = target  # scale-in suspended: nothing terminates
+                    return
+            original_set(self, new_capacity)
 
     def update_attached_target_groups(self: Any, group_name: str) -> None:
+        with _lock():
+            _update_attached_target_groups(self, group_name)
+
+    def _update_attached_target_groups(self: Any, group_name: str) -> None:
         group = self.autoscaling_groups[group_name]
         if "AddToLoadBalancer" in suspended(group) or not group.target_group_arns:
             return

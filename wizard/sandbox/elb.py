@@ -59,6 +59,12 @@ def _clock() -> Any:
     return clock.CLOCK
 
 
+def _lock() -> Any:
+    from wizard.sandbox import clock
+
+    return clock.LOCK
+
+
 def sandbox_seconds(aws_seconds: float) -> float:
     """Wall seconds in the sandbox for `aws_seconds` on AWS (one AWS hour = CLOCK.slow_event)."""
     return max(0.0, float(aws_seconds)) * _clock().slow_event / AWS_HOUR
@@ -280,21 +286,26 @@ def install() -> None:
     original_deregister = tg_cls.deregister
     original_terminated = tg_cls.deregister_terminated_instances
 
+    # target changes and reads hold the sandbox's one lock: deployments change targets from
+    # other request threads (moto itself is not thread-safe)
     def register(self: Any, targets: list[dict[str, Any]]) -> None:
-        fresh = [t["Id"] for t in targets if t["Id"] not in self.targets]
-        original_register(self, targets)
-        for tid in fresh:
-            mark_registered(self, tid)
+        with _lock():
+            fresh = [t["Id"] for t in targets if t["Id"] not in self.targets]
+            original_register(self, targets)
+            for tid in fresh:
+                mark_registered(self, tid)
 
     def deregister(self: Any, targets: list[dict[str, Any]]) -> None:
-        original_deregister(self, targets)
-        for t in targets:
-            mark_deregistered(self, t["Id"])
+        with _lock():
+            original_deregister(self, targets)
+            for t in targets:
+                mark_deregistered(self, t["Id"])
 
     def deregister_terminated_instances(self: Any, instance_ids: list[str]) -> None:
-        original_terminated(self, instance_ids)
-        for tid in instance_ids:
-            mark_deregistered(self, tid)
+        with _lock():
+            original_terminated(self, instance_ids)
+            for tid in instance_ids:
+                mark_deregistered(self, tid)
 
     def describe_target_health(
         self: Any, target_group_arn: str, targets: list[dict[str, Any]]
@@ -303,6 +314,10 @@ def install() -> None:
         if tg is None:
             raise TargetGroupNotFoundError()
         _advance()
+        with _lock():
+            return _describe(self, tg, targets)
+
+    def _describe(self: Any, tg: Any, targets: list[dict[str, Any]]) -> list[Any]:
         if not targets:
             # registered targets and those still draining (AWS lists both)
             now = time.monotonic()

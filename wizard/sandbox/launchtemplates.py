@@ -58,7 +58,13 @@ def install() -> None:
         security_group_names: list[str],
         **kwargs: Any,
     ) -> Any:
-        reservation = original_run(self, image_id, count, user_data, security_group_names, **kwargs)
+        from wizard.sandbox import clock
+
+        # the sandbox's one lock: deployments iterate the instances this adds to
+        with clock.LOCK:
+            reservation = original_run(
+                self, image_id, count, user_data, security_group_names, **kwargs
+            )
         spec = kwargs.get("launch_template")
         if not spec:
             return reservation

@@ -103,7 +103,8 @@ def why_failed(ev: Any, dep: dict[str, Any]) -> tuple[str, list[str], list[inter
         what = f" ({script})" if script else ""
         first = items[0]
         detail = (first.message or "").strip().splitlines()
-        tail = f": {detail[0][:160]}" if detail and detail[0] else ""
+        # the script names the failure well enough; otherwise the message's first line
+        tail = f": {detail[0][:120]}" if detail and detail[0] and not script else ""
         checks = list(first.cause.checks)
         return (
             f"{count_phrase(len(items), total)} failed{where} — {label}{what}{tail}",

@@ -446,3 +446,45 @@ def test_slow_health_checks_are_a_warning_with_the_wait(sandbox_url):
     assert "AllowTraffic waits about 3300 s per instance" in result["summary"]
     assert "10 healthy checks x 300 s + one interval" in result["summary"]
     assert "--health-check-interval-seconds" in "\n".join(result["fix"]["commands"])
+
+
+def rolled_back(url: str) -> dict[str, Any]:
+    """A good revision, then one whose appspec names a script the bundle lacks: CodeDeploy rolls
+    the group back to the good one (autoRollbackConfiguration DEPLOYMENT_FAILURE)."""
+    from wizard.sandbox.world import START_SH, appspec, zip_bundle
+
+    f = fleet(url, rollback=True, asg_tags={TARGET_HEALTH: "healthy"})
+    assert deploy(f)["status"] == "Succeeded"
+    w = f["world"]
+    bad = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/missing.sh"}]})
+    etag = w.put_bundle(
+        f["bucket"], "releases/bad.zip", zip_bundle({"appspec.yml": bad, "start.sh": START_SH})
+    )
+    failed = w.wait(w.deploy(f["deployment_group"], f["bucket"], "releases/bad.zip", etag=etag))
+    assert failed["status"] == "Failed", failed
+    rollback_id = (failed.get("rollbackInfo") or {}).get("rollbackDeploymentId")
+    assert rollback_id, failed
+    assert w.wait(rollback_id)["status"] == "Succeeded"
+    return {**f, "failed": failed["deploymentId"], "rollback": rollback_id}
+
+
+def test_a_rollback_is_followed_into_the_deployment_that_failed(sandbox_url):
+    world = rolled_back(sandbox_url)
+    # the group's latest deployment is the rollback: it succeeded, the deploy did not
+    code, doc, _ = diagnose_in_process(sandbox_url, by_group(world))
+    assert doc["deployment"]["id"] == world["rollback"]
+    assert code == 1
+    assert doc["root_causes"][0] == "rollback.rolled-back", doc["root_causes"]
+    result = next(r for r in doc["results"] if r["id"] == "rollback.rolled-back")
+    assert f"automatic rollback of {world['failed']}" in result["summary"]
+    assert "restored s3://" in result["summary"] and "releases/app.zip" in result["summary"]
+    assert "failed at ApplicationStart" in result["summary"]
+    assert "scripts/missing.sh" in result["summary"]
+    assert f"wizard diagnose {world['failed']}" in result["fix"]["commands"]
+    # the failed deployment itself: its own cause first, the rollback as information
+    code, doc, _ = diagnose_in_process(sandbox_url, [world["failed"]])
+    assert doc["root_causes"][0] == "bundle.appspec", doc["root_causes"]
+    info = next(r for r in doc["results"] if r["id"] == "rollback.rolled-back")
+    assert info["status"] == "info"
+    assert f"redeployed s3://{world['bucket']}/releases/app.zip" in info["summary"]
+    assert world["rollback"] in info["summary"]

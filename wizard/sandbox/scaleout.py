@@ -136,7 +136,9 @@ def _create(backend: Any, group: Any, revision: dict[str, Any], instance_id: str
         description=None,
         ignore_application_stop_failures=False,
         target_instances=None,
-        auto_rollback_configuration=None,
+        # the instance is abandoned (and relaunched) instead: a rollback would only redeploy
+        # the same last successful revision to the whole group
+        auto_rollback_configuration={"enabled": False},
         update_outdated_instances_only=False,
         file_exists_behavior=None,
         override_alarm_configuration=None,

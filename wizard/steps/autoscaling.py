@@ -49,7 +49,7 @@ from wizard.steps.base import (
 from wizard.steps.loadbalancer import poll_until
 
 NAME = "autoscaling"
-CHECKS = ["iam.instance-profile", "agent.running"]
+CHECKS = ["asg.lifecycle-hook", "asg.suspended-processes", "iam.instance-profile", "agent.running"]
 HEALTH_CHECK_GRACE = 300
 IN_SERVICE_TIMEOUT = 900.0
 
@@ -350,7 +350,9 @@ def _plan_group(sc: StepContext, lt: dict | None) -> Change:
     asg = p.instances.auto_scaling
     assert asg is not None
     name = group_name(p)
-    base = {"step": NAME, "resource": "autoscaling:group", "name": name, "checks": list(CHECKS)}
+    # the group registers its instances with the target group it is attached to
+    checks = CHECKS + ["lb.targets-registered"] * p.load_balancer.enabled
+    base = {"step": NAME, "resource": "autoscaling:group", "name": name, "checks": checks}
     tg_note = (
         f", attached to the target group {loadbalancer.target_group_name(p)}"
         if p.load_balancer.enabled

@@ -86,6 +86,9 @@ class DeployScreen(Screen[str]):
         self.diagnosed = False
         self._stop = threading.Event()
         self._rows: set[str] = set()
+        self.traffic = project.load_balancer.enabled  # a Traffic column: in service, draining …
+        self.rollback: FollowEvent | None = None  # the last "rollback" event, if CodeDeploy did
+        self._diagnosis_text = ""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -100,14 +103,18 @@ class DeployScreen(Screen[str]):
         yield table
         yield RichLog(id="deploy-log", wrap=True, markup=False, max_lines=2000)
         with VerticalScroll(id="deploy-more"):
+            yield Static("", id="deploy-rollback", markup=False)
             yield Static("", id="deploy-result", markup=False)
             yield Static("", id="deploy-diagnosis", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#deploy-rollback", Static).display = False
         table = self.query_one("#deploy-targets", DataTable)
         table.add_column("Instance", key="instance")
         table.add_column("Status", key="status")
+        if self.traffic:
+            table.add_column("Traffic", key="traffic")
         table.add_column("Lifecycle event", key="event")
         table.add_column("Detail", key="detail")
         self.run_worker(self._work, thread=True, exclusive=True, group="deploy")
@@ -193,8 +200,17 @@ class DeployScreen(Screen[str]):
         log.write(ev.line())
         for tail in ev.log_lines():
             log.write(f"          | {tail}")
-        if ev.kind == "deployment":
+        if ev.kind == "deployment" and not ev.rollback_of:
             self.status = ev.status
+        elif ev.kind == "rollback":
+            self.rollback = ev
+            line = self.query_one("#deploy-rollback", Static)
+            line.update(ev.rollback_text())
+            line.display = True
+            if ev.status == "InProgress":
+                self.notify(ev.rollback_text(), severity="warning")
+            elif self.finished:
+                self._show_result()
 
     def _targets(self, targets: list[TargetState]) -> None:
         table = self.query_one("#deploy-targets", DataTable)
@@ -204,14 +220,18 @@ class DeployScreen(Screen[str]):
             detail = ""
             if failure is not None:
                 detail = f"{failure.error_code}: {failure.message}".strip(": ")
-            cells = (
+            cells: tuple[Any, ...] = (
                 t.target_id,
                 _styled(t.status or "Pending", self),
                 cur.name if cur else "",
                 detail,
             )
+            columns: tuple[str, ...] = ("status", "event", "detail")
+            if self.traffic:
+                cells = (*cells[:2], t.traffic, *cells[2:])
+                columns = ("status", "traffic", "event", "detail")
             if t.target_id in self._rows:
-                for col, value in zip(("status", "event", "detail"), cells[1:], strict=True):
+                for col, value in zip(columns, cells[1:], strict=True):
                     table.update_cell(t.target_id, col, value, update_width=True)
             else:
                 table.add_row(*cells, key=t.target_id)
@@ -221,12 +241,27 @@ class DeployScreen(Screen[str]):
         self.status = status
         self.finished = True
         self.refresh_bindings()
-        result = self.query_one("#deploy-result", Static)
         ok = status == "Succeeded"
+        self._show_result()
+        self.notify(f"Deployment {status}", severity="information" if ok else "error")
+
+    def _outcome(self) -> str:
+        """'Deployment Failed.' and, when CodeDeploy rolled it back, how that went."""
+        text = f"Deployment {self.status}."
+        if self.rollback is not None:
+            said = self.rollback.rollback_text()
+            text += f" {said[:1].upper()}{said[1:]}."
+        return text
+
+    def _show_result(self) -> None:
+        result = self.query_one("#deploy-result", Static)
+        ok = self.status == "Succeeded"
         result.set_class(ok, "-ok")
         result.set_class(not ok, "-failed")
-        result.update(f"Deployment {status}." + ("" if ok else " Looking for the root cause…"))
-        self.notify(f"Deployment {status}", severity="information" if ok else "error")
+        if self.diagnosed and self.diagnosis is not None:
+            self._show_diagnosis(self._diagnosis_text, self.diagnosis, True)
+            return
+        result.update(self._outcome() + ("" if ok else " Looking for the root cause…"))
 
     def _failed(self, reason: str, hint: str | None) -> None:
         self.finished = True
@@ -241,12 +276,13 @@ class DeployScreen(Screen[str]):
     def _show_diagnosis(self, text: str, doc: dict[str, Any] | None, final: bool = False) -> None:
         self.diagnosis = doc
         self.diagnosed = final
+        self._diagnosis_text = text
         causes = (doc or {}).get("root_causes") or []
         if final and causes:
             summaries = {r.get("id"): r.get("summary") for r in (doc or {}).get("results") or []}
             first = summaries.get(causes[0])
             self.query_one("#deploy-result", Static).update(
-                f"Deployment {self.status}. Root cause ({causes[0]})"
+                f"{self._outcome()} Root cause ({causes[0]})"
                 + (f": {first}" if first else "")
                 + "\nPress d for the evidence and the fix."
             )

@@ -186,12 +186,7 @@ def traffic_target(tid: str, states: dict[str, str], status: str = "InProgress")
 
 def test_traffic_events_name_the_target_group_and_each_instance_says_where_it_stands() -> None:
     t = Tracker("d-TEST00002")
-    t.update_deployment(
-        {
-            "status": "InProgress",
-            "loadBalancerInfo": {"targetGroupInfoList": [{"name": "shop-tg"}]},
-        }
-    )
+    t.note_target_groups({"loadBalancerInfo": {"targetGroupInfoList": [{"name": "shop-tg"}]}})
     t.update_targets([traffic_target("i-1", {})])
     assert t.targets["i-1"].traffic == "in service"  # not taken out yet
     evs = t.update_targets(

@@ -58,7 +58,7 @@ _VOLATILE = [
     (re.compile(r"terminal-\d+"), "terminal-N"),
     (re.compile(r"\bd-[A-Z0-9]{9}\b"), "d-XXXXXXXXX"),
     (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "hh:mm:ss"),
-    (re.compile(r"\d{8}T\d{6,9}Z"), "YYYYMMDDTHHMMSSZ"),
+    (re.compile(r"\d{8}T\d{6,9}Z?"), "YYYYMMDDTHHMMSSZ"),  # the Z may wrap to the next line
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{0,12}"), "UUID"),
     (re.compile(r"[0-9a-f]{1,12}/d-XXXXXXXXX"), "UUID/d-XXXXXXXXX"),  # a wrapped deployment root
     (re.compile(r"in&#160;\d+(\.\d+)?&#160;s"), "in&#160;N&#160;s"),  # "17 checks in 0.4 s"
@@ -153,6 +153,7 @@ async def capture(
                     break
                 await asyncio.sleep(0.5)
             await _settle(pilot)
+            await _settled_log(app.screen, pilot)
             save("10-deploy")
             app.pop_screen()
             await _settle(pilot)
@@ -246,7 +247,31 @@ async def _fleet_deploy(ctx: Any, directory: Path, pilot: Any, save: Any) -> Non
             break
         await asyncio.sleep(0.5)
     await _settle(pilot)
+    await _settled_log(screen, pilot)
     save("12-deploy-traffic")
+
+
+async def _settled_log(screen: Any, pilot: Any) -> None:
+    """Rewrite the Deploy screen's log as a follower arriving after the end sees it.
+
+    Live, which intermediate states a poll catches (an InProgress here, not there) depends on
+    the machine's speed; the finished deployment read once gives the same lines on every run.
+    """
+    from textual.widgets import RichLog
+
+    from wizard.deploy.follow import FollowEvent, follow
+
+    handle = getattr(screen, "handle", None)
+    if handle is None or not getattr(screen, "finished", False):
+        return
+    events: list[FollowEvent] = []
+    await asyncio.to_thread(
+        follow, screen.ctx, handle.deployment_id, events.append, region=handle.region
+    )
+    screen.query_one("#deploy-log", RichLog).clear()
+    for ev in events:
+        screen._event(ev)
+    await _settle(pilot)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,7 +43,7 @@ TARGET_DONE = frozenset({"Succeeded", "Failed", "Skipped"})
 BATCH = 25
 TRAFFIC_EVENTS = ("BlockTraffic", "AllowTraffic")
 # how long a failed deployment with automatic rollback may take to name its rollback deployment
-ROLLBACK_GRACE = {"aws": 60.0, "sandbox": 10.0}
+ROLLBACK_GRACE = {"aws": 60.0, "sandbox": 3.0}
 _ROLLBACK_EVENT = {"Failed": "DEPLOYMENT_FAILURE", "Stopped": "DEPLOYMENT_STOP_ON_REQUEST"}
 
 

@@ -6,6 +6,8 @@ CodeDeploy API reference; the polling itself runs against the sandbox in tests/e
 
 from __future__ import annotations
 
+import pytest
+
 from wizard.deploy.follow import FollowEvent, Tracker, overview_text
 
 EVENTS = ["ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "ApplicationStart"]
@@ -186,12 +188,7 @@ def traffic_target(tid: str, states: dict[str, str], status: str = "InProgress")
 
 def test_traffic_events_name_the_target_group_and_each_instance_says_where_it_stands() -> None:
     t = Tracker("d-TEST00002")
-    t.update_deployment(
-        {
-            "status": "InProgress",
-            "loadBalancerInfo": {"targetGroupInfoList": [{"name": "shop-tg"}]},
-        }
-    )
+    t.note_target_groups({"loadBalancerInfo": {"targetGroupInfoList": [{"name": "shop-tg"}]}})
     t.update_targets([traffic_target("i-1", {})])
     assert t.targets["i-1"].traffic == "in service"  # not taken out yet
     evs = t.update_targets(
@@ -233,112 +230,76 @@ def test_a_failed_allow_traffic_keeps_the_instance_out() -> None:
     assert t.targets["i-3"].traffic == "AllowTraffic failed"
 
 
-def _stubbed_ctx():
-    import boto3
+# ---- automatic rollback, against the sandbox's CodeDeploy in-process (it rolls back as AWS does)
+@pytest.fixture
+def w(aws_credentials, monkeypatch: pytest.MonkeyPatch):
+    from moto import mock_aws
 
-    cd = boto3.client(
-        "codedeploy", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
+    from wizard.sandbox import clock, extensions
+    from wizard.sandbox.world import World
 
+    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=0.05))
+    with mock_aws():
+        extensions.install()
+        yield World(None)
+
+
+def _ctx(w):
     class Ctx:
-        sandbox = False
+        sandbox = True
 
         def client(self, service: str, region: str | None = None):
-            return cd
+            return w.client(service)
 
-    return Ctx(), cd
+    return Ctx()
 
 
-def test_follow_goes_on_into_the_automatic_rollback_and_says_where_it_rolled_back_to() -> None:
-    """Until the sandbox rolls back, CodeDeploy's answers are stubbed (shapes from the CodeDeploy
-    API reference: DeploymentInfo.rollbackInfo, creator codeDeployRollback); the Stubber checks
-    them against the service model."""
-    from botocore.stub import Stubber
-
+def test_follow_goes_on_into_the_automatic_rollback_and_says_where_it_rolled_back_to(w) -> None:
+    from tests.test_sandbox_deployments import broken, deploy, upload, with_rollback
     from wizard.deploy.follow import follow
 
-    ctx, cd = _stubbed_ctx()
-    orig, rb = "d-ORIGINAL1", "d-ROLLBACK1"
-    base = {"applicationName": "shop", "deploymentGroupName": "shop-group"}
-    good = {
-        "revisionType": "S3",
-        "s3Location": {"bucket": "b", "key": "releases/shop-abc.zip", "bundleType": "zip"},
-    }
-    failed = base | {
-        "deploymentId": orig,
-        "status": "Failed",
-        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
-        "errorInformation": {"code": "HEALTH_CONSTRAINTS", "message": "too many failed"},
-    }
-    named = failed | {"rollbackInfo": {"rollbackDeploymentId": rb, "rollbackMessage": ""}}
-    rolling = base | {
-        "deploymentId": rb,
-        "status": "InProgress",
-        "revision": good,
-        "creator": "codeDeployRollback",
-        "rollbackInfo": {"rollbackTriggeringDeploymentId": orig},
-    }
-    with Stubber(cd) as stub:
-        for name, resp, params in (
-            ("get_deployment", {"deploymentInfo": failed}, {"deploymentId": orig}),
-            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": orig}),
-            # CodeDeploy names the rollback a moment after the failure
-            ("get_deployment", {"deploymentInfo": named}, {"deploymentId": orig}),
-            ("get_deployment", {"deploymentInfo": rolling}, {"deploymentId": rb}),
-            ("get_deployment", {"deploymentInfo": rolling}, {"deploymentId": rb}),
-            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": rb}),
-            (
-                "get_deployment",
-                {"deploymentInfo": rolling | {"status": "Succeeded"}},
-                {"deploymentId": rb},
-            ),
-            ("list_deployment_targets", {"targetIds": []}, {"deploymentId": rb}),
-        ):
-            stub.add_response(name, resp, params)
-        events: list[FollowEvent] = []
-        status = follow(ctx, orig, events.append, interval=0.01)
-        stub.assert_no_pending_responses()
+    r = with_rollback(w)
+    good = w.client("codedeploy").get_deployment(deploymentId=r["deployment_id"])
+    s3 = good["deploymentInfo"]["revision"]["s3Location"]
+    bad = deploy(w, r, upload(w, r, "releases/bad.zip", broken(w)))
+    events: list[FollowEvent] = []
+    status = follow(_ctx(w), bad, events.append, interval=0.01)
     assert status == "Failed"  # the original's outcome decides the exit status
-    lines = [e.line().split("  ", 1)[1] for e in events]
-    assert lines == [
-        f"deployment {orig}  Failed\n          HEALTH_CONSTRAINTS: too many failed",
-        f"deployment {orig}  rolling back to s3://b/releases/shop-abc.zip in {rb}",
-        f"deployment {rb} (rollback)  InProgress",
-        f"deployment {rb} (rollback)  Succeeded",
-        f"deployment {orig}  rolled back to s3://b/releases/shop-abc.zip in {rb}",
+    rollbacks = [e for e in events if e.kind == "rollback"]
+    rb = rollbacks[0].rollback_id
+    assert [e.line().split("  ", 1)[1] for e in rollbacks] == [
+        f"deployment {bad}  rolling back to s3://{s3['bucket']}/{s3['key']} in {rb}",
+        f"deployment {bad}  rolled back to s3://{s3['bucket']}/{s3['key']} in {rb}",
     ]
-    assert all(e.rollback_of == orig for e in events[2:4])
+    between = events[events.index(rollbacks[0]) + 1 : events.index(rollbacks[1])]
+    assert between and all(e.rollback_of == bad for e in between)
+    assert between[-1].kind == "deployment" and between[-1].status == "Succeeded"
+    assert f"deployment {rb} (rollback)  Succeeded" in between[-1].line()
 
 
-def test_no_rollback_without_automatic_rollback_and_the_reason_when_there_is_none() -> None:
-    from botocore.stub import Stubber
+def test_nothing_to_roll_back_to_is_said_and_no_rollback_means_no_waiting(w) -> None:
+    import time
 
+    from tests.test_sandbox_deployments import ROLLBACK, broken, deploy, upload
     from wizard.deploy.follow import follow
+    from wizard.sandbox import scenarios
 
-    ctx, cd = _stubbed_ctx()
-    base = {"applicationName": "shop", "deploymentGroupName": "g", "deploymentId": "d-X1"}
-    off = base | {"status": "Failed", "autoRollbackConfiguration": {"enabled": False}}
-    with Stubber(cd) as stub:
-        stub.add_response("get_deployment", {"deploymentInfo": off}, {"deploymentId": "d-X1"})
-        stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-X1"})
-        events: list[FollowEvent] = []
-        assert follow(ctx, "d-X1", events.append, interval=0.01) == "Failed"
-        stub.assert_no_pending_responses()  # no waiting for a rollback that cannot come
-    assert [e.kind for e in events] == ["deployment"]
+    r = scenarios.build(w, count=1, files=dict(scenarios._files(w)), upload=False)
+    bad = deploy(w, r, upload(w, r, "releases/bad.zip", broken(w)))
+    started = time.monotonic()
+    events: list[FollowEvent] = []
+    assert follow(_ctx(w), bad, events.append, interval=0.01) == "Failed"
+    assert time.monotonic() - started < 2  # rollback off: no grace period spent waiting
+    assert not [e for e in events if e.kind == "rollback"]
 
-    nothing = base | {
-        "status": "Failed",
-        "autoRollbackConfiguration": {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]},
-        "rollbackInfo": {"rollbackMessage": "no previous successful deployment to roll back to"},
-    }
-    with Stubber(cd) as stub:
-        stub.add_response("get_deployment", {"deploymentInfo": nothing}, {"deploymentId": "d-X1"})
-        stub.add_response("list_deployment_targets", {"targetIds": []}, {"deploymentId": "d-X1"})
-        events = []
-        follow(ctx, "d-X1", events.append, interval=0.01)
-    assert events[-1].kind == "rollback"
-    assert (
-        events[-1]
-        .line()
-        .endswith("not rolled back: no previous successful deployment to roll back to")
+    w.client("codedeploy").update_deployment_group(
+        applicationName=r["application"],
+        currentDeploymentGroupName=r["deployment_group"],
+        autoRollbackConfiguration=ROLLBACK,
     )
+    again = deploy(w, r, upload(w, r, "releases/bad2.zip", broken(w)))
+    events = []
+    follow(_ctx(w), again, events.append, interval=0.01)
+    assert events[-1].kind == "rollback" and not events[-1].rollback_id
+    assert "not rolled back:" in events[-1].line()
+    assert "no successful deployment to roll back to" in events[-1].line()

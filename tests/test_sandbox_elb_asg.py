@@ -5,6 +5,7 @@ relaunch), and suspended processes. Shapes validate against botocore's model."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import boto3

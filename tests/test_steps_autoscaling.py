@@ -250,3 +250,13 @@ def test_destroy_deletes_the_group_with_its_instances_then_the_template(aws):
         t["LaunchTemplateName"] for t in _ec2().describe_launch_templates()["LaunchTemplates"]
     ] == ["theirs-lt"]
     assert not [c for c in engine.build_destroy_plan(aws, project).changes if c.action == "delete"]
+
+
+def test_a_group_the_project_no_longer_uses_is_named_with_a_warning(aws):
+    _run(aws, _project())
+    tagged = make_project("shop")
+    [left] = autoscaling.plan(sc_for(aws, tagged))
+    assert left.action == "noop" and left.name == "shop-asg"
+    assert "no longer uses it" in left.description
+    assert "wizard destroy" in left.warning and "--force-delete" in left.warning
+    assert autoscaling.plan(sc_for(aws, make_project("other"))) == []

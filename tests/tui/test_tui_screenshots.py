@@ -31,7 +31,8 @@ def test_screenshots_regenerate(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     written = [Path(line) for line in proc.stdout.split()]
     names = [p.stem for p in written]
-    assert names[:9] == [
+    steps = [n for n in names if n.count("-") == 1]
+    assert steps[:9] == [
         "01-credentials",
         "02-roles",
         "03-instances",
@@ -50,3 +51,9 @@ def test_screenshots_regenerate(tmp_path: Path) -> None:
         assert "10-deploy" in names
     if (REPO / "wizard" / "screens" / "diagnose.py").exists():
         assert "11-diagnose" in names
+    # the Instances step with an Auto Scaling group and a new load balancer chosen
+    choice = (out / "03-instances-auto-scaling.svg").read_text()
+    assert "Apply&#160;creates&#160;the&#160;group&#160;renderer-asg" in choice
+    # a deployment through a target group: the Traffic column, every instance back in service
+    traffic = (out / "12-deploy-traffic.svg").read_text()
+    assert "Traffic" in traffic and traffic.count("in&#160;service") >= 2

@@ -187,7 +187,7 @@ async def test_choices_read_the_same_without_colour(make_app, monkeypatch) -> No
         await settle(pilot)
         buttons = list(app.screen.query(RadioButton))
         marks = {b.id: b._button.plain for b in buttons}
-        assert marks == {"mode-adopt": "▐ ▌", "mode-launch": "▐●▌"}  # launching was chosen
+        assert marks == {"mode-tag": "▐ ▌", "mode-launch": "▐●▌"}  # launching was chosen
         await goto(pilot, "files")
         hooks = app.screen.query_one("#hooks")
         lines = {
@@ -515,7 +515,7 @@ async def test_no_tagged_instance_defaults_to_launching_and_adopting_is_a_proble
         assert " ".join(summary.changes[0].description.split()) in shown
         assert "launch 2 t3.micro instances" in shown
         # the user can still adopt; the step then says nothing could deploy
-        app.screen.query_one("#mode-adopt", RadioButton).value = True
+        app.screen.query_one("#mode-tag", RadioButton).value = True
         await settle(pilot)
         note = str(app.screen.query_one("#step-plan-note", Static).render())
         assert "✗ the deployment group will have no targets" in note and "NO_INSTANCES" in note
@@ -571,7 +571,7 @@ async def test_problems_use_the_themes_readable_colour_in_light_mode(make_app) -
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+t")
-        app.screen.query_one("#mode-adopt", RadioButton).value = True
+        app.screen.query_one("#mode-tag", RadioButton).value = True
         await settle(pilot)
         assert app.theme == "textual-light"
         note = app.screen.query_one("#step-plan-note", Static)

@@ -43,7 +43,7 @@ TARGET_DONE = frozenset({"Succeeded", "Failed", "Skipped"})
 BATCH = 25
 TRAFFIC_EVENTS = ("BlockTraffic", "AllowTraffic")
 # how long a failed deployment with automatic rollback may take to name its rollback deployment
-ROLLBACK_GRACE = {"aws": 60.0, "sandbox": 10.0}
+ROLLBACK_GRACE = {"aws": 60.0, "sandbox": 3.0}
 _ROLLBACK_EVENT = {"Failed": "DEPLOYMENT_FAILURE", "Stopped": "DEPLOYMENT_STOP_ON_REQUEST"}
 
 
@@ -249,9 +249,7 @@ class Tracker:
 
     def update_deployment(self, info: dict[str, Any]) -> list[FollowEvent]:
         """Events for a GetDeployment `deploymentInfo`."""
-        groups = (info.get("loadBalancerInfo") or {}).get("targetGroupInfoList") or []
-        if groups and not self.target_groups:
-            self.target_groups = [g.get("name", "") for g in groups if g.get("name")]
+        self.note_target_groups(info)
         status = info.get("status", "")
         if status == self.status:
             return []
@@ -268,6 +266,12 @@ class Tracker:
                 rollback_of=self.rollback_of,
             )
         ]
+
+    def note_target_groups(self, info: dict[str, Any]) -> None:
+        """Remember the target groups a GetDeployment `deploymentInfo` names (loadBalancerInfo)."""
+        groups = (info.get("loadBalancerInfo") or {}).get("targetGroupInfoList") or []
+        if groups and not self.target_groups:
+            self.target_groups = [g.get("name", "") for g in groups if g.get("name")]
 
     def pending_ids(self) -> list[str]:
         return [tid for tid, t in self.targets.items() if t.status not in TARGET_DONE]
@@ -399,6 +403,7 @@ def _follow_one(
     pace.delay = 0.0
     while True:
         info = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        tracker.note_target_groups(info)  # before the targets: their traffic events name them
         changed = False
         if see_targets:
             try:

@@ -96,6 +96,9 @@ class DeployScreen(DismissOnce, Screen[str]):
         self._stop = threading.Event()
         self._rows: set[str] = set()
         self._latest: dict[str, TargetState] = {}  # every target as last seen
+        self.traffic = project.load_balancer.enabled  # a Traffic column: in service, draining …
+        self.rollback: FollowEvent | None = None  # the last "rollback" event, if CodeDeploy did
+        self._diagnosis_text = ""
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -110,15 +113,19 @@ class DeployScreen(DismissOnce, Screen[str]):
         yield table
         yield RichLog(id="deploy-log", wrap=True, markup=False, max_lines=2000)
         with VerticalScroll(id="deploy-more"):
+            yield Static("", id="deploy-rollback", markup=False)
             yield Static("", id="deploy-result", markup=False)
             yield Static("", id="deploy-diagnosis", markup=False)
             yield CommandBlock(id="deploy-commands")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#deploy-rollback", Static).display = False
         table = self.query_one("#deploy-targets", DataTable)
         table.add_column("Instance", key="instance")
         table.add_column("Status", key="status")
+        if self.traffic:
+            table.add_column("Traffic", key="traffic")
         table.add_column("Lifecycle event", key="event")
         table.add_column("Detail", key="detail")
         self.run_worker(self._work, thread=True, exclusive=True, group="deploy")
@@ -205,8 +212,17 @@ class DeployScreen(DismissOnce, Screen[str]):
         log.write(ev.line())
         for tail in ev.log_lines():
             log.write(f"          | {tail}")
-        if ev.kind == "deployment":
+        if ev.kind == "deployment" and not ev.rollback_of:
             self.status = ev.status
+        elif ev.kind == "rollback":
+            self.rollback = ev
+            line = self.query_one("#deploy-rollback", Static)
+            line.update(ev.rollback_text())
+            line.display = True
+            if ev.status == "InProgress":
+                self.notify(ev.rollback_text(), severity="warning")
+            elif self.finished:
+                self._show_result()
 
     def _targets(self, targets: list[TargetState]) -> None:
         table = self.query_one("#deploy-targets", DataTable)
@@ -219,14 +235,18 @@ class DeployScreen(DismissOnce, Screen[str]):
                 detail = failure.error_code or "failed"
                 if failure.script_name:
                     detail += f" ({failure.script_name})"
-            cells = (
+            cells: tuple[Any, ...] = (
                 t.target_id,
                 _styled(t.status or "Pending", self),
                 cur.name if cur else "",
                 detail,
             )
+            columns: tuple[str, ...] = ("status", "event", "detail")
+            if self.traffic:
+                cells = (*cells[:2], t.traffic, *cells[2:])
+                columns = ("status", "traffic", "event", "detail")
             if t.target_id in self._rows:
-                for col, value in zip(("status", "event", "detail"), cells[1:], strict=True):
+                for col, value in zip(columns, cells[1:], strict=True):
                     table.update_cell(t.target_id, col, value, update_width=True)
             else:
                 table.add_row(*cells, key=t.target_id)
@@ -237,12 +257,27 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.finished = True
         self.refresh_bindings()
         self._write_record()
-        result = self.query_one("#deploy-result", Static)
         ok = status == "Succeeded"
+        self._show_result()
+        self.notify(f"Deployment {status}", severity="information" if ok else "error")
+
+    def _outcome(self) -> str:
+        """'Deployment Failed.' and, when CodeDeploy rolled it back, how that went."""
+        text = f"Deployment {self.status}."
+        if self.rollback is not None:
+            said = self.rollback.rollback_text()
+            text += f" {said[:1].upper()}{said[1:]}."
+        return text
+
+    def _show_result(self) -> None:
+        result = self.query_one("#deploy-result", Static)
+        ok = self.status == "Succeeded"
         result.set_class(ok, "-ok")
         result.set_class(not ok, "-failed")
-        result.update(f"Deployment {status}." + ("" if ok else " Looking for the root cause…"))
-        self.notify(f"Deployment {status}", severity="information" if ok else "error")
+        if self.diagnosed and self.diagnosis is not None:
+            self._show_diagnosis(self._diagnosis_text, self.diagnosis, True)
+            return
+        result.update(self._outcome() + ("" if ok else " Looking for the root cause…"))
 
     def _failed(self, reason: str, hint: str | None) -> None:
         self.finished = True
@@ -279,6 +314,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         """The root cause, its fix and the fix's commands (whole: c copies them)."""
         self.diagnosis = doc
         self.diagnosed = final
+        self._diagnosis_text = text
         if not final or doc is None:
             self.query_one("#deploy-diagnosis", Static).update(text)
             return
@@ -292,7 +328,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         first = results[causes[0]]
         fix = first.get("fix") or {}
         self.query_one("#deploy-result", Static).update(
-            f"Deployment {self.status}. Root cause ({causes[0]}): {first.get('summary', '')}"
+            f"{self._outcome()} Root cause ({causes[0]}): {first.get('summary', '')}"
         )
         lines = []
         if fix.get("summary"):

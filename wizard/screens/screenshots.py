@@ -3,8 +3,11 @@
     python -m wizard.screens.screenshots [--out screenshots] [--size 100x30]
 
 Walks the setup wizard for an application called `renderer` (two tagged instances adopted),
-applies it, saves one SVG per step, then deploys (DeployScreen) and diagnoses a failed deployment
-of the `hook-failed` scenario (DiagnoseScreen), when those screens exist. The test
+applies it, saves one SVG per step (and the Instances step once more with an Auto Scaling group
+behind a new load balancer chosen), then deploys (DeployScreen) and diagnoses a failed deployment
+of the `hook-failed` scenario (DiagnoseScreen), when those screens exist, and finally deploys to
+`renderer-web`, an Auto Scaling group behind a load balancer set up by the engine, to show traffic
+control on the Deploy screen. The test
 tests/tui/test_tui_screenshots.py runs the same `capture` so the README's pictures never go
 stale. Everything runs against the embedded sandbox: nothing real is touched.
 """
@@ -55,7 +58,7 @@ _VOLATILE = [
     (re.compile(r"terminal-\d+"), "terminal-N"),
     (re.compile(r"\bd-[A-Z0-9]{9}\b"), "d-XXXXXXXXX"),
     (re.compile(r"\b\d{2}:\d{2}:\d{2}\b"), "hh:mm:ss"),
-    (re.compile(r"\d{8}T\d{6,9}Z"), "YYYYMMDDTHHMMSSZ"),
+    (re.compile(r"\d{8}T\d{6,9}Z?"), "YYYYMMDDTHHMMSSZ"),  # the Z may wrap to the next line
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{0,12}"), "UUID"),
     (re.compile(r"[0-9a-f]{1,12}/d-XXXXXXXXX"), "UUID/d-XXXXXXXXX"),  # a wrapped deployment root
     (re.compile(r"in&#160;\d+(\.\d+)?&#160;s"), "in&#160;N&#160;s"),  # "17 checks in 0.4 s"
@@ -137,6 +140,8 @@ async def capture(
                     raise RuntimeError("apply did not finish in the sandbox")
             await pilot.pause()
             save(f"{number:02d}-{step}")
+            if step == "instances":
+                await _fleet_choice(pilot, save, f"{number:02d}-{step}-auto-scaling")
             if step != "done":
                 await pilot.press("ctrl+n")
                 await _settle(pilot)
@@ -152,6 +157,7 @@ async def capture(
                     break
                 await asyncio.sleep(0.5)
             await _settle(pilot)
+            await _settled_log(app.screen, pilot)
             save("10-deploy")
             app.pop_screen()
             await _settle(pilot)
@@ -174,7 +180,102 @@ async def capture(
             )
             await _settle(pilot, rounds=8)
             save("11-diagnose")
+            app.pop_screen()
+            await _settle(pilot)
+        await _fleet_deploy(ctx, project_dir.parent / FLEET, pilot, save)
     return saved
+
+
+FLEET = "renderer-web"
+_FLEET_FILES = {
+    "appspec.yml": (
+        "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /var/www/renderer-web\n"
+        "hooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n      timeout: 60\n"
+    ),
+    "scripts/start.sh": "#!/bin/bash\nset -euo pipefail\necho started\n",
+    "index.html": "<h1>renderer</h1>\n",
+}
+
+
+async def _fleet_choice(pilot: Any, save: Any, name: str) -> None:
+    """The Instances step with a new Auto Scaling group behind a new load balancer chosen (not
+    saved: the walkthrough goes on with the tagged instances)."""
+    from textual.widgets import RadioButton
+
+    screen = pilot.app.screen
+    for radio in ("mode-asg", "lb-create"):
+        screen.query_one(f"#{radio}", RadioButton).value = True
+    await _settle(pilot)
+    save(name)
+    for radio in ("mode-tag", "lb-none"):
+        screen.query_one(f"#{radio}", RadioButton).value = True
+    await _settle(pilot)
+
+
+async def _fleet_deploy(ctx: Any, directory: Path, pilot: Any, save: Any) -> None:
+    """Deploy to an Auto Scaling group behind a load balancer: the Traffic column and the
+    BlockTraffic / AllowTraffic lines."""
+    try:
+        from wizard.screens.deploy import DeployScreen
+    except ImportError:
+        return
+    from wizard import config
+    from wizard.steps import engine
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / ".codedeploy-wizard.yml").write_text(
+        f"application: {FLEET}\ndeployment_config: CodeDeployDefault.HalfAtATime\n"
+        "instances:\n  auto_scaling: {min: 2, max: 4, desired: 2}\n"
+        "load_balancer:\n  create: true\n  health_check_path: /\nci:\n  provider: none\n"
+    )
+    for rel, text in _FLEET_FILES.items():
+        path = directory / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        if rel.endswith(".sh"):
+            path.chmod(0o755)
+    project = config.load(directory)
+
+    def setup() -> None:
+        _seed_ids(ctx, 13)
+        result = engine.apply_plan(ctx, project, engine.build_plan(ctx, project))
+        if not result.ok:
+            raise RuntimeError(f"the fleet setup failed: {result.error}")
+
+    await asyncio.to_thread(setup)
+    screen = DeployScreen(ctx, project, directory)
+    pilot.app.push_screen(screen)
+    for _ in range(60):
+        await _settle(pilot, rounds=1)
+        if screen.finished:
+            break
+        await asyncio.sleep(0.5)
+    await _settle(pilot)
+    await _settled_log(screen, pilot)
+    save("12-deploy-traffic")
+
+
+async def _settled_log(screen: Any, pilot: Any) -> None:
+    """Rewrite the Deploy screen's log as a follower arriving after the end sees it.
+
+    Live, which intermediate states a poll catches (an InProgress here, not there) depends on
+    the machine's speed; the finished deployment read once gives the same lines on every run.
+    """
+    from textual.widgets import RichLog
+
+    from wizard.deploy.follow import FollowEvent, follow
+
+    handle = getattr(screen, "handle", None)
+    if handle is None or not getattr(screen, "finished", False):
+        return
+    events: list[FollowEvent] = []
+    await asyncio.to_thread(
+        follow, screen.ctx, handle.deployment_id, events.append, region=handle.region
+    )
+    screen.query_one("#deploy-log", RichLog).clear()
+    for ev in events:
+        screen._event(ev)
+    await _settle(pilot)
 
 
 def main(argv: list[str] | None = None) -> int:

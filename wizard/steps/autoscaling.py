@@ -49,7 +49,7 @@ from wizard.steps.base import (
 from wizard.steps.loadbalancer import poll_until
 
 NAME = "autoscaling"
-CHECKS = ["iam.instance-profile", "agent.running"]
+CHECKS = ["asg.lifecycle-hook", "asg.suspended-processes", "iam.instance-profile", "agent.running"]
 HEALTH_CHECK_GRACE = 300
 IN_SERVICE_TIMEOUT = 900.0
 
@@ -215,7 +215,7 @@ def _current_policy(sc: StepContext) -> dict | None:
 def plan(sc: StepContext) -> list[Change]:
     asg = sc.project.instances.auto_scaling
     if asg is None:
-        return []
+        return _plan_unused(sc)
     if asg.name:
         return _plan_adopted(sc, asg.name)
     out: list[Change] = []
@@ -224,6 +224,36 @@ def plan(sc: StepContext) -> list[Change]:
     if lt_change.action != "conflict":
         out.append(_plan_policy(sc, lt, [sc.role_arn(sc.project.roles.instance_role)]))
     out.append(_plan_group(sc, lt))
+    return out
+
+
+def _plan_unused(sc: StepContext) -> list[Change]:
+    """Groups the wizard made that the project no longer uses keep their instances running:
+    say so (apply never deletes; `wizard destroy` does). A principal that may not describe Auto
+    Scaling groups has made none with the wizard, so AccessDenied is nothing to report."""
+    try:
+        groups = our_groups(sc)
+    except Exception as exc:
+        if error_code(exc) in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+            return []
+        raise
+    out = []
+    for group in groups:
+        name = group["AutoScalingGroupName"]
+        n = len(group.get("Instances") or [])
+        out.append(
+            Change(
+                step=NAME,
+                resource="autoscaling:group",
+                name=name,
+                action="noop",
+                description=f"leave the Auto Scaling group {name} ({n} instance"
+                f"{'s' * (n != 1)}) alone: the wizard made it, the project no longer uses it",
+                warning=f"its instances keep running (and costing): remove it with `wizard "
+                f"destroy`, or aws autoscaling delete-auto-scaling-group --auto-scaling-group-name "
+                f"{name} --force-delete",
+            )
+        )
     return out
 
 
@@ -350,7 +380,9 @@ def _plan_group(sc: StepContext, lt: dict | None) -> Change:
     asg = p.instances.auto_scaling
     assert asg is not None
     name = group_name(p)
-    base = {"step": NAME, "resource": "autoscaling:group", "name": name, "checks": list(CHECKS)}
+    # the group registers its instances with the target group it is attached to
+    checks = CHECKS + ["lb.targets-registered"] * p.load_balancer.enabled
+    base = {"step": NAME, "resource": "autoscaling:group", "name": name, "checks": checks}
     tg_note = (
         f", attached to the target group {loadbalancer.target_group_name(p)}"
         if p.load_balancer.enabled

@@ -34,7 +34,7 @@ from wizard.errors import WizardError
 from wizard.steps.base import Change, ConflictError, StepContext, error_code, tag_dict, tag_hint
 
 NAME = "loadbalancer"
-CHECKS: list[str] = []
+CHECKS = ["lb.deregistration-delay"]
 LISTENER_PORT = 80
 HEALTH_CHECK = {
     "HealthCheckProtocol": "HTTP",

@@ -37,10 +37,16 @@ class Pane(PreviewMixin, StepPane):
     TITLE = "Application & deployment group"
     INTRO = (
         "A CodeDeploy application is a name for what you deploy. Its deployment group says "
-        "where (the tagged instances), as whom (the service role) and how fast (the deployment "
-        "configuration)."
+        "where (the tagged instances or the Auto Scaling group), as whom (the service role), how "
+        "fast (the deployment configuration) and what happens when a deployment fails."
     )
-    OWNS = ("application", "deployment_group", "deployment_config", "bundle.file_exists")
+    OWNS = (
+        "application",
+        "deployment_group",
+        "deployment_config",
+        "bundle.file_exists",
+        "rollback",
+    )
 
     def compose_body(self) -> ComposeResult:
         p = self.state.project
@@ -71,6 +77,19 @@ class Pane(PreviewMixin, StepPane):
                 value=p.bundle.file_exists_behavior,
                 allow_blank=False,
                 id="file-exists",
+            ),
+        )
+        yield Field(
+            "When a deployment fails",
+            "rollback.on_failure",
+            Select[bool](
+                [
+                    ("roll back: redeploy the last successful revision (recommended)", True),
+                    ("leave each instance on whatever it reached", False),
+                ],
+                value=p.rollback.on_failure,
+                allow_blank=False,
+                id="rollback",
             ),
         )
         yield Static("", id="step-plan-note", classes="note")

@@ -201,12 +201,14 @@ def step_context(state: WizardState, project: Any) -> Any:
 
 
 class PreviewMixin:
-    """Show what apply would do for one step: `wizard.steps.<STEP_MODULE>.plan(sc)` in a worker.
+    """Show what apply would do for one step: `wizard.steps.<STEP_MODULE>.plan(sc)` in a worker
+    (or, with `STEP_MODULES`, those steps' plans one after the other).
 
     The pane composes a `PlanSummary(id="step-plan")` and a `Static(id="step-plan-note")`.
     """
 
     STEP_MODULE: ClassVar[str] = ""
+    STEP_MODULES: ClassVar[tuple[str, ...]] = ()
 
     def preview_plan(self, project: Any = None) -> None:
         from wizard.widgets.plan_table import PlanSummary
@@ -220,11 +222,15 @@ class PreviewMixin:
         def call() -> list[Any] | None:
             import importlib
 
-            try:
-                module = importlib.import_module(f"wizard.steps.{self.STEP_MODULE}")
-            except ImportError:
-                return None
-            return module.plan(step_context(state, project))
+            sc = step_context(state, project)
+            changes: list[Any] = []
+            for name in self.STEP_MODULES or (self.STEP_MODULE,):
+                try:
+                    module = importlib.import_module(f"wizard.steps.{name}")
+                except ImportError:
+                    return None
+                changes.extend(module.plan(sc))
+            return changes
 
         def done(changes: list[Any] | None) -> None:
             if changes is None:

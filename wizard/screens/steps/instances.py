@@ -1,4 +1,11 @@
-"""Step 3: which EC2 instances receive deployments: adopt tagged ones or launch new ones."""
+"""Step 3: which EC2 instances receive deployments, and whether a load balancer shifts traffic.
+
+Four ways to get instances: adopt running ones by tag, launch new ones, a new Auto Scaling group
+(launch template + group), or an existing group. A load balancer is optional: none, a new one
+(ALB + target group + listener), or an existing target group. The answers map one to one onto the
+project file's `instances` and `load_balancer` keys; the preview shows what the instances,
+Auto Scaling and load balancer steps of `apply` would do.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
-from wizard.screens.steps.base import PreviewMixin, StepPane, step_context
+from wizard.screens.steps.base import PreviewMixin, StepPane, set_path, step_context
 from wizard.tui_support import aws_call
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
@@ -21,6 +28,35 @@ def _status(row: dict[str, Any]) -> str:
     return f"{row['state']} {row['type']} · SSM {row['ssm']} · agent {row['agent']}"
 
 
+MODES = ("tag", "launch", "asg", "asg-name")
+LB_MODES = ("none", "create", "adopt")
+# the fields each choice uses (the others keep their values but are not written)
+MODE_FIELDS = {
+    "tag": ("instances.tag.",),
+    "launch": ("instances.tag.", "instances.launch", "instances.instance_type", "instances.ami"),
+    "asg": (
+        "instances.auto_scaling.min",
+        "instances.auto_scaling.desired",
+        "instances.auto_scaling.max",
+        "instances.instance_type",
+        "instances.ami",
+    ),
+    "asg-name": ("instances.auto_scaling.name",),
+}
+LB_FIELDS = {
+    "none": (),
+    "create": ("load_balancer.health_check_path", "load_balancer.port"),
+    "adopt": ("load_balancer.target_group",),
+}
+ROWS = {  # row id -> the choices that show it
+    "tag-row": ("tag", "launch"),
+    "launch-row": ("launch",),
+    "asg-row": ("asg",),
+    "type-row": ("launch", "asg"),
+    "asg-name-row": ("asg-name",),
+}
+
+
 def _count(value: Any) -> Any:
     return int(value) if value not in (None, "") else 0
 
@@ -28,26 +64,41 @@ def _count(value: Any) -> Any:
 class Pane(PreviewMixin, StepPane):
     STEP_ID = "instances"
     STEP_MODULE = "instances"
+    STEP_MODULES = ("instances", "loadbalancer", "autoscaling")
     TITLE = "Instances"
     INTRO = (
-        "A deployment group finds its instances by tag; on each one the CodeDeploy agent (a "
-        "small service) downloads and installs your revision. Adopt running instances that "
-        "carry the tag, or let the wizard launch new ones (Amazon Linux 2023, agent installed "
-        "at boot)."
+        "A deployment group finds its instances by tag or by Auto Scaling group; the CodeDeploy "
+        "agent on each installs your revision. Adopt tagged instances, launch new ones (agent "
+        "installed at boot), or use an Auto Scaling group, whose new instances get the last good "
+        "revision before they serve. A load balancer takes each instance out of service while it "
+        "is updated."
     )
-    OWNS = ("instances",)
+    OWNS = ("instances", "load_balancer")
     looked = False  # the first lookup of tagged instances has answered
     defaulted = False  # launching was chosen for the user (nothing carried the tag)
     _auto_choice = False  # the next RadioSet.Changed is that choice, not the user's
 
     def compose_body(self) -> ComposeResult:
-        inst = self.state.project.instances
+        p = self.state.project
+        inst = p.instances
+        asg = inst.auto_scaling
+        mode = self._mode_of(p)
         with RadioSet(id="mode"):
             yield MarkedRadioButton(
-                "Adopt running instances with the tag", value=inst.launch == 0, id="mode-adopt"
+                "Adopt running instances with the tag", value=mode == "tag", id="mode-tag"
             )
-            yield MarkedRadioButton("Launch new instances", value=inst.launch > 0, id="mode-launch")
-        with Horizontal(classes="row"):
+            yield MarkedRadioButton(
+                "Launch new instances", value=mode == "launch", id="mode-launch"
+            )
+            yield MarkedRadioButton(
+                "A new Auto Scaling group (launch template + group)",
+                value=mode == "asg",
+                id="mode-asg",
+            )
+            yield MarkedRadioButton(
+                "An existing Auto Scaling group", value=mode == "asg-name", id="mode-asg-name"
+            )
+        with Horizontal(classes="row", id="tag-row"):
             yield Field("Tag key", "instances.tag.key", Input(inst.tag.key, id="tag-key"))
             yield Field("Tag value", "instances.tag.value", Input(inst.tag.value, id="tag-value"))
         with Horizontal(classes="row", id="launch-row"):
@@ -57,12 +108,66 @@ class Pane(PreviewMixin, StepPane):
                 Input(str(inst.launch or 1), id="launch", type="integer"),
                 convert=_count,
             )
+        sizes = asg if asg is not None and not asg.name else None
+        with Horizontal(classes="row", id="asg-row"):
+            for label, key, default in (
+                ("Min", "min", 1),
+                ("Desired", "desired", 2),
+                ("Max", "max", 4),
+            ):
+                value = getattr(sizes, key) if sizes else default
+                yield Field(
+                    label,
+                    f"instances.auto_scaling.{key}",
+                    Input(str(value), id=f"asg-{key}", type="integer"),
+                    convert=_count,
+                )
+        with Horizontal(classes="row", id="type-row"):
             yield Field(
                 "Instance type",
                 "instances.instance_type",
                 Input(inst.instance_type, id="instance-type"),
             )
             yield Field("AMI", "instances.ami", Input(inst.ami, id="ami"))
+        with Horizontal(classes="row", id="asg-name-row"):
+            yield Field(
+                "Auto Scaling group",
+                "instances.auto_scaling.name",
+                Input(asg.name if asg is not None and asg.name else "", id="asg-name"),
+                help="used as it is: the wizard changes nothing on it",
+            )
+        lb = p.load_balancer
+        lb_mode = "create" if lb.create else "adopt" if lb.target_group else "none"
+        yield Static("Load balancer", classes="field-label")
+        with RadioSet(id="lb"):
+            yield MarkedRadioButton("None", value=lb_mode == "none", id="lb-none")
+            yield MarkedRadioButton(
+                "Create one (Application Load Balancer, target group, HTTP listener)",
+                value=lb_mode == "create",
+                id="lb-create",
+            )
+            yield MarkedRadioButton(
+                "Use an existing target group", value=lb_mode == "adopt", id="lb-adopt"
+            )
+        with Horizontal(classes="row", id="lb-create-row"):
+            yield Field(
+                "Health check path",
+                "load_balancer.health_check_path",
+                Input(lb.health_check_path, id="lb-path"),
+            )
+            yield Field(
+                "Application port",
+                "load_balancer.port",
+                Input(str(lb.port), id="lb-port", type="integer"),
+                convert=_count,
+            )
+        with Horizontal(classes="row", id="lb-adopt-row"):
+            yield Field(
+                "Target group",
+                "load_balancer.target_group",
+                Input(lb.target_group or "", id="lb-target-group"),
+                empty=None,
+            )
         with Horizontal(classes="buttons"):
             yield Button("Refresh", id="refresh-instances", compact=True)
             yield Static("", id="instances-status", classes="note")
@@ -73,6 +178,13 @@ class Pane(PreviewMixin, StepPane):
         yield Static("", id="step-plan-note", classes="note")
         yield PlanSummary(id="step-plan")
 
+    @staticmethod
+    def _mode_of(project: Any) -> str:
+        asg = project.instances.auto_scaling
+        if asg is not None:
+            return "asg-name" if asg.name else "asg"
+        return "launch" if project.instances.launch > 0 else "tag"
+
     def on_mount(self) -> None:
         table = self.query_one("#instances-table", DataTable)
         # the id and the profile whole; state, SSM and agent as one sentence that wraps
@@ -82,11 +194,27 @@ class Pane(PreviewMixin, StepPane):
         self.rows: dict[str, dict[str, Any]] = {}
         self._sync_mode()
 
+    def _mode(self) -> str:
+        for mode in MODES:
+            if self.query_one(f"#mode-{mode}", RadioButton).value:
+                return mode
+        return "tag"
+
+    def _lb_mode(self) -> str:
+        for mode in LB_MODES:
+            if self.query_one(f"#lb-{mode}", RadioButton).value:
+                return mode
+        return "none"
+
     def _launching(self) -> bool:
-        return self.query_one("#mode-launch", RadioButton).value
+        return self._mode() == "launch"
 
     def _sync_mode(self) -> None:
-        self.query_one("#launch-row").display = self._launching()
+        mode, lb_mode = self._mode(), self._lb_mode()
+        for row, modes in ROWS.items():
+            self.query_one(f"#{row}").display = mode in modes
+        self.query_one("#lb-create-row").display = lb_mode == "create"
+        self.query_one("#lb-adopt-row").display = lb_mode == "adopt"
 
     def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
         self._sync_mode()
@@ -101,12 +229,25 @@ class Pane(PreviewMixin, StepPane):
             self.preview_plan(project)
 
     def collect(self) -> dict[str, Any]:
-        data = super().collect()
-        if not self._launching():
-            inst = data.setdefault("instances", {})
+        """The project data with the chosen way's answers; keys of the other ways are dropped,
+        since the project file refuses what a choice does not use (a tag with a group …)."""
+        data = self.state.project.to_dict(minimal=True)
+        mode, lb_mode = self._mode(), self._lb_mode()
+        inst = data.setdefault("instances", {})
+        for key in ("auto_scaling", "launch", "tag"):
+            inst.pop(key, None)
+        if mode == "asg-name":
+            for key in ("instance_type", "ami", "subnet"):
+                inst.pop(key, None)
+        data.pop("load_balancer", None)
+        if lb_mode == "create":
+            data["load_balancer"] = {"create": True}
+        wanted = MODE_FIELDS[mode] + LB_FIELDS[lb_mode]
+        for field in self.fields():
+            if field.key.startswith(wanted):
+                set_path(data, field.key, field.value)
+        if mode == "tag":
             inst["launch"] = 0
-            for key in ("instance_type", "ami"):
-                inst[key] = getattr(self.state.project.instances, key)
         return data
 
     def shown(self) -> None:
@@ -143,6 +284,16 @@ class Pane(PreviewMixin, StepPane):
             self.refresh_instances()
             self.preview_plan()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter re-plans the step and looks for the instances with the answers as typed."""
+        event.stop()
+        if self.state.identity is None:
+            return
+        project = self.validate()
+        if project is not None:
+            self.refresh_instances(project)
+            self.preview_plan(project)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "refresh-instances":
             event.stop()
@@ -152,18 +303,31 @@ class Pane(PreviewMixin, StepPane):
                 self.preview_plan(project)
 
     def refresh_instances(self, project: Any = None) -> None:
-        """DescribeInstances by tag, then SSM DescribeInstanceInformation, in a worker."""
+        """The instances the choice targets (by tag, or the group's), then SSM
+        DescribeInstanceInformation, in a worker."""
         state = self.state
         project = project or state.project
         status = self.query_one("#instances-status", Static)
+        asg = project.instances.auto_scaling
         tag = project.instances.tag
-        status.update(f"Looking for instances tagged {tag.key}={tag.value}…")
+        if asg is not None:
+            from wizard.steps.autoscaling import group_name
 
-        def call() -> list[dict[str, Any]]:
+            group = group_name(project)
+            status.update(f"Looking for the instances of the Auto Scaling group {group}…")
+        else:
+            group = None
+            status.update(f"Looking for instances tagged {tag.key}={tag.value}…")
+
+        def call() -> tuple[bool, list[dict[str, Any]]]:
             from wizard.steps.instances import tagged_instances
 
             sc = step_context(state, project)
-            found = tagged_instances(sc)
+            if group is None:
+                found = tagged_instances(sc)
+                exists = True
+            else:
+                found, exists = _group_instances(sc, group)
             ssm_status: dict[str, str] = {}
             ids = [i["InstanceId"] for i in found]
             if ids:
@@ -192,9 +356,10 @@ class Pane(PreviewMixin, StepPane):
                         "agent": "checking…" if ping == "Online" else "unknown (no SSM)",
                     }
                 )
-            return sorted(rows, key=lambda r: r["id"])
+            return exists, sorted(rows, key=lambda r: r["id"])
 
-        def done(rows: list[dict[str, Any]]) -> None:
+        def done(result: tuple[bool, list[dict[str, Any]]]) -> None:
+            exists, rows = result
             first = not self.looked
             self.looked = True
             table = self.query_one("#instances-table", DataTable)
@@ -205,27 +370,17 @@ class Pane(PreviewMixin, StepPane):
             online = [r["id"] for r in rows if r["ssm"] == "Online" and r["state"] == "running"]
             if online:
                 self.probe_agents(project, online)
-            if rows:
-                bare = sum(1 for r in rows if r["profile"] == "none")
-                status.update(
-                    f"{len(rows)} instance(s) with the tag"
-                    + (f"; apply attaches the instance profile to {bare}" if bare else "")
-                )
-            elif (
-                first
-                and not self._launching()
+            if (
+                not rows
+                and first
+                and self._mode() == "tag"
                 and not self.defaulted
                 and project.instances.launch == 0
                 and getattr(project.instances, "auto_scaling", None) is None
             ):
                 self._default_to_launch(project)
-            elif self._launching():
-                status.update("No tagged instances yet: apply launches them.")
             else:
-                status.update(
-                    f"No running instances tagged {tag.key}={tag.value}: nothing could deploy. "
-                    "Tag some, or choose “Launch new instances”."
-                )
+                status.update(self._status_text(project, group, exists, rows))
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         def failed(reason: str) -> None:
@@ -234,6 +389,32 @@ class Pane(PreviewMixin, StepPane):
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         aws_call(self, call, done, what="Listing instances", on_error=failed, group="instances")
+
+    def _status_text(
+        self, project: Any, group: str | None, exists: bool, rows: list[dict[str, Any]]
+    ) -> str:
+        asg = project.instances.auto_scaling
+        tag = project.instances.tag
+        if group is not None and asg is not None:
+            if not exists and asg.name:
+                return f"There is no Auto Scaling group {group} in this region."
+            if not exists:
+                return (
+                    f"Apply creates the group {group} and waits for {asg.desired} "
+                    f"instance{'s' * (asg.desired != 1)}."
+                )
+            return f"{len(rows)} instance(s) in the Auto Scaling group {group}"
+        if rows:
+            bare = sum(1 for r in rows if r["profile"] == "none")
+            return f"{len(rows)} instance(s) with the tag" + (
+                f"; apply attaches the instance profile to {bare}" if bare else ""
+            )
+        if self._launching():
+            return "No tagged instances yet: apply launches them."
+        return (
+            f"No running instances tagged {tag.key}={tag.value}: nothing could deploy. Tag some, "
+            "or choose “Launch new instances” or an Auto Scaling group."
+        )
 
     def probe_agents(self, project: Any, instance_ids: list[str]) -> None:
         """Ask the instances (SSM Run Command) whether the CodeDeploy agent is running."""
@@ -292,3 +473,22 @@ class Pane(PreviewMixin, StepPane):
             done({})
 
         aws_call(self, call, done, what="Asking the agents", on_error=failed, group="agents")
+
+
+def _group_instances(sc: Any, name: str) -> tuple[list[dict[str, Any]], bool]:
+    """(instances of the Auto Scaling group, whether the group exists)."""
+    from wizard.steps.autoscaling import get_group
+
+    group = get_group(sc, name)
+    if group is None:
+        return [], False
+    ids = [i["InstanceId"] for i in group.get("Instances") or []]
+    found: list[dict[str, Any]] = []
+    ec2 = sc.client("ec2")
+    for start in range(0, len(ids), 200):
+        for page in ec2.get_paginator("describe_instances").paginate(
+            InstanceIds=ids[start : start + 200]
+        ):
+            for res in page["Reservations"]:
+                found.extend(res["Instances"])
+    return found, True

@@ -362,8 +362,6 @@ def test_block_traffic_drains_during_the_event(aws, monkeypatch):
     from wizard.sandbox.fleetworld import FleetWorld
     from wizard.sandbox.world import START_SH, appspec, zip_bundle
 
-    # an AWS hour = 36 s: a 600 s delay drains for 6 s, time enough on a busy machine
-    monkeypatch.setattr(clock, "CLOCK", clock.Clock(start_delay=0.03, event=0.01, slow_event=36))
     w = FleetWorld(None)
     bucket = w.bucket()
     profile = w.instance_profile(bucket=bucket)
@@ -379,12 +377,18 @@ def test_block_traffic_drains_during_the_event(aws, monkeypatch):
     bundle = zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH})
     etag = w.put_bundle(bucket, "app.zip", bundle)
     (iid,) = w.asg_instances(asg)
+    _aws_hour(monkeypatch, PASS)  # past the initial health checks (5 s + 2 x 5 s)
     assert _health(aws, bal.target_group_arn)[iid] == {"State": "healthy"}
+
+    # the deployment is planned under HOLD: BlockTraffic waits 600 s + 5 s (wall seconds now),
+    # and the target drains for the 600 s; reaching that state is the only wait (a state that
+    # holds, so a busy machine can be slow to get there but cannot miss it)
+    _aws_hour(monkeypatch, HOLD)
     did = w.deploy(group, bucket, "app.zip", etag=etag)
     state: dict[str, Any] = {}
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline and state.get("State") != "draining":
-        time.sleep(0.1)
+        time.sleep(0.05)
         state = _health(aws, bal.target_group_arn).get(iid) or {}
     assert state == {
         "State": "draining",
@@ -394,3 +398,35 @@ def test_block_traffic_drains_during_the_event(aws, monkeypatch):
     target = w.targets(did)[0]
     events = {e["lifecycleEventName"]: e["status"] for e in target["lifecycleEvents"]}
     assert events["BlockTraffic"] == "InProgress"  # CodeDeploy waits out the draining
+
+    _aws_hour(monkeypatch, PASS)  # the deregistration delay is over: no longer listed, unused
+    assert _health(aws, bal.target_group_arn) == {}
+    gone = _health(aws, bal.target_group_arn, [iid])[iid]
+    assert (gone["State"], gone["Reason"]) == ("unused", "Target.NotRegistered")
+
+
+def test_allow_traffic_registers_the_instance_again(aws):
+    """After a deployment through a target group the instance is registered again, its initial
+    health checks behind it (CodeDeploy's AllowTraffic waited for them)."""
+    from wizard.sandbox.fleetworld import FleetWorld
+    from wizard.sandbox.world import START_SH, appspec, zip_bundle
+
+    w = FleetWorld(None)
+    bucket = w.bucket()
+    profile = w.instance_profile(bucket=bucket)
+    bal = w.load_balancer(deregistration_delay=30, interval=5, healthy_threshold=2)
+    asg = w.auto_scaling_group(
+        w.launch_template(profile),
+        desired=2,
+        target_group_arns=[bal.target_group_arn],
+        tags={"sandbox:target-health": "healthy"},
+    )
+    _, group = w.fleet_application(w.service_role(), asg, target_group=bal.target_group)
+    spec = appspec("/var/www/app", {"ApplicationStart": [{"location": "scripts/start.sh"}]})
+    bundle = zip_bundle({"appspec.yml": spec, "scripts/start.sh": START_SH})
+    etag = w.put_bundle(bucket, "app.zip", bundle)
+    info = w.wait(w.deploy(group, bucket, "app.zip", etag=etag))
+    assert info["status"] == "Succeeded", info
+    # both are registered again and healthy (AllowTraffic waited for their checks)
+    health = _health(aws, bal.target_group_arn)
+    assert health == {i: {"State": "healthy"} for i in w.asg_instances(asg)}

@@ -86,7 +86,7 @@ def test_failed_deployment_rolls_back_to_the_last_success(w: World) -> None:
     assert failed["status"] == "Failed"
     rollback_id = failed["rollbackInfo"]["rollbackDeploymentId"]
     rolled = w.wait(rollback_id)
-    assert rolled["creator"] == "autoRollback"
+    assert rolled["creator"] == "codeDeployRollback"
     assert rolled["status"] == "Succeeded"
     assert rolled["revision"] == good
     assert rolled["rollbackInfo"] == {
@@ -141,7 +141,7 @@ def test_stop_with_auto_rollback_enabled(w: World, monkeypatch) -> None:
     stopped = w.wait(running)
     assert stopped["status"] == "Stopped"
     rolled = w.wait(stopped["rollbackInfo"]["rollbackDeploymentId"])
-    assert rolled["creator"] == "autoRollback" and rolled["status"] == "Succeeded"
+    assert rolled["creator"] == "codeDeployRollback" and rolled["status"] == "Succeeded"
 
 
 def test_fields_aws_always_returns(w: World) -> None:

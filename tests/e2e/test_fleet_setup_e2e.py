@@ -1,6 +1,8 @@
-"""A fleet that scales, end to end: `wizard plan/apply/deploy/destroy` as subprocesses against the
-sandbox server, with an Auto Scaling group behind a created load balancer, checking the emulated
-account with boto3 after each step."""
+"""A fleet that scales, end to end: `wizard plan/apply/deploy/diagnose/destroy` as subprocesses
+against the sandbox server, with an Auto Scaling group behind a created load balancer: apply, a
+deployment through BlockTraffic/AllowTraffic, a scale-out, a failed deployment that CodeDeploy
+rolls back and its diagnosis, destroy; the emulated account is checked with boto3 after each
+step."""
 
 from __future__ import annotations
 
@@ -167,12 +169,31 @@ def test_plan_apply_deploy_scale_out_roll_back_and_destroy_an_auto_scaling_fleet
     assert proc.returncode == 1, proc.stdout + proc.stderr  # the failed deployment decides
     failed = proc.stdout.split("deployment ", 1)[1].split()[0]
     rolled = cd.get_deployment(deploymentId=failed)["deploymentInfo"].get("rollbackInfo") or {}
-    rollback_emulated = bool(rolled.get("rollbackDeploymentId"))
-    if rollback_emulated:
-        rb = rolled["rollbackDeploymentId"]
-        assert f"rolling back to {good_key} in {rb}" in proc.stdout
-        assert f"rolled back to {good_key} in {rb}" in proc.stdout
-        assert cd.get_deployment(deploymentId=rb)["deploymentInfo"]["status"] == "Succeeded"
+    rb = rolled.get("rollbackDeploymentId")
+    assert rb, rolled
+    assert f"rolling back to {good_key} in {rb}" in proc.stdout
+    assert f"rolled back to {good_key} in {rb}" in proc.stdout
+    rollback = cd.get_deployment(deploymentId=rb)["deploymentInfo"]
+    assert (rollback["status"], rollback["creator"]) == ("Succeeded", "codeDeployRollback")
+    assert rollback["revision"]["s3Location"]["key"] in good_key
+
+    # ---- diagnose: the group's latest deployment is the rollback; it points at the failure,
+    # whose own root cause is the clash, with the fix
+    proc = wizard("diagnose", "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["deployment"]["id"] == rb
+    assert doc["root_causes"][0] == "rollback.rolled-back", doc["root_causes"]
+    result = next(r for r in doc["results"] if r["id"] == "rollback.rolled-back")
+    assert f"automatic rollback of {failed}" in result["summary"]
+    assert f"wizard diagnose {failed}" in result["fix"]["commands"]
+    proc = wizard("diagnose", "--json", failed)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["root_causes"][0] == "dest.file-exists", doc["root_causes"]
+    result = next(r for r in doc["results"] if r["id"] == "dest.file-exists")
+    assert f"/var/www/{app}/new.html" in result["summary"]
+    assert "--file-exists-behavior OVERWRITE" in "\n".join(result["fix"]["commands"])
 
     # ---- destroy: everything tagged, in dependency order
     proc = wizard("destroy", "--yes")
@@ -195,5 +216,3 @@ def test_plan_apply_deploy_scale_out_roll_back_and_destroy_an_auto_scaling_fleet
     assert app not in cd.list_applications()["applications"]
     proc = wizard("destroy", "--yes")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    if not rollback_emulated:
-        pytest.skip("the sandbox does not roll back automatically yet (the rest passed)")

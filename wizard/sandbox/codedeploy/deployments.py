@@ -245,8 +245,8 @@ def new_deployment(
     revision registered (described as registered by this deployment when it is new), and its
     run on the clock from `created` ((monotonic, datetime); default now). Caller holds the lock.
 
-    `creator` is `user`, `autoscaling`, `codeDeployRollback` or `autoRollback`
-    (DeploymentInfo.creator, API reference).
+    `creator` is one of DeploymentInfo.creator's values (API reference): `user`, `autoscaling`
+    (a scale-out), `codeDeployRollback` (an automatic rollback).
     """
     app = group.application.application_name
     previous = last_good_revision(backend, group)

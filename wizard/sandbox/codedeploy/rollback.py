@@ -6,7 +6,8 @@ deployment with CodeDeploy", User Guide). It does so automatically when the depl
 `autoRollbackConfiguration` (or, without one, its group's) is enabled for the event that ended
 it: `DEPLOYMENT_FAILURE` for a failed deployment, `DEPLOYMENT_STOP_ON_REQUEST` for one stopped by
 StopDeployment (or StopDeployment with `autoRollbackEnabled`). The rollback deployment has
-`creator: autoRollback` and `rollbackInfo.rollbackTriggeringDeploymentId`; the deployment it
+`creator: codeDeployRollback` ("A rollback process created the deployment", DeploymentInfo in the
+API reference) and `rollbackInfo.rollbackTriggeringDeploymentId`; the deployment it
 rolls back gets `rollbackInfo.rollbackDeploymentId` (RollbackInfo, API reference). With no
 earlier successful deployment in the group there is nothing to roll back to: the deployment
 only says so in `rollbackInfo.rollbackMessage`.
@@ -63,7 +64,7 @@ def effective_rollback_config(deployment: Any) -> dict[str, Any]:
 def after(run: DeploymentRun) -> None:
     """Called once when `run` has ended: start its automatic rollback if it is configured."""
     d = run.deployment
-    if d.creator in ("autoRollback", "codeDeployRollback"):
+    if d.creator == "codeDeployRollback":
         return  # a rollback is not rolled back in turn
     config = effective_rollback_config(d)
     events = set(config.get("events") or []) if config["enabled"] else set()
@@ -85,7 +86,7 @@ def after(run: DeploymentRun) -> None:
         run.backend,
         d.deployment_group,
         revision,
-        creator="autoRollback",
+        creator="codeDeployRollback",
         config_name=str(d.deployment_config_name),
         ignore_stop_failures=d.ignore_application_stop_failures,
         file_exists_behavior=d.file_exists_behavior,

@@ -483,11 +483,35 @@ class Evidence:
         insts = self.tagged_instances()["instances"].values()
         return [i for i in insts if i.get("State", {}).get("Name") == "running"]
 
+    def asg_instance_ids(self) -> list[str]:
+        """InService instances of the group's Auto Scaling groups: CodeDeploy deploys to them
+        as well as to the instances its tag filters match ("Integrating CodeDeploy with Amazon
+        EC2 Auto Scaling", User Guide). [] when the group has none or they cannot be read."""
+        try:
+            from checks.asg import describe_asgs
+
+            groups = describe_asgs(self)
+        except Exception:  # no group, or Auto Scaling denied: the tag filters still count
+            return []
+        return sorted(
+            i["InstanceId"]
+            for g in groups.values()
+            if g
+            for i in g.get("Instances") or []
+            if i.get("LifecycleState") == "InService"
+        )
+
+    def fleet_ids(self) -> list[str]:
+        """What CodeDeploy would deploy to now: running instances the tag filters match and
+        InService instances of the group's Auto Scaling groups."""
+        tagged = {i["InstanceId"] for i in self.matched_instances()}
+        return sorted(tagged | set(self.asg_instance_ids()))
+
     def instance_ids(self) -> list[str]:
-        """The instances under diagnosis: the deployment's targets, or the matched ones."""
+        """The instances under diagnosis: the deployment's targets, or the fleet's now."""
         if self.deployment():
             return [t for t in self.target_ids() if t.startswith("i-")] or self.target_ids()
-        return sorted(i["InstanceId"] for i in self.matched_instances())
+        return self.fleet_ids()
 
     def instances(self) -> dict[str, dict[str, Any]]:
         """DescribeInstances for the instances under diagnosis (reusing the tag-filter results)."""

@@ -257,7 +257,7 @@ def health(ctx) -> Result:
     """The deployment config's minimum healthy hosts can be met by the number of instances."""
     config = ctx.ev.deployment_config()
     dep = ctx.ev.deployment()
-    n = len(ctx.ev.target_ids()) if dep and ctx.ev.target_ids() else len(ctx.ev.matched_instances())
+    n = len(ctx.ev.target_ids()) if dep and ctx.ev.target_ids() else len(ctx.ev.fleet_ids())
     name = config.get("deploymentConfigName")
     mhh = config.get("minimumHealthyHosts") or {}
     need = required_healthy(config, n)

@@ -488,3 +488,30 @@ def test_a_rollback_is_followed_into_the_deployment_that_failed(sandbox_url):
     assert info["status"] == "info"
     assert f"redeployed s3://{world['bucket']}/releases/app.zip" in info["summary"]
     assert world["rollback"] in info["summary"]
+
+
+def test_preflight_looks_at_the_instances_of_the_auto_scaling_group(sandbox_url):
+    """Before any deployment, CodeDeploy would deploy to the group's InService instances: the
+    preflight counts them (one instance cannot keep half of itself healthy) and looks at them."""
+    from checks.runner import diagnose
+    from wizard.aws import AwsContext
+
+    f = fleet(sandbox_url, desired=1, config="CodeDeployDefault.HalfAtATime")
+    ctx = AwsContext(
+        region="us-east-1",
+        endpoint_url=sandbox_url,
+        sandbox=True,
+        access_key="sandbox",
+        secret_key="sandbox",
+    )
+    report = diagnose(
+        ctx, application=f["application"], deployment_group=f["deployment_group"], preflight=True
+    )
+    doc = json.loads(json.dumps(report.to_json(), default=str))
+    results = {r["id"]: r for r in doc["results"]}
+    assert doc["root_causes"][0] == "group.health", doc["root_causes"]
+    assert results["group.health"]["status"] == "fail"
+    assert "but the fleet has 1" in results["group.health"]["summary"], results["group.health"]
+    assert "AllAtOnce" in results["group.health"]["fix"]["summary"]
+    profile = results["iam.instance-profile"]
+    assert profile["status"] == "pass" and "1 instance has a profile" in profile["summary"], profile

@@ -169,3 +169,26 @@ def test_back_to_tags_clears_the_group_and_the_traffic_control(aws):
     assert info["deploymentStyle"]["deploymentOption"] == "WITHOUT_TRAFFIC_CONTROL"
     assert info["ec2TagFilters"][0]["Value"] == "shop"
     assert not info.get("autoScalingGroups")
+
+
+def test_a_deleted_launch_hook_is_planned_back(aws):
+    """Someone deleted CodeDeploy's launch hook from the group: plan names it, apply takes the
+    group out of the deployment group and back in, and CodeDeploy installs a new hook."""
+    project = make_project("shop", instances={"auto_scaling": {"min": 1, "max": 3, "desired": 1}})
+    result = engine.apply_plan(aws, project, engine.build_plan(aws, project), sleep=no_sleep)
+    assert result.ok, result.error
+    asg = boto3.client("autoscaling", region_name=REGION)
+    (hook,) = asg.describe_lifecycle_hooks(AutoScalingGroupName="shop-asg")["LifecycleHooks"]
+    asg.delete_lifecycle_hook(
+        AutoScalingGroupName="shop-asg", LifecycleHookName=hook["LifecycleHookName"]
+    )
+    sc = sc_for(aws, project)
+    grp = application.plan(sc)[1]
+    assert grp.action == "update" and grp.data["drift"] == ["launchHook"], grp.description
+    assert "reinstall its launch hook on shop-asg" in grp.description
+    assert "launch hook is missing" in grp.description
+    application.apply(sc, grp)
+    (entry,) = _group()["autoScalingGroups"]
+    hooks = asg.describe_lifecycle_hooks(AutoScalingGroupName="shop-asg")["LifecycleHooks"]
+    assert [h["LifecycleHookName"] for h in hooks] == [entry["hook"]]
+    assert application.plan(sc_for(aws, project))[1].action == "noop"

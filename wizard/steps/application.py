@@ -155,6 +155,28 @@ def group_drift(current: dict, desired: dict) -> list[str]:
     return out
 
 
+def missing_launch_hooks(sc: StepContext, group: dict) -> list[str]:
+    """The group's Auto Scaling groups from which CodeDeploy's launch hook (the `hook` that
+    GetDeploymentGroup names) is gone: instances launched there go InService without the
+    application. CodeDeploy reinstalls it only when the group leaves the deployment group and
+    joins it again ("Amazon EC2 Auto Scaling lifecycle hooks", CodeDeploy User Guide:
+    integrating CodeDeploy with Amazon EC2 Auto Scaling). [] when nothing is missing or the
+    hooks cannot be read (a missing permission is not a drift)."""
+    missing = []
+    client = sc.client("autoscaling")
+    for entry in group.get("autoScalingGroups") or []:
+        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("hook"):
+            continue
+        try:
+            hooks = client.describe_lifecycle_hooks(AutoScalingGroupName=entry["name"])
+        except Exception:
+            continue
+        names = {h.get("LifecycleHookName") for h in hooks.get("LifecycleHooks") or []}
+        if entry["hook"] not in names:
+            missing.append(entry["name"])
+    return missing
+
+
 def describe_settings(sc: StepContext) -> str:
     """The group's settings in words, for the plan."""
     p = sc.project
@@ -204,6 +226,8 @@ def _was(group: dict, drift: list[str]) -> list[str]:
     if "autoRollbackConfiguration" in drift:
         enabled, events = _rollback(group.get("autoRollbackConfiguration"))
         was.append("rollback on " + ", ".join(sorted(events)) if enabled else "no rollback")
+    if "launchHook" in drift:
+        was.append("CodeDeploy's launch hook is missing from the Auto Scaling group")
     return was
 
 
@@ -303,6 +327,8 @@ def plan(sc: StepContext) -> list[Change]:
         )
         return out
     drift = group_drift(group, desired)
+    if "autoScalingGroups" not in drift and missing_launch_hooks(sc, group):
+        drift.append("launchHook")
     if not drift:
         out.append(
             Change(
@@ -313,14 +339,18 @@ def plan(sc: StepContext) -> list[Change]:
         )
         return out
     was = _was(group, drift)
+    what = f"update the deployment group {p.deployment_group} to {settings}"
+    if drift == ["launchHook"]:
+        what = (
+            f"let CodeDeploy reinstall its launch hook on {autoscaling.group_name(p)}: update "
+            f"the deployment group {p.deployment_group} without the Auto Scaling group, then "
+            "with it again"
+        )
     out.append(
         Change(
             **base_grp,
             action="update",
-            description=(
-                f"update the deployment group {p.deployment_group} to {settings} "
-                f"(now: {'; '.join(was)})"
-            ),
+            description=f"{what} (now: {'; '.join(was)})",
             calls=["codedeploy:UpdateDeploymentGroup"],
             data={"drift": drift},
         )
@@ -406,15 +436,19 @@ def apply(sc: StepContext, change: Change) -> None:
                 f"the deployment group {p.deployment_group} exists and was not created by the "
                 "wizard"
             )
-        if group_drift(group, desired):
+        drift = group_drift(group, desired)
+        rehook = "autoScalingGroups" not in drift and missing_launch_hooks(sc, group)
+        if drift or rehook:
 
-            def update() -> Any:
+            def update(**override: Any) -> Any:
                 return cd.update_deployment_group(
                     applicationName=p.application,
                     currentDeploymentGroupName=p.deployment_group,
-                    **desired,
+                    **{**desired, **override},
                 )
 
+            if rehook:  # out and in again: CodeDeploy installs a new hook when a group joins
+                retry_fresh_iam(sc, lambda: update(autoScalingGroups=[]), retry_if=_invalid_role)
             retry_fresh_iam(sc, update, retry_if=_invalid_role)
     sc.outputs["deployment_group"] = p.deployment_group
 

@@ -187,7 +187,10 @@ async def test_choices_read_the_same_without_colour(make_app, monkeypatch) -> No
         await settle(pilot)
         buttons = list(app.screen.query(RadioButton))
         marks = {b.id: b._button.plain for b in buttons}
-        assert marks == {"mode-tag": "▐ ▌", "mode-launch": "▐●▌"}  # launching was chosen
+        # launching was chosen (nothing carries the tag); no load balancer
+        chosen = {"mode-launch", "lb-none"}
+        assert marks == {b: "▐●▌" if b in chosen else "▐ ▌" for b in marks}
+        assert {"mode-tag", "mode-asg", "mode-asg-name", "lb-create", "lb-adopt"} <= set(marks)
         await goto(pilot, "files")
         hooks = app.screen.query_one("#hooks")
         lines = {

@@ -67,16 +67,19 @@ class Pane(PreviewMixin, StepPane):
     STEP_MODULES = ("instances", "loadbalancer", "autoscaling")
     TITLE = "Instances"
     INTRO = (
-        "A deployment group finds its instances by tag or by Auto Scaling group; the CodeDeploy "
-        "agent on each installs your revision. Adopt tagged instances, launch new ones (agent "
-        "installed at boot), or use an Auto Scaling group, whose new instances get the last good "
-        "revision before they serve. A load balancer takes each instance out of service while it "
-        "is updated."
+        "Where deployments go: instances found by tag (running ones, or new ones the wizard "
+        "launches with the CodeDeploy agent) or an Auto Scaling group. A load balancer, if any, "
+        "takes each instance out of service while it is updated."
     )
     OWNS = ("instances", "load_balancer")
     looked = False  # the first lookup of tagged instances has answered
     defaulted = False  # launching was chosen for the user (nothing carried the tag)
     _auto_choice = False  # the next RadioSet.Changed is that choice, not the user's
+    # the chosen way, kept here rather than read off the buttons: a RadioSet switches its old
+    # button off only when it handles the new one's message, so right after a button is set
+    # (the wizard's own choice, a Next queued behind the lookup) two buttons read as pressed
+    chosen: str = "tag"
+    lb_chosen: str = "none"
 
     def compose_body(self) -> ComposeResult:
         p = self.state.project
@@ -98,6 +101,10 @@ class Pane(PreviewMixin, StepPane):
             yield MarkedRadioButton(
                 "An existing Auto Scaling group", value=mode == "asg-name", id="mode-asg-name"
             )
+        # what the lookup found, right under the choice: on screen at 80x24
+        with Horizontal(classes="buttons"):
+            yield Button("Refresh", id="refresh-instances", compact=True)
+            yield Static("", id="instances-status", classes="note")
         with Horizontal(classes="row", id="tag-row"):
             yield Field("Tag key", "instances.tag.key", Input(inst.tag.key, id="tag-key"))
             yield Field("Tag value", "instances.tag.value", Input(inst.tag.value, id="tag-value"))
@@ -137,12 +144,12 @@ class Pane(PreviewMixin, StepPane):
                 help="used as it is: the wizard changes nothing on it",
             )
         lb = p.load_balancer
-        lb_mode = "create" if lb.create else "adopt" if lb.target_group else "none"
+        lb_mode = self._lb_mode_of(p)
         yield Static("Load balancer", classes="field-label")
         with RadioSet(id="lb"):
             yield MarkedRadioButton("None", value=lb_mode == "none", id="lb-none")
             yield MarkedRadioButton(
-                "Create one (Application Load Balancer, target group, HTTP listener)",
+                "A new one (Application Load Balancer + target group)",
                 value=lb_mode == "create",
                 id="lb-create",
             )
@@ -168,9 +175,6 @@ class Pane(PreviewMixin, StepPane):
                 Input(lb.target_group or "", id="lb-target-group"),
                 empty=None,
             )
-        with Horizontal(classes="buttons"):
-            yield Button("Refresh", id="refresh-instances", compact=True)
-            yield Static("", id="instances-status", classes="note")
         table = WrapTable(
             wrap="status", min_wrap=16, id="instances-table", cursor_type="row", zebra_stripes=True
         )
@@ -185,6 +189,11 @@ class Pane(PreviewMixin, StepPane):
             return "asg-name" if asg.name else "asg"
         return "launch" if project.instances.launch > 0 else "tag"
 
+    @staticmethod
+    def _lb_mode_of(project: Any) -> str:
+        lb = project.load_balancer
+        return "create" if lb.create else "adopt" if lb.target_group else "none"
+
     def on_mount(self) -> None:
         table = self.query_one("#instances-table", DataTable)
         # the id and the profile whole; state, SSM and agent as one sentence that wraps
@@ -192,19 +201,15 @@ class Pane(PreviewMixin, StepPane):
         table.add_column("Profile", key="profile")
         table.add_column("State · SSM · agent", key="status")
         self.rows: dict[str, dict[str, Any]] = {}
+        self.chosen = self._mode_of(self.state.project)
+        self.lb_chosen = self._lb_mode_of(self.state.project)
         self._sync_mode()
 
     def _mode(self) -> str:
-        for mode in MODES:
-            if self.query_one(f"#mode-{mode}", RadioButton).value:
-                return mode
-        return "tag"
+        return self.chosen
 
     def _lb_mode(self) -> str:
-        for mode in LB_MODES:
-            if self.query_one(f"#lb-{mode}", RadioButton).value:
-                return mode
-        return "none"
+        return self.lb_chosen
 
     def _launching(self) -> bool:
         return self._mode() == "launch"
@@ -216,7 +221,12 @@ class Pane(PreviewMixin, StepPane):
         self.query_one("#lb-create-row").display = lb_mode == "create"
         self.query_one("#lb-adopt-row").display = lb_mode == "adopt"
 
-    def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        pressed = event.pressed.id or ""
+        if event.radio_set.id == "mode" and pressed.removeprefix("mode-") in MODES:
+            self.chosen = pressed.removeprefix("mode-")
+        elif event.radio_set.id == "lb" and pressed.removeprefix("lb-") in LB_MODES:
+            self.lb_chosen = pressed.removeprefix("lb-")
         self._sync_mode()
         if self._auto_choice:  # made by `_default_to_launch`, which re-plans itself
             self._auto_choice = False
@@ -267,6 +277,7 @@ class Pane(PreviewMixin, StepPane):
         self.defaulted = True
         self._auto_choice = True
         self.query_one("#launch", Input).value = str(count)
+        self.chosen = "launch"
         self.query_one("#mode-launch", RadioButton).value = True
         self._sync_mode()
         tag = project.instances.tag

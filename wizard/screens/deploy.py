@@ -96,6 +96,8 @@ class DeployScreen(DismissOnce, Screen[str]):
         self._stop = threading.Event()
         self._rows: set[str] = set()
         self._latest: dict[str, TargetState] = {}  # every target as last seen
+        # what a traffic event did, per (instance, event): "healthy in web-tg" (for the record)
+        self._details: dict[tuple[str, str], str] = {}
         self.traffic = project.load_balancer.enabled  # a Traffic column: in service, draining …
         self.rollback: FollowEvent | None = None  # the last "rollback" event, if CodeDeploy did
         self._diagnosis_text = ""
@@ -212,6 +214,8 @@ class DeployScreen(DismissOnce, Screen[str]):
         log.write(ev.line())
         for tail in ev.log_lines():
             log.write(f"          | {tail}")
+        if ev.kind == "lifecycle" and ev.detail and ev.target_id and not ev.rollback_of:
+            self._details[(ev.target_id, ev.lifecycle_event or "")] = ev.detail
         if ev.kind == "deployment" and not ev.rollback_of:
             self.status = ev.status
         elif ev.kind == "rollback":
@@ -295,20 +299,29 @@ class DeployScreen(DismissOnce, Screen[str]):
             return
         log = self.query_one("#deploy-log", RichLog)
         log.clear()
-        log.write(f"Deployment {self.status}: the lifecycle of each instance")
+
+        def say(line: str) -> None:
+            log.write(line, scroll_end=False)  # read from the top: the failed instances first
+
+        say(f"Deployment {self.status}: the lifecycle of each instance")
         shown = sorted(self._latest.values(), key=lambda t: (t.status != "Failed", t.target_id))
         if len(shown) > 20:  # a fleet: the failed ones, then a count of the rest
             rest = [t for t in shown if t.status != "Failed"]
             shown = [t for t in shown if t.status == "Failed"][:20]
             states = ", ".join(sorted({t.status for t in rest}))
-            log.write(f"  ({len(rest)} more instances: {states})")
+            say(f"  ({len(rest)} more instances: {states})")
         for t in shown:
-            log.write(f"{t.target_id}  {t.status}")
+            say(f"{t.target_id}  {t.status}")
             for ev in t.events:
-                line = f"  {ev.name:<17} {ev.status}"
+                line = f"  {ev.name:<18} {ev.status}"
+                detail = self._details.get((t.target_id, ev.name), "")
+                if detail:  # the load balancer's side: "out of web-tg", "healthy in web-tg"
+                    line += f"  {detail}"
                 if ev.status == "Failed" and (ev.error_code or ev.message):
                     line += f"  {ev.error_code}: {ev.message}".rstrip(": ")
-                log.write(line)
+                say(line)
+        # after the scrolls to the end that the live lines asked for
+        self.call_after_refresh(log.scroll_home, animate=False)
 
     def _show_diagnosis(self, text: str, doc: dict[str, Any] | None, final: bool = False) -> None:
         """The root cause, its fix and the fix's commands (whole: c copies them)."""

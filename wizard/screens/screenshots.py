@@ -275,6 +275,9 @@ async def _settled_log(screen: Any, pilot: Any) -> None:
     screen.query_one("#deploy-log", RichLog).clear()
     for ev in events:
         screen._event(ev)
+    record = getattr(screen, "_write_record", None)
+    if record is not None:  # what the screen shows once a deployment has ended
+        record()
     await _settle(pilot)
 
 

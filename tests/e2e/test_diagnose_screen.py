@@ -160,7 +160,9 @@ def test_the_wizard_app_opens_the_screen_for_the_project_group(sandbox_ctx, sand
             assert screen.error is None, screen.error
             assert screen.report.deployment["id"] == world["deployment_id"]
             root = str(screen.query_one("#diag-root", Static).content)
-            assert root.startswith("Root cause: s3.bundle-exists")
+            # "Root cause: Revision in S3 (s3.bundle-exists) — s3://… does not exist"
+            assert root.startswith("Root cause: ")
+            assert "(s3.bundle-exists)" in root.splitlines()[0]
             await pilot.press("escape")
             await pilot.pause()
             assert not isinstance(app.screen, DiagnoseScreen)

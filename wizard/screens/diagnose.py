@@ -161,6 +161,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
             yield WrapTable(
                 wrap="result",
                 caps={"check": 0.4},
+                max_lines=4,  # the detail pane below shows the whole result
                 id="diag-checks",
                 cursor_type="row",
                 zebra_stripes=True,

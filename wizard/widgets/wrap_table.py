@@ -21,6 +21,10 @@ class WrapTable(DataTable):
     `caps`: other columns that may take at most this share of the width and wrap beyond it
     (titles that are sentences, not identifiers).
 
+    `max_lines`: a wrapped row is at most this many lines high, its last line ending in "…"
+    (the screen shows the whole text elsewhere, e.g. a detail pane): one long result must not
+    push the selected row out of a short table.
+
     Add rows with `height=None` (auto height) for the wrapping to show.
     """
 
@@ -30,9 +34,12 @@ class WrapTable(DataTable):
         wrap: str,
         min_wrap: int = 20,
         caps: dict[str, float] | None = None,
+        max_lines: int | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(**kw)
+        self.max_lines = max_lines
+        self._capped: set[tuple[Any, int]] = set()  # cells cut at max_lines when measured
         self.wrap_key = ColumnKey(wrap)
         self.min_wrap = min_wrap
         self.caps = {ColumnKey(k): v for k, v in (caps or {}).items()}
@@ -80,9 +87,61 @@ class WrapTable(DataTable):
             if row is not None and row.auto_height:
                 row.height = 0  # a cell is wrapped only while its row is not one line high
         self._new_rows.update(keys)
+        self._keep_cursor = True
         self._require_update_dimensions = True
         self.refresh()
         self.check_idle()
+
+    _keep_cursor = False  # rows were measured again: the cursor row may have moved off screen
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        super()._update_dimensions(new_rows)
+        if self._keep_cursor:
+            # rows measured at another width change height; the highlighted row (a root cause
+            # the screen scrolled to) must stay in view
+            self._keep_cursor = False
+            if self.row_count and self.show_cursor and self.cursor_type == "row":
+                self.call_after_refresh(self._scroll_cursor_into_view)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Any,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> Any:
+        lines = super()._render_cell(
+            row_index, column_index, base_style, width, cursor=cursor, hover=hover
+        )
+        limit = self.max_lines
+        if limit is None or row_index < 0:
+            return lines
+        row_key = self._row_locations.get_key(row_index)
+        row = self.rows.get(row_key) if row_key is not None else None
+        cell = (row_key, column_index)
+        if row is not None and row.auto_height and row.height == 0:  # being measured
+            if len(lines) > limit:
+                self._capped.add(cell)
+            else:
+                self._capped.discard(cell)
+        if cell not in self._capped or len(lines) < limit:
+            return lines
+        # measured rows get `limit` lines; the last one says the text goes on
+        from rich.cells import cell_len
+        from rich.segment import Segment
+
+        last = list(lines[limit - 1])
+        pad = self.cell_padding
+        used = cell_len("".join(seg.text for seg in last).rstrip())  # the words, not the padding
+        keep = min(used, width - pad - 1)
+        style = next((seg.style for seg in reversed(last) if seg.text.strip()), None)
+        body = next(iter(Segment.divide(last, [keep])))
+        filler = last[-1].style if last else None  # the cell's background for the rest
+        line = [*body, Segment("…", style)]
+        line = Segment.adjust_line_length(line, width, style=filler)
+        return [*lines[: limit - 1], line]
 
     def update_cell(
         self,

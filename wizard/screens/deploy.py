@@ -59,8 +59,9 @@ class DeployScreen(DismissOnce, Screen[str]):
     DeployScreen #deploy-title { padding: 0 1; text-style: bold; }
     DeployScreen #deploy-stage { padding: 0 1; color: $text-muted; }
     DeployScreen #deploy-targets { height: auto; max-height: 50%; margin: 1 0 0 0; }
-    DeployScreen #deploy-log { height: 1fr; min-height: 5; max-height: 12; border: round $panel; }
-    DeployScreen #deploy-more { height: 1fr; min-height: 3; }
+    DeployScreen #deploy-log { height: 1fr; min-height: 5; border: round $panel; }
+    /* the result and the diagnosis take what they need (at most half); the log the rest */
+    DeployScreen #deploy-more { height: auto; max-height: 50%; min-height: 2; }
     DeployScreen #deploy-result { padding: 0 1; }
     DeployScreen #deploy-result.-ok { color: $success; }
     DeployScreen #deploy-result.-failed { color: $error; }

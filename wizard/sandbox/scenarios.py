@@ -98,6 +98,7 @@ def build(
     profile: bool = True,
     profile_service: str = "ec2.amazonaws.com",
     s3_read: bool = True,
+    ssm: bool = True,
     agent: bool = True,
     bucket_region: str | None = None,
     bucket_policy: Callable[[str, str], dict[str, Any]] | None = None,
@@ -116,13 +117,16 @@ def build(
 
     `ami` (a key of `world.AMI_PARAMETERS`), `user_data` and `metadata_options` shape the
     instances as RunInstances would; the default user data installs the latest agent for
-    that OS. `archive` uploads those bytes as the bundle instead of zipping `files`.
+    that OS; `ssm=False` leaves AmazonSSMManagedInstanceCore off the instance role (SSM never
+    reaches the instances). `archive` uploads those bytes as the bundle instead of zipping `files`.
     """
     bucket = w.bucket(region=bucket_region)
     service_role = w.service_role()
     profile_name = None
     if profile:
-        profile_name = w.instance_profile(bucket=bucket, service=profile_service, s3_read=s3_read)
+        profile_name = w.instance_profile(
+            bucket=bucket, service=profile_service, s3_read=s3_read, ssm=ssm
+        )
     if bucket_policy is not None:
         role_arn = f"arn:aws:iam::{w.account}:role/{profile_name}"
         w.client("s3", bucket_region).put_bucket_policy(

@@ -94,38 +94,92 @@ def _last_error(text: str) -> str:
     return (errs or lines or [""])[-1][-200:]
 
 
+# the installer's lines that say why, before its generic "Error installing FILE" (bin/install
+# runs gdebi / yum / zypper and logs their output, then the error)
+_CAUSE_LINE = re.compile(
+    r"not satisfiable|uninstallable|No package|Nothing to do|No match for|[Dd]ependenc|"
+    r"Unable to locate|Could not resolve|Access Denied|403|404|certificate|No space left"
+)
+_NO_RUBY = re.compile(r"ruby\W{0,3}: (?:[Nn]o such file|command not found|not found)")
+
+
+def _probe_text(look, *names: str) -> str:
+    return "\n".join(p.output for k in names if (p := look.probes.get(k)) is not None and p.rc == 0)
+
+
+def _installer_error(text: str) -> str:
+    """The line of the installer's log that says why it failed (else its last error)."""
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    cause = [ln for ln in lines if _CAUSE_LINE.search(ln)]
+    return cause[-1][-200:] if cause else _last_error(text)
+
+
+def _ruby(look) -> tuple[int, int] | bool | None:
+    """The instance's Ruby (3, 2); False when there is none; None when not probed."""
+    p = look.probes.get("ruby")
+    if p is None:
+        return None
+    if p.rc == 0:
+        m = re.search(r"ruby (\d+)\.(\d+)", p.output)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+    return False if p.rc == 127 or _NO_RUBY.search(p.output) else None
+
+
 def _state(ev, iid: str, look) -> dict[str, Any]:
     """One instance's agent, as the probes and the APIs show it.
 
-    state: running | stopped | absent | incompatible | unknown; with version, os, and the log or
-    installer line that explains it.
+    state: running | stopped | absent | incompatible | unknown; with version, os, the user
+    data's pin, and `why`: the log, journal or installer line that explains it. Sources: the
+    agent's version file and log, `journalctl -u codedeploy-agent` (a service that dies at start
+    logs there), the installer's log (/tmp/codedeploy-agent.update.log, bin/install) and
+    cloud-init's output (a user-data script that failed before the installer ran).
     """
     st = inside.agent_state(look)
     version_text = inside.agent_version(look)
     version = agentinfo.parse_version(version_text)
     os_ = _platform(ev, iid)
-    out: dict[str, Any] = {"state": st, "version": version, "os": os_}
-    log = look.probes.get("agent-log")
-    log_text = log.output if log is not None and log.rc == 0 else ""
+    ud = agentinfo.installer_in_user_data(ev.user_data(iid))
+    ruby = _ruby(look)
+    out: dict[str, Any] = {
+        "state": st,
+        "version": version,
+        "os": os_,
+        "pinned": ud.get("pinned"),
+        "ruby": ruby,
+    }
+    log_text = _probe_text(look, "agent-log", "journal")
     need = agentinfo.min_agent_for(os_)
     crash = re.search(r"LoadError|cannot load such file|incompatible library version", log_text)
+    if crash:
+        out["log"] = _last_error(log_text)
     if st == "stopped" and version and need and version < need[0]:
         out["state"] = "incompatible"
         out["why"] = f"agent {agentinfo.show(version)} on {need[1]}"
+        if crash:
+            out["why"] += f"; it dies at start: {_last_error(log_text)}"
     elif st == "stopped" and crash:
         out["state"] = "incompatible"
-        out["why"] = f"it crashes at start: {_last_error(log_text)}"
+        out["why"] = f"it dies at start: {_last_error(log_text)}"
     elif st == "absent":
-        inst = look.probes.get("installer-log")
-        inst_text = inst.output if inst is not None and inst.rc == 0 else ""
-        if inst_text:
-            out["why"] = f"the installer failed: {_last_error(inst_text)}"
-        else:
-            ud = agentinfo.installer_in_user_data(ev.user_data(iid))
-            if ud.get("known") and not ud.get("installs"):
-                out["why"] = "the instance's user data does not install it"
-            elif ud.get("known"):
-                out["why"] = "the user data installs it, but the installer left no log"
+        inst_text = _probe_text(look, "installer-log")
+        ci_text = _probe_text(look, "cloud-init")
+        pinned = ud.get("pinned")
+        if inst_text and re.search(r"ERROR|rror|not satisfiable|[Ff]ailed", inst_text):
+            out["why"] = f"the installer failed: {_installer_error(inst_text)}"
+            if pinned and need and pinned < need[0]:
+                out["why"] += f"; agent {agentinfo.show(pinned)} does not run on {need[1]}"
+        elif ud.get("known") and not ud.get("installs"):
+            out["why"] = "the instance's user data does not install it"
+        elif _NO_RUBY.search(ci_text) or (ruby is False and ud.get("installs")):
+            seen = next((ln for ln in ci_text.splitlines() if _NO_RUBY.search(ln)), "")
+            out["why"] = "the installer is a Ruby script and Ruby is not installed" + (
+                f" (cloud-init: {seen.strip()[-120:]})" if seen else ""
+            )
+            out["no_ruby"] = True
+        elif ud.get("known"):
+            out["why"] = "the user data installs it, but the installer left no log"
+            if ci_text:
+                out["why"] += f" (cloud-init: {_last_error(ci_text)[-120:]})"
     return out
 
 
@@ -211,15 +265,32 @@ def running(ctx) -> Result:
             fix = start_fix(ids, ev.region)
         elif kind == "incompatible":
             fix = install_fix(ev.region, ids, update=True)
+            pin = first.get("pinned")
             fix.summary = (
-                f"Update the agent to the current release ({why}): "
-                f"{INSTALL_DOC} through SSM installs the latest for this OS."
+                f"Update the agent to the current release ({why}): {INSTALL_DOC} through SSM "
+                "installs the latest for this OS"
+                + (
+                    f"; drop the version pin ({agentinfo.show(pin)}) from the user data."
+                    if pin
+                    else "."
+                )
             )
-        elif kind == "absent" and why and "installer failed" in why and "Ruby" in why:
+        elif kind == "absent" and first.get("no_ruby"):
             fix = install_fix(ev.region, ids)
-            fix.summary = f"Install Ruby first, then the agent ({why})."
+            fix.summary = (
+                "Install Ruby first, then the agent: the user data must install ruby (and wget) "
+                f"before it runs the agent's installer ({why})."
+            )
+        elif kind == "absent" and first.get("pinned"):
+            fix = install_fix(ev.region, ids)
+            fix.summary = (
+                "Install the current agent and drop the version pin "
+                f"({agentinfo.show(first['pinned'])}) from the user data ({why})."
+            )
         else:
             fix = install_fix(ev.region, ids)
+            if why:
+                fix.summary = fix.summary.rstrip(".") + f": {why}."
         return fail(summary, evidence=evidence, instances=ids, fix=fix)
     if unseen:
         return _unseen(ctx, unseen, total, evidence)

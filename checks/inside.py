@@ -19,6 +19,7 @@ from checks.model import Fix
 
 AGENT_LOG = "/var/log/aws/codedeploy-agent/codedeploy-agent.log"
 VERSION_FILE = "/opt/codedeploy-agent/.version"
+CLOUD_INIT_LOG = "/var/log/cloud-init-output.log"
 
 
 def _probe(name: str, command: str) -> list[str]:
@@ -43,6 +44,10 @@ def script_for(appspec: dict[str, Any] | None) -> list[str]:
     lines += _probe("version", f"cat {VERSION_FILE}")
     lines += _probe("agent-user", "ps -o user= -C ruby")
     lines += _probe("selinux", "getenforce")
+    # the 1.x agent and its installer are Ruby scripts: no Ruby, no agent; the version decides
+    # which agent releases run (checks.agentinfo)
+    lines += _probe("ruby", "ruby -v")
+    dests: list[str] = []
     if appspec:
         # short answers first: Run Command keeps only the first 2,500 characters of output
         seen: set[str] = set()
@@ -54,10 +59,21 @@ def script_for(appspec: dict[str, Any] | None) -> list[str]:
                     lines += _probe(f"stat {p}", f"stat -c '%U:%G %a' {p}")
         for user in appspec.get("runas") or []:
             lines += _probe(f"id {user}", f"id -u {user}")
-        for dest in dests:
-            lines += _probe(f"ls {dest}", f"ls -A {dest}")
-    lines += _probe("agent-log", f"tail -n 8 {AGENT_LOG}")
+    # a service that dies at start writes why to the journal, not to its own log; cloud-init's
+    # output shows a user-data installer that never ran (no Ruby, no wget): only error lines,
+    # the log is long
+    lines += _probe(
+        "journal",
+        "journalctl -u codedeploy-agent -n 20 --no-pager | grep -E 'rror|cannot' | tail -n 2",
+    )
+    lines += _probe(
+        "cloud-init",
+        f"grep -E -i 'no such file|not found|error|failed' {CLOUD_INIT_LOG} | tail -n 3",
+    )
     lines += _probe("installer-log", f"tail -n 5 {INSTALLER_LOG}")
+    for dest in dests:
+        lines += _probe(f"ls {dest}", f"ls -A {dest}")
+    lines += _probe("agent-log", f"tail -n 8 {AGENT_LOG}")
     return lines
 
 

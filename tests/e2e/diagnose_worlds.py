@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.sandbox import scenarios
-from wizard.sandbox.world import START_SH, TAG_KEY, World, appspec, zip_bundle
+from wizard.sandbox.world import START_SH, TAG_KEY, World, agent_user_data, appspec, zip_bundle
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,40 @@ def agent_stopped(w: World) -> Built:
 
 def agent_absent(w: World) -> Built:
     seeded = scenarios.build(w, agent=False)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_too_old_for_imdsv2(w: World) -> Built:
+    """Amazon Linux 2 with the agent pinned to 1.1.2 on an IMDSv2-only instance."""
+    seeded = scenarios.build(
+        w,
+        ami="al2",
+        user_data=agent_user_data(w.region, "al2", "1.1.2-1855"),
+        metadata_options={"HttpTokens": "required", "HttpEndpoint": "enabled"},
+    )
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_deb_needs_old_ruby(w: World) -> Built:
+    """Ubuntu 22.04 with the agent pinned to 1.3.2, whose .deb needs Ruby 2.x: no agent."""
+    seeded = scenarios.build(
+        w, ami="ubuntu-22.04", user_data=agent_user_data(w.region, "ubuntu-22.04", "1.3.2-1902")
+    )
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_too_old_for_the_os(w: World) -> Built:
+    """Amazon Linux 2023 (Ruby 3.2) with the agent pinned to 1.5.0: installed, dies at start."""
+    seeded = scenarios.build(w, user_data=agent_user_data(w.region, "al2023", "1.5.0-57"))
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_without_ruby(w: World) -> Built:
+    """The installer is run without installing Ruby first."""
+    ud = agent_user_data(w.region, "al2023").replace(
+        "dnf install -y ruby wget", "dnf install -y wget"
+    )
+    seeded = scenarios.build(w, user_data=ud)
     return Built(seeded["deployment_id"], seeded)
 
 
@@ -229,14 +263,10 @@ def hook_command_not_found(w: World) -> Built:
 
 
 def hook_crlf(w: World) -> Built:
-    """start.sh saved with Windows line endings; the log says bad interpreter."""
+    """start.sh saved with Windows line endings (nothing but its bytes says so)."""
     files = _bundle(w, _hooks(("ApplicationStart", "scripts/start.sh")))
     files["scripts/start.sh"] = START_SH.replace("\n", "\r\n")
-    tags = {
-        "sandbox:hook:ApplicationStart": "exit=126;log=/bin/bash^M: bad interpreter: No such "
-        "file or directory"
-    }
-    seeded = scenarios.build(w, files=files, tags=tags)
+    seeded = scenarios.build(w, files=files)  # the sandbox decides from the script's bytes
     return Built(seeded["deployment_id"], seeded)
 
 
@@ -327,8 +357,48 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
         agent_absent,
         lambda b: Expect(
             "agent.running",
-            ("not installed",),
-            ("Install",),
+            ("not installed", "user data does not install it"),
+            ("Install the CodeDeploy agent",),
+            ("AWS-ConfigureAWSPackage",),
+            True,
+        ),
+    ),
+    "agent-too-old-for-imdsv2": (
+        agent_too_old_for_imdsv2,
+        lambda b: Expect(
+            "agent.imds",
+            ("HttpTokens=required", "1.1.2", "predates IMDSv2 support"),
+            ("Update the agent", "HttpTokens optional"),
+            ("AWS-ConfigureAWSPackage",),
+            True,
+        ),
+    ),
+    "agent-deb-needs-old-ruby": (
+        agent_deb_needs_old_ruby,
+        lambda b: Expect(
+            "agent.running",
+            ("agent not installed", "the installer failed", "ruby2"),
+            ("Install the current agent and drop the version pin (1.3.2)",),
+            ("AWS-ConfigureAWSPackage",),
+            True,
+        ),
+    ),
+    "agent-too-old-for-the-os": (
+        agent_too_old_for_the_os,
+        lambda b: Expect(
+            "agent.running",
+            ("cannot run on this OS", "1.5.0", "Ruby 3.2"),
+            ("Update the agent to the current release", "drop the version pin (1.5.0)"),
+            ("AWS-ConfigureAWSPackage",),
+            True,
+        ),
+    ),
+    "agent-without-ruby": (
+        agent_without_ruby,
+        lambda b: Expect(
+            "agent.running",
+            ("agent not installed", "Ruby is not installed"),
+            ("Install Ruby first",),
             ("AWS-ConfigureAWSPackage",),
             True,
         ),

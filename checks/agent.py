@@ -156,10 +156,10 @@ def _state(ev, iid: str, look) -> dict[str, Any]:
         out["state"] = "incompatible"
         out["why"] = f"agent {agentinfo.show(version)} on {need[1]}"
         if crash:
-            out["why"] += f"; it dies at start: {_last_error(log_text)}"
+            out["why"] += f"; it crashes at start: {_last_error(log_text)}"
     elif st == "stopped" and crash:
         out["state"] = "incompatible"
-        out["why"] = f"it dies at start: {_last_error(log_text)}"
+        out["why"] = f"it crashes at start: {_last_error(log_text)}"
     elif st == "absent":
         inst_text = _probe_text(look, "installer-log")
         ci_text = _probe_text(look, "cloud-init")

@@ -166,6 +166,9 @@ def _state(ev, iid: str, look) -> dict[str, Any]:
         pinned = ud.get("pinned")
         if inst_text and re.search(r"ERROR|rror|not satisfiable|[Ff]ailed", inst_text):
             out["why"] = f"the installer failed: {_installer_error(inst_text)}"
+            # bin/install's Ruby check: "Current running Ruby version for root is 3.3.0, but
+            # Ruby version 2.x, 3.x needs to be installed"
+            out["no_ruby"] = bool(re.search(r"Ruby version .* needs to be installed", inst_text))
             if pinned and need and pinned < need[0]:
                 out["why"] += f"; agent {agentinfo.show(pinned)} does not run on {need[1]}"
         elif ud.get("known") and not ud.get("installs"):
@@ -278,8 +281,8 @@ def running(ctx) -> Result:
         elif kind == "absent" and first.get("no_ruby"):
             fix = install_fix(ev.region, ids)
             fix.summary = (
-                "Install Ruby first, then the agent: the user data must install ruby (and wget) "
-                f"before it runs the agent's installer ({why})."
+                "Install Ruby first (a version the agent supports), then the agent: the user data "
+                f"must install ruby (and wget) before it runs the agent's installer ({why})."
             )
         elif kind == "absent" and first.get("pinned"):
             fix = install_fix(ev.region, ids)

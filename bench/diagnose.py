@@ -164,7 +164,7 @@ def fleet_world(url: str, name: str, n: int) -> dict[str, Any]:
     role = w.service_role()
     profile = w.instance_profile(bucket=bucket)
     bal = w.load_balancer(health_check_path="/health")
-    template = w.launch_template(profile)
+    template = w.launch_template(profile, security_groups=[bal.instance_security_group])
     asg = w.auto_scaling_group(
         template,
         desired=n,

@@ -84,7 +84,7 @@ def main() -> int:
         role = w.service_role()
         profile = w.instance_profile(bucket=bucket)
         bal = w.load_balancer(interval=10, healthy_threshold=2, deregistration_delay=30)
-        template = w.launch_template(profile)
+        template = w.launch_template(profile, security_groups=[bal.instance_security_group])
         asg = w.auto_scaling_group(
             template, desired=n, target_group_arns=[bal.target_group_arn], tags=None
         )

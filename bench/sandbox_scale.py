@@ -92,7 +92,7 @@ def fleet(n: int, config: str) -> int:
         role = w.service_role()
         profile = w.instance_profile(bucket=bucket)
         bal = w.load_balancer()
-        template = w.launch_template(profile)
+        template = w.launch_template(profile, security_groups=[bal.instance_security_group])
         asg = w.auto_scaling_group(
             template, desired=n, target_group_arns=[bal.target_group_arn], tags=None
         )

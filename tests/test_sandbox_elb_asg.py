@@ -289,7 +289,7 @@ def test_codedeploy_hook_scale_out_and_traffic_events(aws, monkeypatch):
     role = w.service_role()
     profile = w.instance_profile(bucket=bucket)
     bal = w.load_balancer()
-    lt = w.launch_template(profile)
+    lt = w.launch_template(profile, security_groups=[bal.instance_security_group])
     asg = w.auto_scaling_group(
         lt,
         desired=1,
@@ -367,7 +367,7 @@ def test_block_traffic_drains_during_the_event(aws, monkeypatch):
     profile = w.instance_profile(bucket=bucket)
     bal = w.load_balancer(deregistration_delay=600, interval=5, healthy_threshold=2)
     asg = w.auto_scaling_group(
-        w.launch_template(profile),
+        w.launch_template(profile, security_groups=[bal.instance_security_group]),
         desired=1,
         target_group_arns=[bal.target_group_arn],
         tags={"sandbox:target-health": "healthy"},
@@ -416,7 +416,7 @@ def test_allow_traffic_registers_the_instance_again(aws):
     profile = w.instance_profile(bucket=bucket)
     bal = w.load_balancer(deregistration_delay=30, interval=5, healthy_threshold=2)
     asg = w.auto_scaling_group(
-        w.launch_template(profile),
+        w.launch_template(profile, security_groups=[bal.instance_security_group]),
         desired=2,
         target_group_arns=[bal.target_group_arn],
         tags={"sandbox:target-health": "healthy"},

@@ -52,6 +52,7 @@ def fleet(
     hooks: dict[str, list[dict[str, Any]]] | None = None,
     interval: int = 30,
     healthy_threshold: int = 5,
+    open_port: bool | int = True,
 ) -> dict[str, Any]:
     """An ASG behind an ALB with a deployment group on it, and a revision in S3 (not deployed)."""
     from wizard.sandbox.fleetworld import FleetWorld
@@ -67,7 +68,30 @@ def fleet(
         interval=interval,
         healthy_threshold=healthy_threshold,
     )
-    template = w.launch_template(profile)
+    # the instances admit the load balancer on the port (True), keep the VPC's default group
+    # (False), or admit the load balancer's group on another port (an int)
+    groups: list[str] | None = [bal.instance_security_group]
+    if open_port is False:
+        groups = None
+    elif open_port is not True:
+        ec2 = w.client("ec2")
+        vpc = ec2.describe_security_groups(GroupIds=[bal.security_group])["SecurityGroups"][0]
+        other = ec2.create_security_group(
+            GroupName=f"{w.name}-other-port", Description="another port", VpcId=vpc["VpcId"]
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=other,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": int(open_port),
+                    "ToPort": int(open_port),
+                    "UserIdGroupPairs": [{"GroupId": bal.security_group}],
+                }
+            ],
+        )
+        groups = [other]
+    template = w.launch_template(profile, security_groups=groups)
     asg = w.auto_scaling_group(
         template,
         desired=desired,
@@ -123,6 +147,24 @@ def until(fn: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 def allow_traffic(url: str, reason: str) -> dict[str, Any]:
     f = fleet(url, asg_tags={"sandbox:target-health": f"unhealthy:{reason}"})
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def port_closed(url: str) -> dict[str, Any]:
+    """The instances keep the VPC's default security group: the load balancer's health checks
+    never reach port 80 (decided from the security groups, no tag)."""
+    f = fleet(url, open_port=False)
+    info = deploy(f)
+    assert info["status"] == "Failed", info
+    return {**f, "args": [info["deploymentId"]]}
+
+
+def port_elsewhere(url: str) -> dict[str, Any]:
+    """The instances' security group admits the load balancer, but on 8080, not the health check
+    port 80: the checks time out as well."""
+    f = fleet(url, open_port=8080)
     info = deploy(f)
     assert info["status"] == "Failed", info
     return {**f, "args": [info["deploymentId"]]}
@@ -279,7 +321,13 @@ WORLDS: dict[str, tuple[Any, ...]] = {
         ["does not exist in what you deployed", "(such as /)", "--health-check-path /\nwizard"],
     ),
     "allow-traffic-timeout": (
-        lambda url: allow_traffic(url, "Target.Timeout"),
+        port_closed,
+        "lb.target-health",
+        ["failed at AllowTraffic", "Target.Timeout", "Request timed out"],
+        ["authorize-security-group-ingress", "--port 80", "--source-group sg-"],
+    ),
+    "allow-traffic-port-elsewhere": (
+        port_elsewhere,
         "lb.target-health",
         ["failed at AllowTraffic", "Target.Timeout", "Request timed out"],
         ["authorize-security-group-ingress", "--port 80", "--source-group sg-"],

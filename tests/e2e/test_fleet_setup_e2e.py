@@ -112,6 +112,9 @@ def test_plan_apply_deploy_scale_out_roll_back_and_destroy_an_auto_scaling_fleet
         assert inst["IamInstanceProfile"]["Arn"].endswith(f"/{app}-codedeploy-ec2")
         assert inst["MetadataOptions"]["HttpTokens"] == "required"
         assert {"Key": TAG_KEY, "Value": app} in inst["Tags"]
+        # no stated health: the sandbox decides from the security groups the wizard made (the
+        # instances admit the load balancer's on the port) and from what is deployed
+        assert not [t for t in inst["Tags"] if t["Key"] == "sandbox:target-health"]
     info = cd.get_deployment_group(applicationName=app, deploymentGroupName=f"{app}-group")[
         "deploymentGroupInfo"
     ]

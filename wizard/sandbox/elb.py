@@ -18,6 +18,13 @@ the server and `mock_aws` both serve it):
   nothing was deployed there or the deployment stopped the old application without starting a new
   one. Reason codes and their descriptions are those of the ELB API Reference, `TargetHealth`.
 
+Whether the health check reaches the instance at all is visible in what was built: the
+instance's security groups must admit the load balancer's (an Application Load Balancer without
+any uses its VPC's default group, whose one inbound rule admits itself), or a CIDR that holds the
+load balancer's subnets, on the health check port; otherwise the check times out
+(`Target.Timeout`, "Request timed out"). The VPC's default security group gets that self rule, as
+on AWS (moto creates it without one).
+
 What the application answers to the health check is not visible through AWS's APIs, so the
 instance tag `sandbox:target-health` states it: `healthy`, or `unhealthy:REASON` with REASON one of
 ELB's codes (`Target.ResponseCodeMismatch`, `Target.Timeout`, `Target.FailedHealthChecks`,
@@ -198,12 +205,87 @@ def serving(account: str, region: str) -> dict[str, bool]:
     return {iid: ok for iid, (_, ok) in latest.items()}
 
 
-def verdict(instance: Any, serves: bool | None) -> Verdict:
-    """The health checks' verdict on one instance: the tag, else what was deployed there."""
+def _default_group(ec2: Any, vpc_id: str | None) -> Any:
+    try:
+        return ec2.get_security_group_from_name("default", vpc_id=vpc_id)
+    except Exception:
+        return None
+
+
+def _cidr(value: str | None) -> Any:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_network(value or "", strict=False)
+    except ValueError:
+        return None
+
+
+def admits(tg: Any, instance: Any) -> bool:
+    """Do the instance's security groups let the target group's load balancers reach the health
+    check port? (VPC User Guide, "Security group rules"; ELB User Guide, "Security groups for
+    your Application Load Balancer": targets must allow the load balancer on the health check
+    port.) True when nothing is known to block (no load balancer, no instance)."""
+    if instance is None or not getattr(tg, "load_balancer_arns", None):
+        return True
+    from moto.elbv2.models import elbv2_backends
+
+    ec2 = instance.ec2_backend
+    elbv2 = elbv2_backends[ec2.account_id][ec2.region_name]
+    try:
+        port = int(
+            tg.health_check_port if tg.health_check_port not in (None, "traffic-port") else tg.port
+        )
+    except (TypeError, ValueError):
+        port = int(tg.port or 80)
+    source_groups: set[str] = set()
+    source_nets = []
+    for arn in tg.load_balancer_arns:
+        lb = elbv2.load_balancers.get(arn)
+        if lb is None:
+            continue
+        groups = list(lb.security_groups or [])
+        if not groups and getattr(lb, "loadbalancer_type", "application") == "application":
+            default = _default_group(ec2, lb.vpc_id)
+            groups = [default.id] if default is not None else []
+        source_groups.update(groups)
+        for subnet in lb.subnets or []:
+            net = _cidr(getattr(subnet, "cidr_block", None))
+            if net is not None:
+                source_nets.append(net)
+    targets = list(getattr(instance, "security_groups", None) or [])
+    if not targets:
+        default = _default_group(ec2, getattr(instance, "vpc_id", None))
+        targets = [default] if default is not None else []
+    for group in targets:
+        for rule in getattr(group, "ingress_rules", []):
+            proto = str(rule.ip_protocol or "")
+            if proto not in ("-1", "tcp"):
+                continue
+            if proto == "tcp" and not (int(rule.from_port) <= port <= int(rule.to_port)):
+                continue
+            if (rule.source_group or {}).get("GroupId") in source_groups:
+                return True
+            net = _cidr((rule.ip_range or {}).get("CidrIp"))
+            if net is not None and any(
+                src.subnet_of(net) for src in source_nets if src.version == net.version
+            ):
+                return True
+    return False
+
+
+TIMEOUT = Verdict(False, "Target.Timeout", UNHEALTHY_REASONS["Target.Timeout"])
+
+
+def verdict(instance: Any, serves: bool | None, tg: Any = None) -> Verdict:
+    """The health checks' verdict on one instance: a stated failure (the tag), then whether the
+    check reaches it (security groups), then the tag's `healthy` or what was deployed there."""
     tagged = parse_tag(_tags(instance).get(TAG)) if instance is not None else None
-    if tagged is not None:
+    if tagged is not None and not tagged.healthy:
         return tagged
-    if serves:
+    if tg is not None and not admits(tg, instance):
+        return TIMEOUT
+    if tagged is not None or serves:
         return Verdict(True)
     return Verdict(
         False, "Target.FailedHealthChecks", UNHEALTHY_REASONS["Target.FailedHealthChecks"]
@@ -260,7 +342,7 @@ def health_for(
         return status(
             "initial", "Elb.RegistrationInProgress", DESCRIPTIONS["Elb.RegistrationInProgress"]
         )
-    v = verdict(inst, serves.get(tid))
+    v = verdict(inst, serves.get(tid), tg)
     needed = s["healthy_threshold"] if v.healthy else s["unhealthy_threshold"]
     if since < first + sandbox_seconds(needed * s["interval"]):
         return status(
@@ -351,6 +433,7 @@ def install() -> None:
         original_modify(self, arn, attributes)
 
     original_modify = m.ELBv2Backend.modify_target_group_attributes
+    _install_default_groups()
     tg_cls.register = register
     tg_cls.deregister = deregister
     tg_cls.deregister_terminated_instances = deregister_terminated_instances
@@ -450,9 +533,10 @@ class TargetGroupTraffic:
         if not groups:
             return EventOutcome("AllowTraffic", _clock().event, "Succeeded", ok())
         # the new revision got through ApplicationStart and ValidateService: it serves
-        v = verdict(instance, True)
-        healthy = v.healthy and all(
-            getattr(tg, "load_balancer_arns", None) and health_settings(tg)["enabled"]
+        healthy = all(
+            getattr(tg, "load_balancer_arns", None)
+            and health_settings(tg)["enabled"]
+            and verdict(instance, True, tg).healthy
             for tg in groups
         )
 
@@ -484,3 +568,45 @@ class TargetGroupTraffic:
             diag("UnknownError", ""),
             start_effects=[Timed(register)],
         )
+
+
+def _self_rule(group: Any) -> None:
+    """AWS's default security group admits all traffic from itself (VPC User Guide, "Default
+    security groups for your VPCs"); moto's has no inbound rule."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    if group.ingress_rules:
+        return
+    group.ingress_rules.append(
+        SecurityGroupRule(
+            group.ec2_backend,
+            "-1",
+            group.id,
+            None,
+            None,
+            None,
+            source_group={"GroupId": group.id, "UserId": group.owner_id},
+            is_egress=False,
+        )
+    )
+
+
+def _install_default_groups() -> None:
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models import security_groups as sgm
+
+    original = sgm.SecurityGroupBackend.create_security_group
+
+    def create_security_group(self: Any, *args: Any, **kwargs: Any) -> Any:
+        group = original(self, *args, **kwargs)
+        if kwargs.get("is_default"):
+            _self_rule(group)
+        return group
+
+    sgm.SecurityGroupBackend.create_security_group = create_security_group
+    for account in list(ec2_backends.keys()):
+        for backend in list(ec2_backends[account].values()):
+            for groups in list(backend.groups.values()):
+                for group in list(groups.values()):
+                    if group.is_default:
+                        _self_rule(group)

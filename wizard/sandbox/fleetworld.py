@@ -3,7 +3,8 @@
 `FleetWorld` extends `World` (IAM, S3, CodeDeploy) with what the wizard's `auto_scaling` and
 `load_balancer` settings create on AWS: a launch template (AMI from the public SSM parameter,
 instance profile, agent user data, IMDSv2 required), an Auto Scaling group on the default VPC's
-subnets, an Application Load Balancer with a target group and a listener, and a deployment group
+subnets, an Application Load Balancer with a target group and a listener (and a security group
+for the instances that admits the load balancer's), and a deployment group
 that targets the Auto Scaling group IN_PLACE `WITH_TRAFFIC_CONTROL` through the target group with
 automatic rollback. Nothing here reaches into moto: the same calls build the same world on AWS.
 Used by the end-to-end tests and `bench/`.
@@ -24,6 +25,7 @@ class Balancer:
     target_group_arn: str
     target_group: str
     security_group: str
+    instance_security_group: str  # admits the load balancer's group on the target port
 
 
 class FleetWorld(World):
@@ -58,6 +60,31 @@ class FleetWorld(World):
         sg = ec2.create_security_group(
             GroupName=f"{self.name}-alb", Description="load balancer", VpcId=vpc
         )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=sg,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 80,
+                    "ToPort": 80,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                }
+            ],
+        )
+        instances_sg = ec2.create_security_group(
+            GroupName=f"{self.name}-instances", Description="instances", VpcId=vpc
+        )["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=instances_sg,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": port,
+                    "ToPort": port,
+                    "UserIdGroupPairs": [{"GroupId": sg}],
+                }
+            ],
+        )
         lb = elbv2.create_load_balancer(
             Name=f"{self.name}-alb"[:32],
             Subnets=self.subnets()[:2],
@@ -93,7 +120,9 @@ class FleetWorld(World):
                 Port=80,
                 DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
             )
-        return Balancer(lb["LoadBalancerArn"], tg["TargetGroupArn"], tg["TargetGroupName"], sg)
+        return Balancer(
+            lb["LoadBalancerArn"], tg["TargetGroupArn"], tg["TargetGroupName"], sg, instances_sg
+        )
 
     def launch_template(
         self,
@@ -103,14 +132,18 @@ class FleetWorld(World):
         tags: dict[str, str] | None = None,
         ami: str = "al2023",
         instance_type: str = "t3.micro",
+        security_groups: list[str] | None = None,
     ) -> str:
-        """A launch template: AMI from SSM, the instance profile, agent user data, IMDSv2."""
+        """A launch template: AMI from SSM, the instance profile, agent user data, IMDSv2, and
+        `security_groups` (the VPC's default group when None)."""
         user_data = AGENT_USER_DATA.format(region=self.region) if agent else "#!/bin/bash\n"
         all_tags = {TAG_KEY: self.name, **(tags or {})}
         name = f"{self.name}-lt"
+        extra: dict[str, Any] = {"SecurityGroupIds": security_groups} if security_groups else {}
         self.client("ec2").create_launch_template(
             LaunchTemplateName=name,
             LaunchTemplateData={
+                **extra,
                 "ImageId": self.ami(ami),
                 "InstanceType": instance_type,
                 "IamInstanceProfile": {"Name": profile},

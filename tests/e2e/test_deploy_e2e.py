@@ -242,7 +242,15 @@ def test_json_document_of_a_healthy_deploy_to_27_instances(
     for iid in world["instance_ids"]:
         assert f"{iid}  instance          Succeeded" in proc.stderr
     doc = json.loads(proc.stdout)  # nothing but the document on stdout
-    assert set(doc) == {"deployment_id", "status", "bundle", "diagnosis", "rollback"}
+    assert set(doc) == {
+        "deployment_id",
+        "status",
+        "bundle",
+        "diagnosis",
+        "rollback",
+        "failed_instances",
+    }
+    assert doc["failed_instances"] == []
     assert doc["rollback"] is None
     assert doc["status"] == "Succeeded" and doc["diagnosis"] is None
     assert doc["bundle"]["bucket"] == world["bucket"]
@@ -571,3 +579,39 @@ def test_missing_application_on_a_running_sandbox_says_apply(run_wizard, sandbox
     assert last.startswith("error: application 'never-applied' does not exist in us-east-1")
     assert "wizard apply" in last and "starts empty" not in last
     assert "Traceback" not in proc.stderr
+
+
+def test_success_with_a_failed_instance_names_it(
+    needs_fleet, run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    """AllAtOnce succeeds when the revision reaches at least one instance (CodeDeploy User
+    Guide, "Predefined deployment configurations"): with one of 3 failed, the closing line must
+    not read as if every instance got the revision."""
+    world = build_world(sandbox_url, tmp_path, instances=3)
+    client = world["client"]
+    bad = world["instance_ids"][1]
+    client("ec2").create_tags(
+        Resources=[bad], Tags=[{"Key": "sandbox:hook:ApplicationStart", "Value": "exit=4"}]
+    )
+    proc = deploy(run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait")
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # CodeDeploy says Succeeded
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("deployment succeeded, but 1 of 3 instances failed: ")
+    assert f"{bad} at ApplicationStart (ScriptFailed)" in last
+    assert "wizard diagnose d-" in last
+    dep_id = last.rsplit("wizard diagnose ", 1)[1].strip()
+    proc = run_wizard(
+        "diagnose", dep_id, "--endpoint-url", sandbox_url, "--project-dir", str(tmp_path),
+        env=sandbox_env,
+    )  # fmt: skip
+    assert "hooks.failed" in proc.stdout, proc.stdout + proc.stderr
+
+    proc = deploy(
+        run_wizard, sandbox_env, sandbox_url, tmp_path, "--wait", "--json",
+        "--file-exists-behavior", "OVERWRITE",
+    )  # fmt: skip
+    doc = json.loads(proc.stdout)
+    assert doc["status"] == "Succeeded"
+    assert doc["failed_instances"] == [
+        {"instance": bad, "lifecycle_event": "ApplicationStart", "error_code": "ScriptFailed"}
+    ]

@@ -116,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
                     )
                 return 0
             rollback: dict[str, Any] = {}
+            failed: dict[str, dict[str, str]] = {}  # instance -> its failed lifecycle event
+            overview: dict[str, int] = {}
             printer = _printer(emit, out)
 
             def on_event(ev: FollowEvent) -> None:
@@ -123,6 +125,15 @@ def run(args: argparse.Namespace) -> int:
                     rollback.update(
                         deployment_id=ev.rollback_id, status=ev.status, revision=ev.revision
                     )
+                own = ev.deployment_id == handle.deployment_id and not ev.rollback_of
+                if own and ev.kind == "lifecycle" and ev.status == "Failed" and ev.target_id:
+                    failed[ev.target_id] = {
+                        "instance": ev.target_id,
+                        "lifecycle_event": ev.lifecycle_event or "",
+                        "error_code": ev.error_code,
+                    }
+                if own and ev.kind == "deployment" and ev.overview:
+                    overview.update(ev.overview)
                 printer(ev)
 
             try:
@@ -132,13 +143,45 @@ def run(args: argparse.Namespace) -> int:
             diagnosis = None
             if status != "Succeeded":
                 diagnosis = _diagnose(ctx, handle, emit, as_json)
+            elif failed:
+                emit(_partial_success(handle.deployment_id, list(failed.values()), overview, out))
             else:
                 emit(style("deployment succeeded", "green", "bold", stream=out))
             if as_json:
-                print_json(_doc(handle, status, diagnosis, rollback or None))
+                doc = _doc(handle, status, diagnosis, rollback or None)
+                doc["failed_instances"] = list(failed.values())
+                print_json(doc)
             return 0 if status == "Succeeded" else 1
     finally:
         bundle.cleanup()
+
+
+def _partial_success(
+    deployment_id: str, failed: list[dict[str, str]], overview: dict[str, int], stream: Any
+) -> str:
+    """The closing line of a deployment that Succeeded with some instances Failed.
+
+    CodeDeploy calls a deployment successful when at least the deployment configuration's
+    minimum healthy hosts got the revision (CodeDeploy User Guide, "Working with deployment
+    configurations": HalfAtATime succeeds if at least half of the instances, rounded up, do), so
+    the failed instances are easy to miss: they did not finish the revision (behind a load
+    balancer, one that failed AllowTraffic is out of service). `failed` holds {instance,
+    lifecycle_event, error_code}.
+    """
+    total = sum(v for v in overview.values() if isinstance(v, int)) or len(failed)
+    shown = ", ".join(
+        f"{f['instance']} at {f['lifecycle_event'] or 'an unknown event'}"
+        + (f" ({f['error_code']})" if f["error_code"] else "")
+        for f in failed[:5]
+    )
+    more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+    head = style("deployment succeeded", "green", "bold", stream=stream)
+    warn = style(f"but {len(failed)} of {total} instances failed", "yellow", "bold", stream=stream)
+    return (
+        f"{head}, {warn}: {shown}{more}. The deployment configuration's minimum healthy hosts "
+        f"allowed it; those instances did not finish this revision. Why: wizard diagnose "
+        f"{deployment_id}"
+    )
 
 
 def _doc(

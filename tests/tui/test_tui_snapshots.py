@@ -219,6 +219,23 @@ async def test_dialog_snapshots(make_app, snapshot) -> None:
 
 
 @sync
+async def test_access_key_dialog_snapshot(make_app, snapshot) -> None:
+    """The new CI key, shown once: values and the Travis commands one line each, whole."""
+    from wizard.screens.steps.done import access_key_notice
+
+    key = {  # made up, the shape of IAM CreateAccessKey's AccessKey
+        "AccessKeyId": "AKIAEXAMPLESNAPSHOT1",
+        "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    }
+
+    async def shown(pilot: Any) -> None:
+        pilot.app.push_screen(access_key_notice("snap-key-codedeploy-ci", key, sandbox=True))
+        await settle(pilot, rounds=1)
+
+    await both_sizes(make_app("snap-key", at="done"), snapshot, shown)
+
+
+@sync
 async def test_diagnose_snapshot(sandbox_ctx, sandbox_url, snapshot) -> None:
     """A failed deployment diagnosed: the root cause row selected, its evidence and fix."""
     import asyncio

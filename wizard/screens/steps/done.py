@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
@@ -148,31 +150,35 @@ class Pane(StepPane):
             return ci.ci_user_name(project), key
 
         def done(result: tuple[str, dict[str, str]]) -> None:
-            from wizard.steps.ci import travis_commands
-            from wizard.widgets.dialogs import NoticeScreen
-
             user, key = result
-            body = f"A key for the IAM user {user}:"
-            values = [
-                f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
-                f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
-            ]
-            middle = (
-                "Store both as hidden repository settings, e.g. with the Travis CLI (the "
-                "secret is pasted, never typed on a command line; focus a block, c copies it):"
-            )
-            after = "This is the only time the secret is shown. Never commit it."
-            if state.sandbox:
-                after += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
-            self.app.push_screen(
-                NoticeScreen(
-                    "New CI access key",
-                    body,
-                    values=values,
-                    middle=middle,
-                    commands=travis_commands(key),
-                    after=after,
-                )
-            )
+            self.app.push_screen(access_key_notice(user, key, sandbox=state.sandbox))
 
         aws_call(self, call, done, what="Creating the access key", group="key")
+
+
+def access_key_notice(user: str, key: dict[str, str], *, sandbox: bool) -> Any:
+    """The dialog that shows a new CI access key once: `key` is IAM CreateAccessKey's
+    `AccessKey` (AccessKeyId, SecretAccessKey); the values and the Travis commands whole."""
+    from wizard.steps.ci import travis_commands
+    from wizard.widgets.dialogs import NoticeScreen
+
+    body = f"A key for the IAM user {user}:"
+    values = [
+        f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
+        f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
+    ]
+    middle = (
+        "Store both as hidden repository settings, e.g. with the Travis CLI (the "
+        "secret is pasted, never typed on a command line; focus a block, c copies it):"
+    )
+    after = "This is the only time the secret is shown. Never commit it."
+    if sandbox:
+        after += "\n\nSANDBOX: this key is made up by the emulator; it works nowhere else."
+    return NoticeScreen(
+        "New CI access key",
+        body,
+        values=values,
+        middle=middle,
+        commands=travis_commands(key),
+        after=after,
+    )

@@ -205,3 +205,47 @@ def test_apply_waits_for_the_agent_of_new_instances_then_the_checks_pass(run_wiz
     assert "[✓] the CodeDeploy agent runs on 1 new instance" in out
     assert "[✓] CodeDeploy agent running: the agent is running" in out
     assert out.index("[✓] the CodeDeploy agent runs") < out.index("Preflight of waiter")
+
+
+def test_setup_yes_launches_when_nothing_carries_the_tag_as_the_tui_does(
+    run_wizard, sandbox_env, sandbox_url, tmp_path
+):
+    """Issue 11.2/11.7: the defaults end in a setup that can deploy. An explicit
+    `instances.launch: 0` (adopt, the user tags their own) is left alone."""
+    import boto3
+
+    app = f"sl{uuid.uuid4().hex[:8]}"
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / ".codedeploy-wizard.yml").write_text(f"application: {app}x\ninstances:\n  launch: 0\n")
+    proc = run_wizard("setup", "--yes", "--no-wait", "--no-files", "--project-dir", str(own),
+                      env=sandbox_env)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # NO_INSTANCES foretold, as asked
+    assert "so setup launches" not in proc.stdout
+    assert "launch: 0" in (own / ".codedeploy-wizard.yml").read_text()
+
+    (tmp_path / ".codedeploy-wizard.yml").write_text(f"# mine\napplication: {app}\n")
+    proc = run_wizard("setup", "--yes", "--no-wait", "--no-files", "--project-dir",
+                      str(tmp_path), env=sandbox_env)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        f"No running instance carries the tag codedeploy-wizard:application={app}, so setup "
+        "launches 2" in proc.stdout
+    )
+    text = (tmp_path / ".codedeploy-wizard.yml").read_text()
+    assert text.startswith("# mine\n") and "launch: 2" in text
+    ec2 = boto3.client(
+        "ec2", endpoint_url=sandbox_url, region_name="us-east-1",
+        aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+    )  # fmt: skip
+    running = ec2.describe_instances(
+        Filters=[
+            {"Name": "tag:codedeploy-wizard:application", "Values": [app]},
+            {"Name": "instance-state-name", "Values": ["pending", "running"]},
+        ]
+    )["Reservations"]
+    assert sum(len(r["Instances"]) for r in running) == 2
+    # a second run plans nothing new: the project file now says launch 2
+    proc = run_wizard("setup", "--yes", "--no-wait", "--no-files", "--project-dir",
+                      str(tmp_path), env=sandbox_env)  # fmt: skip
+    assert proc.returncode == 0 and "Nothing to do" in proc.stdout, proc.stdout

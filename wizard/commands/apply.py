@@ -299,6 +299,8 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
     verb = "setup --yes" if command == "setup" else "apply"
     with project_lock(args.project_dir, verb), aws_context(args) as ctx:
         plan = engine.build_plan(ctx, project, create_access_key=create_key)
+        if command == "setup" and _launch_instead(ctx, project, plan, args):
+            plan = engine.build_plan(ctx, project, create_access_key=create_key)
         print(render_plan(plan, engine.resolved(ctx, project)))
         if plan.conflicts:
             result = engine.apply_plan(ctx, project, plan)  # refuses: reports the conflict
@@ -337,6 +339,41 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
         )
         return 1
     return files_status
+
+
+def _launch_instead(ctx: Any, project: Any, plan: Any, args: argparse.Namespace) -> bool:
+    """setup --yes does what the TUI's defaults do: when no running instance carries the group's
+    tag and the project file says nothing about instances, launch some instead of creating a
+    group that can only fail with NO_INSTANCES. Records `instances.launch` in the project file
+    (merged, comments kept) so a later plan/apply agrees. True when the project was changed.
+
+    An explicit `instances.launch` (0 included: "adopt, I will tag my own") is left alone.
+    """
+    from wizard import config
+    from wizard.steps.instances import default_launch
+
+    inst = project.instances
+    if inst.launch or inst.auto_scaling is not None or getattr(args, "config", None):
+        return False
+    if not any(c.step == "instances" and c.blocks_deploy for c in plan.changes):
+        return False
+    try:
+        import yaml
+
+        raw = yaml.safe_load(config.project_path(args.project_dir).read_text(encoding="utf-8"))
+    except Exception:
+        return False  # load_project read it already; anything odd here: change nothing
+    said = raw.get("instances") if isinstance(raw, dict) else None
+    if isinstance(said, dict) and "launch" in said:
+        return False
+    inst.launch = default_launch(bool(getattr(ctx, "sandbox", False)))
+    config.save(project, args.project_dir)
+    print(
+        f"No running instance carries the tag {inst.tag.key}={inst.tag.value}, so setup launches "
+        f"{inst.launch} (as the wizard's Instances step does); recorded as instances.launch in "
+        f"{config.project_path(args.project_dir).name}. Set it to 0 to adopt instances you tag."
+    )
+    return True
 
 
 def _write_files(ctx: Any, project: Any, plan: Any, result: Any, args: argparse.Namespace) -> int:

@@ -72,7 +72,9 @@ LOOK_IN_ORDER = [
     "systemctl status codedeploy-agent",
     f"cat {inside.VERSION_FILE}",
     f"sudo tail -n 50 {inside.AGENT_LOG}",
+    "sudo journalctl -u codedeploy-agent -n 20 --no-pager   # why it died at start",
     f"sudo tail -n 30 {agentinfo.INSTALLER_LOG}",
+    f"sudo grep -E -i 'error|failed|not found' {inside.CLOUD_INIT_LOG}   # the user data's run",
 ]
 
 
@@ -364,6 +366,36 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
             instances=rest,
             fix=install_fix(ev.region, [], ids=rest),
         )
+    look_cmds = [f"sudo {c}" if not c.startswith("sudo") else c for c in LOOK_IN_ORDER[:1]]
+    look_cmds += LOOK_IN_ORDER[1:]
+    need = agentinfo.min_agent_for(os_)
+    pin = ud.get("pinned")
+    likely = None
+    if rest and ud.get("installs") and pin and need and pin < need[0]:
+        likely = (
+            f"the user data pins agent {agentinfo.show(pin)}, and {need[1]}",
+            f"Update the agent and drop the version pin ({agentinfo.show(pin)}) from the user data",
+        )
+    elif rest and ud.get("installs") and ud.get("without_ruby"):
+        likely = (
+            "the user data runs the agent's installer (a Ruby script) without installing Ruby",
+            "Install Ruby first (dnf/yum/apt-get install ruby in the user data), then the agent",
+        )
+    if likely:
+        evidence["likely"] = likely[0]
+        fix = install_fix(ev.region, [], ids=rest)
+        return fail(
+            f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event; "
+            f"could not look inside (SSM offline), but {likely[0]}",
+            evidence=evidence,
+            instances=rest,
+            fix=Fix(
+                f"{likely[1]}; to confirm first, look on the instance (SSH or Session Manager) "
+                "in this order: is the agent running, which version, what its journal and the "
+                "installer's log say.",
+                [*look_cmds, *fix.commands[1:]],
+            ),
+        )
     if rest:
         return fail(
             f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event; "
@@ -374,9 +406,7 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
                 "Look on the instance (SSH or Session Manager), in this order: is the agent "
                 "running, which version, what its log and the installer's log say; then start, "
                 "update or install it accordingly.",
-                [f"sudo {c}" if not c.startswith("sudo") else c for c in LOOK_IN_ORDER[:1]]
-                + LOOK_IN_ORDER[1:]
-                + [how],
+                [*look_cmds, how],
             ),
         )
     note = (

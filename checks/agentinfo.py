@@ -122,7 +122,8 @@ def installer_in_user_data(text: str | None) -> dict[str, Any]:
     """Does the user data install the agent, and does it pin a version?
 
     {'known': False} when the user data could not be read; else {'known': True, 'installs': bool,
-    'pinned': version or None, 'line': the installer line}.
+    'pinned': version or None, 'line': the installer line, 'without_ruby': it runs the 1.x
+    installer (`install auto`) without installing Ruby first}.
     """
     if text is None:
         return {"known": False}
@@ -140,4 +141,20 @@ def installer_in_user_data(text: str | None) -> dict[str, Any]:
     m = re.search(r"install\s+auto\s+(?:-v|--version)\s+(\S+)", text)
     if m:
         pinned = parse_version(m.group(1))
-    return {"known": True, "installs": installs, "pinned": pinned, "line": line}
+    # the 1.x installer (`latest/install`) is a Ruby script and no AMI of AWS's guide ships Ruby:
+    # the user data must install it first (`latestv2/` installs agent 2.x, which needs none)
+    runs_installer = bool(re.search(r"(?:^|[\s;&|(/])install\s+auto\b", text, re.M))
+    installs_ruby = bool(
+        re.search(
+            r"\b(?:yum|dnf|apt-get|apt|zypper|amazon-linux-extras)\b[^\n;&|]*\binstall\b"
+            r"[^\n;&|]*\bruby",
+            text,
+        )
+    )
+    return {
+        "known": True,
+        "installs": installs,
+        "pinned": pinned,
+        "line": line,
+        "without_ruby": runs_installer and not installs_ruby and "latestv2/" not in low,
+    }

@@ -259,8 +259,20 @@ def _fix_for(code: str | None, groups: list[dict]) -> Fix:
         )
     pointers = sorted({c for g in groups for c in g["checks"]})
     if pointers:
+        from checks import registry
+
+        def title(check_id: str) -> str:
+            try:
+                return registry.get(check_id).title.lower()
+            except Exception:  # an id no check registers: say nothing rather than the id
+                return ""
+
+        # in words, not check ids: the root cause's own fix (shown first) is what to do
+        topics = [t for t in dict.fromkeys(title(c) for c in pointers) if t]
         return Fix(
-            "Fix the cause named by the failing checks below, then deploy again: "
-            + ", ".join(pointers)
+            "Fix the root cause named above"
+            + (f" ({', '.join(topics[:3])})" if topics else "")
+            + ", then deploy again.",
+            ["wizard deploy"],
         )
     return Fix("Read the failed targets' diagnostics, then deploy again.")

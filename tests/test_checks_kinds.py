@@ -169,7 +169,12 @@ def test_stopped_agent_is_started_first(ctx):
 
 
 def test_without_ssm_the_agent_check_says_what_it_saw_and_how_to_look(ctx):
-    w = build(ctx, n=1, user_data="#!/bin/bash\n./install auto\n# aws-codedeploy-us-east-1\n")
+    w = build(
+        ctx,
+        n=1,
+        user_data="#!/bin/bash\ndnf install -y ruby wget\n./install auto\n"
+        "# aws-codedeploy-us-east-1\n",
+    )
     report = run(ctx, agent_never_ran(ctx, w, ssm=None))
     res = report.result("agent.running")
     assert res.status is Status.FAIL

@@ -133,7 +133,27 @@ def agent_without_ruby(w: World) -> Built:
 
 
 def agent_stopped_no_ssm(w: World) -> Built:
-    seeded = scenarios.build(w, tags={"sandbox:agent": "stopped", "sandbox:ssm": "offline"})
+    """The user data leaves the agent stopped; the instance role has no SSM policy, so Run
+    Command cannot look inside."""
+    ud = agent_user_data(w.region) + "systemctl stop codedeploy-agent\n"
+    seeded = scenarios.build(w, user_data=ud, ssm=False)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_too_old_for_the_os_no_ssm(w: World) -> Built:
+    """agent-too-old-for-the-os where SSM cannot look: the user data's pin and the AMI tell."""
+    ud = agent_user_data(w.region, "al2023", "1.5.0-57")
+    seeded = scenarios.build(w, user_data=ud, ssm=False)
+    return Built(seeded["deployment_id"], seeded)
+
+
+def agent_without_ruby_no_ssm(w: World) -> Built:
+    """agent-without-ruby where SSM cannot look: the user data shows no Ruby before the
+    installer."""
+    ud = agent_user_data(w.region, "al2023").replace(
+        "dnf install -y ruby wget", "dnf install -y wget"
+    )
+    seeded = scenarios.build(w, user_data=ud, ssm=False)
     return Built(seeded["deployment_id"], seeded)
 
 
@@ -267,6 +287,18 @@ def hook_crlf(w: World) -> Built:
     files = _bundle(w, _hooks(("ApplicationStart", "scripts/start.sh")))
     files["scripts/start.sh"] = START_SH.replace("\n", "\r\n")
     seeded = scenarios.build(w, files=files)  # the sandbox decides from the script's bytes
+    return Built(seeded["deployment_id"], seeded)
+
+
+def hook_crlf_runas(w: World) -> Built:
+    """The sibling with `runas`: bash runs the CRLF script itself and, on Amazon Linux 2's bash
+    4.2, says "bad interpreter" and exits 126."""
+    hooks = {
+        "ApplicationStart": [{"location": "scripts/start.sh", "timeout": 60, "runas": "ec2-user"}]
+    }
+    files = _bundle(w, hooks)
+    files["scripts/start.sh"] = START_SH.replace("\n", "\r\n")
+    seeded = scenarios.build(w, files=files, ami="al2", user_data=agent_user_data(w.region, "al2"))
     return Built(seeded["deployment_id"], seeded)
 
 
@@ -412,6 +444,24 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             ("systemctl status codedeploy-agent",),
         ),
     ),
+    "agent-too-old-for-the-os-no-ssm": (
+        agent_too_old_for_the_os_no_ssm,
+        lambda b: Expect(
+            "agent.running",
+            ("could not look inside", "pins agent 1.5.0", "Ruby 3.2"),
+            ("Update the agent and drop the version pin (1.5.0)", "look on the instance"),
+            ("systemctl status codedeploy-agent",),
+        ),
+    ),
+    "agent-without-ruby-no-ssm": (
+        agent_without_ruby_no_ssm,
+        lambda b: Expect(
+            "agent.running",
+            ("could not look inside", "without installing Ruby"),
+            ("Install Ruby first",),
+            ("systemctl status codedeploy-agent",),
+        ),
+    ),
     "appspec-typo": (
         appspec_typo,
         lambda b: Expect(
@@ -546,6 +596,15 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
         lambda b: Expect(
             "hooks.failed",
             ("CRLF",),
+            ("Convert scripts/start.sh to LF line endings",),
+            ("sed -i 's/\\r$//' scripts/start.sh",),
+        ),
+    ),
+    "hook-crlf-runas": (
+        hook_crlf_runas,
+        lambda b: Expect(
+            "hooks.failed",
+            ("exit code 126", "Windows line endings"),
             ("Convert scripts/start.sh to LF line endings",),
             ("sed -i 's/\\r$//' scripts/start.sh",),
         ),

@@ -444,7 +444,7 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             ("systemctl status codedeploy-agent",),
         ),
     ),
-    "agent-too-old-for-the-os-no-ssm": (
+    "agent-old-for-os-no-ssm": (
         agent_too_old_for_the_os_no_ssm,
         lambda b: Expect(
             "agent.running",
@@ -453,7 +453,7 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             ("systemctl status codedeploy-agent",),
         ),
     ),
-    "agent-without-ruby-no-ssm": (
+    "agent-no-ruby-no-ssm": (
         agent_without_ruby_no_ssm,
         lambda b: Expect(
             "agent.running",

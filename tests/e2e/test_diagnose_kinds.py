@@ -183,3 +183,11 @@ def test_checks_with_no_instance_to_look_at_say_so(built, sandbox_ctx):
             or "nothing to look at" in r.summary
             or (r.summary.startswith("skipped:"))
         ), (r.id, r.summary)
+
+
+def test_world_names_stay_apart_when_cut_to_a_world_name():
+    # World names are cut to 28 characters (IAM and S3 names derive from them): two worlds that
+    # cut to the same name would share roles and buckets and fail on EntityAlreadyExists
+    for prefix in ("k13-", "bench-"):
+        names = [f"{prefix}{name}"[:28].rstrip("-") for name in dw.WORLDS]
+        assert len(set(names)) == len(names), prefix

@@ -136,12 +136,12 @@ def test_the_project_lock_admits_one_holder_at_a_time(tmp_path):
     import subprocess
     import sys
 
-    from wizard.commands._lock import ProjectBusy, project_lock
+    from wizard.projectlock import ProjectBusy, project_lock
 
     with project_lock(tmp_path, "apply"):
         # another process (flock is per open file description, so a thread would share it)
         code = (
-            "import sys; from wizard.commands._lock import project_lock, ProjectBusy\n"
+            "import sys; from wizard.projectlock import project_lock, ProjectBusy\n"
             "try:\n"
             f"    with project_lock({str(tmp_path)!r}, 'apply'): sys.exit(0)\n"
             "except ProjectBusy as e:\n"

@@ -609,3 +609,46 @@ async def test_plan_rows_are_recoloured_for_the_theme(make_app) -> None:
         await settle(pilot)
         light = app.get_css_variables()["text-success"].lower()
         assert light != dark and action_colour() == light  # readable on the light background
+
+
+@sync
+async def test_apply_waits_for_no_one_while_another_apply_holds_the_project(
+    make_app, tmp_path: Path
+) -> None:
+    """Issue 14.7: the TUI's Apply takes the project lock too, so a `wizard apply` running in
+    another terminal on the same folder and the TUI never apply at once."""
+    import subprocess
+    import sys
+
+    app = make_app("tui-lock")
+    folder = tmp_path / "tui-lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from wizard.projectlock import project_lock\n"
+            f"with project_lock({str(folder)!r}, 'apply'):\n"
+            "    print('held', flush=True); time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        async with app.run_test(size=(100, 40)) as pilot:
+            await settle(pilot)
+            await goto(pilot, "apply")
+            await pilot.click("#apply-start")
+            await settle(pilot, rounds=8)
+            shown = " ".join(
+                str(w.render()) for w in app.screen.query("#error-reason, #apply-status")
+            )
+            assert "another wizard apply, setup or destroy is running" in shown, shown
+            assert not app.state.applied
+            iam = app.state.ctx.client("iam")
+            assert not [
+                r for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("tui-lock")
+            ]
+    finally:
+        holder.kill()
+        holder.wait()

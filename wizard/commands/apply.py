@@ -1,7 +1,7 @@
 """`wizard apply [--yes]` (and `wizard setup --yes`): show the plan, confirm, carry it out, verify.
 
 Asks before changing anything unless `--yes`; with no terminal to ask on and no `--yes` it exits 2.
-One apply at a time per project directory (`wizard.commands._lock`): a second one stops at once
+One apply at a time per project directory (`wizard.projectlock`): a second one stops at once
 with one line. A conflict stops it before any change. A failure stops it at that change, names
 what was done, and exits 1 (AccessDenied names the action and the principal); Ctrl-C (or SIGTERM)
 prints the same summary and exits 130; running it again finishes the job.
@@ -286,7 +286,7 @@ def apply_changes(ctx: Any, project: Any, plan: Any, create_key: bool) -> Any:
 def run(args: argparse.Namespace, *, command: str = "apply") -> int:
     """apply (and setup --yes, with `command="setup"`): plan, confirm, apply, files, verify."""
     from wizard.commands._context import aws_context
-    from wizard.commands._lock import project_lock
+    from wizard.projectlock import project_lock
     from wizard.steps import engine
 
     timeout = getattr(args, "wait_timeout", None)

@@ -17,7 +17,7 @@ from wizard.output import style
 
 def run(args: argparse.Namespace) -> int:
     from wizard.commands._context import aws_context
-    from wizard.commands._lock import project_lock
+    from wizard.projectlock import project_lock
     from wizard.steps import engine
 
     project = load_project(args)

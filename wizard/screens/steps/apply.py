@@ -110,6 +110,13 @@ class Pane(StepPane):
             )
 
         def run() -> Any:
+            from wizard.projectlock import project_lock
+
+            # one apply at a time per project folder, the CLI's included (ProjectBusy: one line)
+            with project_lock(state.project_dir, "setup"):
+                return locked_run()
+
+        def locked_run() -> Any:
             from wizard.steps.engine import apply_plan
 
             result = apply_plan(ctx, project, plan, progress=progress)

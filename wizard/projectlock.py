@@ -3,8 +3,8 @@
 `flock(2)` on a descriptor of the project directory (no lock file is left in the user's tree, and
 the kernel drops the lock when the process ends, even on `kill -9`, so a crashed apply never
 leaves a stale lock). A second `wizard apply`, `setup --yes`, `destroy` or the TUI's Apply on the
-same directory stops at once with one line. The lock covers this machine only; across machines the launch is
-made idempotent by RunInstances' ClientToken (`wizard.steps.instances`).
+same directory stops at once with one line. The lock covers this machine only; across machines
+the launch is made idempotent by RunInstances' ClientToken (`wizard.steps.instances`).
 
 Where `fcntl` does not exist (Windows) there is no lock; the ClientToken still holds.
 """

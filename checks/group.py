@@ -202,12 +202,14 @@ def _no_match(
         summary += f" ({label}: {cands[0][0]}{more})"
         commands = [tag_cmd.format(ids=" ".join(ids))]
         near = [(why, inst) for why, inst in cands if "(filter:" in why]
+        carried = ""
         if near and len(sets) == 1 and len(sets[0]) == 1:
             k, v = next(
                 (t["Key"], t["Value"])
                 for t in near[0][1].get("Tags", [])
                 if t["Key"].strip().lower() == key.strip().lower()
             )
+            carried = f"{k}={v}"
             commands.append(
                 f"aws deploy update-deployment-group --application-name {app} "
                 f"--current-deployment-group-name {name} --ec2-tag-filters "
@@ -215,10 +217,18 @@ def _no_match(
                 + "   # or: point the group at the tag they carry"
             )
         commands.append("wizard deploy")
+        shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
+        if carried:
+            # tag filters compare keys and values exactly (case included): either side may be
+            # the one to change, so both are offered
+            return summary, Fix(
+                f"Tag the instances meant for {app} ({shown}) with {key}={value}, or point the "
+                f"group's tag filter at the tag they carry ({carried}; filters are "
+                "case-sensitive), then deploy again.",
+                commands,
+            )
         return summary, Fix(
-            f"Tag the instances meant for {app} ({', '.join(ids[:3])}"
-            + (", …" if len(ids) > 3 else "")
-            + f") with {key}={value}, then deploy again.",
+            f"Tag the instances meant for {app} ({shown}) with {key}={value}, then deploy again.",
             commands,
         )
     wizard_made = key == WIZARD_TAG
@@ -283,7 +293,8 @@ def health(ctx) -> Result:
     )
     if code == "HEALTH_CONSTRAINTS_INVALID" or not possible:
         return fail(
-            f"{name} needs {need} healthy instance(s) during the deployment but the fleet has {n}",
+            f"{name} must keep {need} of the {n} instance(s) healthy at all times, so CodeDeploy "
+            "cannot take any instance offline to deploy to it",
             evidence=evidence,
             fix=fix,
         )

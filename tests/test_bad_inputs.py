@@ -198,7 +198,11 @@ ROWS: list[Row] = [
     ),
     Row("pf-app-space", ["plan"], 2, "application: must be 1-100", P(b"application: my app\n")),
     Row(
-        "pf-app-comma", ["deploy"], 2, "application: must not contain ','", P(b"application: a,b\n")
+        "pf-app-comma",
+        ["deploy"],
+        2,
+        "application: must be 1-100 characters of ASCII letters, digits and ._+=@-",
+        P(b"application: a,b\n"),
     ),
     Row("pf-app-type", ["plan"], 2, "application: must be a string", P(b"application: [a]\n")),
     Row(

@@ -409,3 +409,17 @@ def test_a_folder_without_read_permission_is_exit_2(tmp_path, monkeypatch, capsy
     code, out, err = _validate([str(folder)], capsys)
     assert (code, out) == (2, "")
     assert err.splitlines() == [f"error: {folder}: cannot read the folder: permission denied"]
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path, capsys):
+    """PATH:LINE:COL is one line per finding, whatever the name holds (editors parse it)."""
+    from wizard.cli import main
+
+    name = tmp_path / "new\nline.yml"
+    name.write_text("version: 0.0\nos: linux\nfoo: 1\n")
+    assert main(["validate", str(name)]) == 0
+    out, err = capsys.readouterr()
+    (line,) = out.splitlines()
+    assert line.startswith(f"{tmp_path}/new\\nline.yml:3:1: warning appspec.unknown-key")
+    assert all("\n" not in part for part in err.splitlines())
+    assert "new\\nline.yml: read as an appspec" in err

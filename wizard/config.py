@@ -153,12 +153,11 @@ def check_application(value: str) -> str | None:
     """An application name: a CodeDeploy name that is also a valid tag value (the wizard tags
     everything it creates `codedeploy-wizard:application=<application>`, and tag values allow no
     comma)."""
-    if rule := check_codedeploy_name(value):
-        return rule
-    if not _tag_text_ok(value):
+    # one rule for both, so the message never lists a character it then refuses (',')
+    if check_codedeploy_name(value) or not _tag_text_ok(value):
         return (
-            "must not contain ',' (the name is the value of the codedeploy-wizard:application "
-            "tag, and AWS tag values allow only letters, digits, spaces and _.:/=+-@)"
+            "must be 1-100 characters of ASCII letters, digits and ._+=@- (a CodeDeploy name "
+            "that is also the value of the codedeploy-wizard:application tag, so no ',')"
         )
     return None
 

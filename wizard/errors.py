@@ -44,13 +44,15 @@ class WizardError(Exception):
             # the hint is a second sentence: end the first one so the two do not run together
             sep = " " if text.endswith((".", "!", "?", ":")) else ". "
             text = f"{text}{sep}{self.hint}"
-        return _cut(_printable(text), MAX_LINE)
+        return _cut(printable(text), MAX_LINE)
 
 
 MAX_LINE = 1000  # characters in an error line; real ones are well under 300
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
+    """`text` with control characters (newline, ESC …) escaped as Python writes them, so a name
+    echoed to a terminal stays on one line and cannot move the cursor."""
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

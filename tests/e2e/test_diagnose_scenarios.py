@@ -24,7 +24,12 @@ EXPECTED: dict[str, tuple[str, list[str], list[str], list[str], bool]] = {
     "no-instances": (
         "group.instances-matched",
         ["no instance in us-east-1 matches", "near miss"],
-        ["Tag the instances meant for sbx-no-instances", "SBX-NO-INSTANCES"],
+        [
+            "Tag the instances meant for sbx-no-instances",
+            "SBX-NO-INSTANCES",
+            "or point the group's tag filter at the tag they carry",
+            "=sbx-no-instances; filters are case-sensitive",
+        ],
         ["aws ec2 create-tags --resources i-"],
         False,
     ),
@@ -156,7 +161,10 @@ EXPECTED: dict[str, tuple[str, list[str], list[str], list[str], bool]] = {
     ),
     "health-constraints-invalid": (
         "group.health",
-        ["HalfAtATime", "fleet has 1"],
+        [
+            "HalfAtATime must keep 1 of the 1 instance(s) healthy",
+            "cannot take any instance offline",
+        ],
         ["AllAtOnce for one instance"],
         ["--deployment-config-name CodeDeployDefault.AllAtOnce"],
         False,

@@ -559,7 +559,9 @@ def test_preflight_looks_at_the_instances_of_the_auto_scaling_group(sandbox_url)
     results = {r["id"]: r for r in doc["results"]}
     assert doc["root_causes"][0] == "group.health", doc["root_causes"]
     assert results["group.health"]["status"] == "fail"
-    assert "but the fleet has 1" in results["group.health"]["summary"], results["group.health"]
+    assert "keep 1 of the 1 instance(s) healthy" in results["group.health"]["summary"], results[
+        "group.health"
+    ]
     assert "AllAtOnce" in results["group.health"]["fix"]["summary"]
     profile = results["iam.instance-profile"]
     assert profile["status"] == "pass" and "1 instance has a profile" in profile["summary"], profile

@@ -99,7 +99,7 @@ def banner(
         "",
         *(f"export {key}={value}" for key, value in env.items()),
         "",
-        "# then, in that other terminal:  aws codedeploy list-applications   or   wizard whoami",
+        "# then, in that other terminal:  aws deploy list-applications   or   wizard whoami",
         "# Press Ctrl-C here to stop the sandbox (what it holds is lost).",
     ]
     return "\n".join(lines)

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError
+from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, printable
 from wizard.output import info, print_json, style
 
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         first = unreadable[0]
         why = first.findings[0].message if first.findings else "cannot be read"
         more = f" (and {len(unreadable) - 1} more path(s))" if len(unreadable) > 1 else ""
-        raise UsageError(f"{first.path}: {why}{more}")
+        raise UsageError(f"{first.path}: {why}{more}")  # one_line() escapes the path
     if args.json:
         print_json({"files": [r.to_dict() for r in reports]})
     else:
@@ -91,14 +91,14 @@ def run(args: argparse.Namespace) -> int:
         for r in reports:
             if r.kind_reason.startswith(("by content", "a folder named")):
                 # the name did not tell: say which rule decided, so a surprise can be traced
-                info(f"{r.path}: read as {_article(r.kind)} ({r.kind_reason})")
+                info(f"{printable(r.path)}: read as {_article(r.kind)} ({r.kind_reason})")
             for f in r.findings:
                 sev = style(f.severity, "red" if f.severity == "error" else "yellow")
                 # the file the line is in: `appspec.yml:7:3` for `validate .`, so editors jump
                 print(f"{f.where(r.path)}:{f.line}:{f.column}: {sev} {f.rule} {f.message}")
                 errors += f.severity == "error"
                 warnings += f.severity == "warning"
-        kinds = ", ".join(f"{r.path} ({r.kind})" for r in reports)
+        kinds = ", ".join(f"{printable(r.path)} ({r.kind})" for r in reports)
         summary = f"{len(reports)} file(s) checked: {errors} error(s), {warnings} warning(s)"
         info(f"{summary} — {kinds}" if args.verbose else summary)
         sys.stdout.flush()

@@ -43,11 +43,15 @@ class Finding:
     def where(self, path: str) -> str:
         """The path a linter line names: the file inside a bundle folder (`DIR/appspec.yml`,
         `appspec.yml` for `.`), `ARCHIVE!file` inside an archive, else `path` itself."""
+        from wizard.errors import printable
+
+        # a name with a newline or escape would break the one-line PATH:LINE:COL format (and
+        # could move the cursor): control characters are shown escaped, as in error lines
         if not self.file:
-            return path
+            return printable(path)
         if os.path.isdir(path):
-            return os.path.normpath(os.path.join(path, self.file))
-        return f"{path}!{self.file}"
+            return printable(os.path.normpath(os.path.join(path, self.file)))
+        return printable(f"{path}!{self.file}")
 
     def format(self, path: str) -> str:
         """Linter style: `PATH:LINE:COL: severity RULE message`, PATH as `where` gives it."""

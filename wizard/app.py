@@ -34,6 +34,7 @@ from wizard.tui_support import (
     PendingContext,
     WizardState,
     aws_call,
+    unsaved_sentence,
 )
 
 if TYPE_CHECKING:
@@ -206,7 +207,8 @@ class WizardApp(App[int]):
         from wizard.widgets.dialogs import ConfirmScreen
 
         reason, code = self._quit_reason()
-        where = self.state.where_saved()
+        unsaved = self._unsaved_step()
+        where = self.state.where_saved(unsaved)
         self.quit_message = where  # printed on the terminal once the app has closed
         if reason is None:
             self.exit(return_code=0, message=where)
@@ -220,18 +222,39 @@ class WizardApp(App[int]):
                 self.exit(return_code=code, message=where)
 
         self.push_screen(
-            ConfirmScreen(f"{reason} Quit anyway?\n\n{where}", yes="Quit", no="Keep going"),
+            ConfirmScreen(
+                f"{reason} Quit anyway?\n\n{where.removeprefix(unsaved_sentence(unsaved))}",
+                yes="Quit",
+                no="Keep going",
+            ),
             answer,
         )
+
+    def _unsaved_step(self) -> str | None:
+        """The title of the step whose answers the user changed and has not saved, or None."""
+        from wizard.screens.steps import TITLES
+        from wizard.screens.wizard import WizardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WizardScreen) and screen.has_unsaved_answers():
+                return TITLES[screen.current]
+        return None
 
     def _quit_reason(self) -> tuple[str | None, int]:
         """What quitting now would lose or interrupt (and the exit code it would mean)."""
         from wizard.screens.deploy import DeployScreen
         from wizard.screens.diagnose import DiagnoseScreen
+        from wizard.screens.steps import TITLES
         from wizard.screens.wizard import WizardScreen
 
         state = self.state
         if state.applying:
+            if state.sandbox:  # the embedded emulator lives only as long as this process
+                return (
+                    "Apply is still running in the sandbox: quitting stops the sandbox, and "
+                    "everything made in it is gone (run the wizard again to start over).",
+                    1,
+                )
             return (
                 "Apply is still running: changes already made stay; run the wizard again to "
                 "finish them.",
@@ -248,8 +271,8 @@ class WizardApp(App[int]):
                 return "Fixes are being applied: some may be left half done.", 1
             if isinstance(screen, WizardScreen) and screen.has_unsaved_answers():
                 return (
-                    "The answers on this step are not saved yet (they are saved when you press "
-                    "Next).",
+                    f"Your changes on the {TITLES[screen.current]} step are not saved yet (they "
+                    "are saved when you press Next).",
                     0,
                 )
         return None, 0

@@ -200,12 +200,17 @@ class WizardState:
         config.save(project, self.project_dir)
         self.saved = True
 
-    def where_saved(self) -> str:
-        """One line for the terminal after the app exits: where the answers are (or are not)."""
+    def where_saved(self, unsaved_step: str | None = None) -> str:
+        """One line for the terminal after the app exits: where the answers are (or are not).
+
+        `unsaved_step`: the title of a step whose changed answers quitting now loses; the line
+        then says so first and calls the saved ones the earlier answers.
+        """
         where = display_path(self.project_file)
-        if self.saved:
-            return f"Answers saved in {where}"
-        return f"Nothing saved yet (answers go to {where} when you press Next)."
+        lost = unsaved_sentence(unsaved_step)
+        if not self.saved:
+            return f"{lost}Nothing saved yet (answers go to {where} when you press Next)."
+        return f"{lost}Earlier answers are in {where}" if lost else f"Answers saved in {where}"
 
     def remember_step(self, step: str) -> None:
         """Save the resume point (the embedded sandbox never resumes past the review)."""
@@ -215,6 +220,12 @@ class WizardState:
             # so the next run resumes at the review (which plans it again), never at "Done"
             step, done = "review", done - {"apply", "done"}
         save_progress(self.project_dir, step, sorted(done))
+
+
+def unsaved_sentence(step_title: str | None) -> str:
+    """What quitting loses: the sentence (with a trailing space) for a step's unsaved changes,
+    '' for None."""
+    return f"Your changes on the {step_title} step are not saved. " if step_title else ""
 
 
 def _load_project(directory: Path) -> tuple[Project, str | None]:

@@ -148,11 +148,14 @@ async def test_quit_asks_mid_apply_and_with_unsaved_answers(make_app, tmp_path: 
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
         text = str(app.screen.query_one(".dialog-text").render())
-        assert "not saved yet" in text and "Answers saved in ~/tui-quit3/" in text
+        assert "not saved yet" in text and "Earlier answers are in ~/tui-quit3/" in text
         await pilot.press("ctrl+q")  # ^q again on the question is a yes
         await pilot.pause()
     assert app.return_code == 0
-    assert "Answers saved in ~/tui-quit3/.codedeploy-wizard.yml" in _exit_message(app)
+    assert _exit_message(app) == (
+        "Your changes on the Roles step are not saved. "
+        "Earlier answers are in ~/tui-quit3/.codedeploy-wizard.yml"
+    )
     assert "tui-quit3-edited" not in (tmp_path / "tui-quit3" / ".codedeploy-wizard.yml").read_text()
 
 

@@ -7,11 +7,13 @@ same. Here the mark itself says it: `▐●▌` chosen, `▐ ▌` not (radio); `
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.segment import Segment
 from textual.content import Content
 from textual.strip import Strip
 from textual.style import Style
-from textual.widgets import Checkbox, RadioButton
+from textual.widgets import Checkbox, RadioButton, RadioSet
 from textual.widgets.option_list import OptionDoesNotExist
 
 from wizard.widgets.lists import SafeSelectionList
@@ -32,6 +34,31 @@ class MarkedRadioButton(RadioButton):
     @property
     def _button(self) -> Content:
         return super()._button if self.value else _unmarked(self)
+
+
+class ChoiceSet(RadioSet):
+    """A RadioSet whose keyboard cursor is on the pressed button.
+
+    Textual's RadioSet puts its cursor on the first button when it mounts, whichever is
+    pressed, so with the second one chosen (read from the project file) Up wrapped to the last
+    button instead of the first. The cursor also follows a button pressed by the program
+    (`press`), before the set has handled that button's message.
+    """
+
+    def _on_mount(self, _event: Any) -> None:
+        # Textual calls RadioSet's own _on_mount after this one (handlers run along the MRO):
+        # move the cursor once that has picked the first button and noted the pressed one
+        self.call_next(self._cursor_to_pressed)
+
+    def _cursor_to_pressed(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+
+    def press(self, button_id: str) -> None:
+        """Choose the button `button_id` as if the user had (RadioSet.Changed follows)."""
+        button = self.query_one(f"#{button_id}", RadioButton)
+        button.value = True
+        self._selected = list(self.query(RadioButton)).index(button)
 
 
 class MarkedCheckbox(Checkbox):

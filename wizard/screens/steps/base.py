@@ -90,8 +90,22 @@ class StepPane(VerticalScroll):
 
     _clean: dict[str, Any] | None = None  # the answers as shown (before the user edits)
 
+    def choices(self) -> dict[str, Any]:
+        """The answers given by choosing rather than typing that no Field holds: by default the
+        button pressed in each RadioSet of the pane (by id). A pane that keeps its choice
+        itself (Instances) returns that instead."""
+        from textual.widgets import RadioSet
+
+        return {
+            f"@{rs.id}": rs.pressed_button.id if rs.pressed_button else None
+            for rs in self.query(RadioSet)
+        }
+
     def _answers(self) -> dict[str, Any]:
-        return {f.key: repr(f.value) for f in self.fields()}
+        # every kind of input: typed fields, selects and checkboxes (Fields), and choices
+        answers = {f.key: repr(f.value) for f in self.fields()}
+        answers.update({key: repr(value) for key, value in self.choices().items()})
+        return answers
 
     def mark_clean(self) -> None:
         """Remember the answers as they are now (shown, or chosen by the wizard itself)."""

@@ -13,13 +13,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Input, RadioSet, Static
 
 from wizard.screens.steps.base import PreviewMixin, StepPane, set_path, step_context
 from wizard.tui_support import aws_call
 from wizard.widgets.field import Field
 from wizard.widgets.plan_table import PlanSummary
-from wizard.widgets.toggles import MarkedRadioButton
+from wizard.widgets.toggles import ChoiceSet, MarkedRadioButton
 from wizard.widgets.wrap_table import WrapTable
 
 
@@ -86,7 +86,7 @@ class Pane(PreviewMixin, StepPane):
         inst = p.instances
         asg = inst.auto_scaling
         mode = self._mode_of(p)
-        with RadioSet(id="mode"):
+        with ChoiceSet(id="mode"):
             yield MarkedRadioButton(
                 "Adopt running instances with the tag", value=mode == "tag", id="mode-tag"
             )
@@ -146,7 +146,7 @@ class Pane(PreviewMixin, StepPane):
         lb = p.load_balancer
         lb_mode = self._lb_mode_of(p)
         yield Static("Load balancer", classes="field-label")
-        with RadioSet(id="lb"):
+        with ChoiceSet(id="lb"):
             yield MarkedRadioButton("None", value=lb_mode == "none", id="lb-none")
             yield MarkedRadioButton(
                 "A new one (Application Load Balancer + target group)",
@@ -211,9 +211,6 @@ class Pane(PreviewMixin, StepPane):
     def _lb_mode(self) -> str:
         return self.lb_chosen
 
-    def _launching(self) -> bool:
-        return self._mode() == "launch"
-
     def _sync_mode(self) -> None:
         mode, lb_mode = self._mode(), self._lb_mode()
         for row, modes in ROWS.items():
@@ -237,6 +234,26 @@ class Pane(PreviewMixin, StepPane):
         if project is not None:
             self.refresh_instances(project)
             self.preview_plan(project)
+        else:
+            self._incomplete()
+
+    def choices(self) -> dict[str, Any]:
+        """The chosen ways (kept by the pane, see `chosen`): unsaved answers like typed ones."""
+        return {"@mode": self.chosen, "@lb": self.lb_chosen}
+
+    def _incomplete(self) -> None:
+        """The answers for the choice are not complete (an Auto Scaling group with no name …):
+        what the lookup and the plan said about the previous choice no longer holds."""
+        for group in ("instances", "plan", "agents"):
+            self.workers.cancel_group(self, group)
+        self.query_one("#instances-status", Static).update(
+            "[$text-error]Fill in the marked answer, then press Enter: the instances and "
+            "what apply would do follow.[/]"
+        )
+        self.query_one("#instances-table", DataTable).clear()
+        self.rows = {}
+        self.query_one("#step-plan", PlanSummary).set_changes([])
+        self.query_one("#step-plan-note", Static).update("")
 
     def collect(self) -> dict[str, Any]:
         """The project data with the chosen way's answers; keys of the other ways are dropped,
@@ -278,7 +295,7 @@ class Pane(PreviewMixin, StepPane):
         self._auto_choice = True
         self.query_one("#launch", Input).value = str(count)
         self.chosen = "launch"
-        self.query_one("#mode-launch", RadioButton).value = True
+        self.query_one("#mode", ChoiceSet).press("mode-launch")  # the cursor follows
         self._sync_mode()
         tag = project.instances.tag
         self.query_one("#instances-status", Static).update(
@@ -420,7 +437,7 @@ class Pane(PreviewMixin, StepPane):
             return f"{len(rows)} instance(s) with the tag" + (
                 f"; apply attaches the instance profile to {bare}" if bare else ""
             )
-        if self._launching():
+        if project.instances.launch > 0:  # what was looked up for, not the choice since
             return "No tagged instances yet: apply launches them."
         return (
             f"No running instances tagged {tag.key}={tag.value}: nothing could deploy. Tag some, "

@@ -40,6 +40,7 @@ def sandbox_server() -> Iterator[object]:
 
     server = SandboxServer()
     server.start()
+    server.wait_ready()  # in-process tests use moto directly too: all of it installed first
     yield server
     server.stop()
 

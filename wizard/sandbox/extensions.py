@@ -1,6 +1,7 @@
 """What the sandbox adds to moto, installed in-process (server and `moto.mock_aws` alike).
 
-`install()` is idempotent and cheap. It:
+`install()` is idempotent; the first call costs about a second (most of it importing moto.ec2),
+so the server runs it in the background after `install_identity()` (what STS needs). It:
 
 - puts the CodeDeploy actions moto lacks on `CodeDeployResponse` and makes deployments run on
   the simulated fleet (`wizard.sandbox.codedeploy`, `wizard.sandbox.fleet`);
@@ -23,6 +24,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -72,12 +75,18 @@ UBUNTU_PARAMETER = _CANONICAL.format(version="24.04", arch="amd64", disk="ebs-gp
 
 
 def install() -> None:
-    """Patch moto in-process with the sandbox's extra actions and data. Idempotent."""
+    """Patch moto in-process with the sandbox's extra actions and data. Idempotent.
+
+    Another thread calling it while the first install runs waits for it to finish, so no caller
+    ever sees a half-installed emulator.
+    """
     global _installed
     with _lock:
         if _installed:
             return
-        from wizard.sandbox import autoscaling, codedeploy, elb, launchtemplates, scaleout, ssm
+        _install_identity_locked()
+        with _one_region_list():
+            from wizard.sandbox import autoscaling, codedeploy, elb, launchtemplates, scaleout, ssm
 
         codedeploy.install()
         scaleout.install()
@@ -85,12 +94,63 @@ def install() -> None:
         elb.install()
         autoscaling.install()
         launchtemplates.install()
-        _install_iam()
-        _install_managed_policies()
         _install_amis()
         _install_run_instances()
         _install_create_bucket_tags()
         _installed = True
+
+
+def install_identity() -> None:
+    """Install only what STS and IAM answer with (IAM's extra actions, the managed policies).
+
+    STS GetCallerIdentity reads moto's IAM backend, so this is what the server needs before it
+    answers "who am I"; the rest of `install()` (CodeDeploy, EC2, SSM, ELB …: over a second of
+    imports, most of it moto.ec2) can then run in the background. Idempotent.
+    """
+    with _lock:
+        _install_identity_locked()
+
+
+_identity_installed = False
+
+
+def _install_identity_locked() -> None:
+    global _identity_installed
+    if not _identity_installed:
+        _install_iam()
+        _install_managed_policies()
+        _identity_installed = True
+
+
+@contextmanager
+def _one_region_list() -> Iterator[None]:
+    """Let moto.ec2's import list the regions from one botocore session instead of three.
+
+    At import moto.ec2 builds `boto3.Session()` three times to call `get_available_regions`
+    (aws, aws-us-gov, aws-cn); each new session parses botocore's endpoints.json and the EC2
+    service model again (about 0.4 s of the sandbox's start). The answer is the same from one
+    session, so the three calls share one while the import runs.
+    """
+    import sys
+
+    if "moto.ec2.models.availability_zones_and_regions" in sys.modules:
+        yield
+        return
+    import boto3.session
+
+    original = boto3.session.Session.get_available_regions
+    shared: list[Any] = []
+
+    def get_available_regions(self: Any, *args: Any, **kwargs: Any) -> list[str]:
+        if not shared:
+            shared.append(boto3.session.Session())
+        return original(shared[0], *args, **kwargs)
+
+    boto3.session.Session.get_available_regions = get_available_regions  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        boto3.session.Session.get_available_regions = original  # type: ignore[method-assign]
 
 
 # ---- IAM -------------------------------------------------------------------------------------

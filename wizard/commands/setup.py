@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
         while servers:  # a Retry after a failed start: the first server goes
             servers.pop().stop()
-        server = SandboxServer()
+        server = SandboxServer(identity_first=True)  # the header's account before the rest
         server.start()
         servers.append(server)
         region = args.region or SANDBOX_DEFAULT_REGION

@@ -158,12 +158,27 @@ def _user_policy(iam: Any, name: str) -> dict | None:
         raise
 
 
+# how the plan says the Travis user has no key yet: each front end names what it offers (the CLI
+# a flag, the TUI the Done screen's button); the plan is built once, in the CLI's words, and the
+# TUI shows it through `in_tui_words`
+KEY_NOTE = {
+    "cli": "no access key (use --create-access-key to create one, shown once)",
+    "tui": "no access key (press CI access key on the Done screen to create one, shown once)",
+}
+
+
+def in_tui_words(text: str) -> str:
+    """A plan text (a Change's description) as the TUI says it: what the CLI does with a flag,
+    the TUI does with a button."""
+    return text.replace(KEY_NOTE["cli"], KEY_NOTE["tui"])
+
+
 def plan_user(sc: StepContext) -> Change:
     iam = sc.client("iam")
     name = ci_user_name(sc.project)
     base = {"step": NAME, "resource": "iam:user", "name": name}
     user = get_user(iam, name)
-    key_note = "no access key (use --create-access-key to create one, shown once)"
+    key_note = KEY_NOTE["cli"]
     if user is None:
         return Change(
             **base,

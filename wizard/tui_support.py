@@ -254,6 +254,30 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def user_path(path: str | os.PathLike[str]) -> str:
+    """`path` as the user would type it where they started the wizard: relative to the working
+    directory when under it (`demo/appspec.yml`, `.` for the directory itself), else as
+    `display_path` shows it (`~/…` or absolute). A relative `path` is taken from the working
+    directory, as the file generators and the project directory give it."""
+    cwd = Path.cwd().resolve()
+    full = Path(path).expanduser()
+    full = (full if full.is_absolute() else cwd / full).resolve()
+    try:
+        return str(full.relative_to(cwd))
+    except ValueError:
+        return display_path(full)
+
+
+def shell_path(shown: str) -> str:
+    """A path from `user_path` quoted for a shell command (`~/` left outside the quotes, so
+    the shell still expands it)."""
+    import shlex
+
+    if shown.startswith("~/"):
+        return "~/" + shlex.quote(shown[2:])
+    return shlex.quote(shown)
+
+
 def state_of(node: DOMNode) -> WizardState:
     """The WizardState of the app `node` runs in (RuntimeError outside the wizard app)."""
     state = getattr(node.app, "state", None)

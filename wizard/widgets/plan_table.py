@@ -51,6 +51,13 @@ STATE_MARK = {
 }
 
 
+def described(change: Any) -> str:
+    """A change's description in the TUI's words (a button where the CLI has a flag)."""
+    from wizard.steps.ci import in_tui_words
+
+    return in_tui_words(str(change.description))
+
+
 class PlanList(SafeOptionList):
     """The plan, one entry per change: the action and the whole name on the first line, the
     resource type and the description wrapped beneath, then any fix or problem.
@@ -113,7 +120,7 @@ class PlanList(SafeOptionList):
             Text(c.action, style=themed(self, ACTION_STYLE.get(c.action, ""))),
             Text(str(c.name), style="bold"),
         )
-        row("", Text.assemble((f"{c.resource} ", themed(self, "dim")), str(c.description)))
+        row("", Text.assemble((f"{c.resource} ", themed(self, "dim")), described(c)))
         if getattr(c, "warning", None):
             if getattr(c, "blocks_deploy", False):
                 row("", Text(f"✗ problem: {c.warning}", style=themed(self, "red")))
@@ -158,7 +165,7 @@ class PlanSummary(Static):
         lines = []
         for c in self.changes:
             style = ACTION_VARIABLE.get(c.action, "")
-            text = str(c.description)
+            text = described(c)
             n = len(c.action)
             if text.lower().startswith(c.action + " "):  # "create the bucket …": colour the verb
                 lines.append(Content.assemble((text[:n], style), text[n:]))

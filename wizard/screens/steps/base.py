@@ -225,7 +225,7 @@ class PreviewMixin:
     STEP_MODULES: ClassVar[tuple[str, ...]] = ()
 
     def preview_plan(self, project: Any = None) -> None:
-        from wizard.widgets.plan_table import PlanSummary
+        from wizard.widgets.plan_table import PlanSummary, described
 
         pane: StepPane = self  # type: ignore[assignment]
         state = pane.state
@@ -255,7 +255,7 @@ class PreviewMixin:
 
             conflicts = [c for c in changes if c.action == "conflict"]
             warned = [c for c in changes if getattr(c, "warning", None)]
-            lines = [f"[$text-error]✗ {esc(c.name)}: {esc(c.description)}[/]" for c in conflicts]
+            lines = [f"[$text-error]✗ {esc(c.name)}: {esc(described(c))}[/]" for c in conflicts]
             lines += [f"[$text-error]  fix: {esc(c.fix)}[/]" for c in conflicts if c.fix]
             # a setup that could not deploy is a problem, not a remark
             lines += [

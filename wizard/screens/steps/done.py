@@ -48,16 +48,23 @@ class Pane(StepPane):
 
     def next_steps(self) -> list[tuple[str, str]]:
         """The three things left, as ("head" | "text", markup) and ("commands", lines) pieces."""
+        from textual.markup import escape
+
+        from wizard.tui_support import shell_path, user_path
+
         state = self.state
         p = state.project
         ci = p.ci.provider
         outputs = getattr(state.apply_result, "outputs", None) or {}
         files = "appspec.yml scripts/ .codedeploy-wizard.yml"
         files += {"travis": " .travis.yml", "github": " .github/workflows/deploy.yml"}.get(ci, "")
+        folder = user_path(state.project_dir)
+        # the paths are the project folder's: git add works from inside it
+        cd = "" if folder == "." else f"cd {shell_path(folder)}\n"
         out: list[tuple[str, str]] = [
             ("head", "1. Commit the generated files"),
             ("text", "Focus a command and press c to copy it."),
-            ("commands", f"git add {files}"),
+            ("commands", f"{cd}git add {files}"),
             ("head", "2. CI secrets"),
         ]
         if ci == "travis":
@@ -92,13 +99,15 @@ class Pane(StepPane):
         out.append(("commands", "wizard deploy"))
         if state.sandbox:
             out.append(("head", "This was the SANDBOX"))
+            where = "this folder" if folder == "." else f"the project folder {escape(folder)}"
             out.append(
                 (
                     "text",
-                    "Nothing exists in AWS. Run wizard without --sandbox (with your AWS "
-                    "profile) in this folder to set it up for real.",
+                    "Nothing exists in AWS. To set it up for real, run wizard without "
+                    f"--sandbox (with your AWS profile) in {where}:",
                 )
             )
+            out.append(("commands", f"{cd}wizard"))
         return out
 
     def shown(self) -> None:

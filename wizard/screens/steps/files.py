@@ -31,11 +31,11 @@ CI_HELP = {
 
 
 def file_label(change: Any, project_dir: Path) -> str:
-    path = Path(change.path)
-    try:
-        rel = path.relative_to(project_dir) if path.is_absolute() else path
-    except ValueError:
-        rel = path
+    """The file's mark and path, every path shown the same way (`user_path`: from where the
+    wizard was started, else `~/…`), whether the generator gave it absolute or relative."""
+    from wizard.tui_support import user_path
+
+    rel = user_path(change.path)
     if change.old_text is None:
         mark = "[$text-success]new[/]     "
     elif change.changed:

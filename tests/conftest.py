@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,24 @@ def aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+def popen_interruptible(*args: Any, **kwargs: Any) -> subprocess.Popen:
+    """subprocess.Popen whose child gets Ctrl-C as a terminal's foreground job does.
+
+    A SIGINT disposition of SIG_IGN survives exec, and a Python started with SIGINT ignored
+    never raises KeyboardInterrupt (CPython installs its handler only over SIG_DFL). Whatever in
+    this test process left SIGINT ignored, a test that sends SIGINT must start its child with
+    the default: for the fork, SIGINT holds a Python handler (reset to SIG_DFL by exec).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return subprocess.Popen(*args, **kwargs)
+    old = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(*args, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, old if old is not None else signal.SIG_DFL)

@@ -55,7 +55,9 @@ def _project(path: Path, app: str, launch: int) -> Path:
 
 
 def _apply(env: dict, project: Path, endpoint: str, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
+    from tests.conftest import popen_interruptible
+
+    return popen_interruptible(
         [sys.executable, "-m", "wizard", "apply", "--yes", "--endpoint-url", endpoint, *extra],
         cwd=project,
         env=env,

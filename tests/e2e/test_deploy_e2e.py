@@ -434,10 +434,11 @@ def held(monkeypatch: pytest.MonkeyPatch, sandbox_url: str):
 
 
 def _start(sandbox_env: dict, sandbox_url: str, project_dir: Path, **popen: Any):
-    import subprocess
     import sys
 
-    return subprocess.Popen(
+    from tests.conftest import popen_interruptible
+
+    return popen_interruptible(
         [sys.executable, "-m", "wizard", "deploy", "--wait", "--endpoint-url", sandbox_url],
         cwd=project_dir,
         env=sandbox_env,

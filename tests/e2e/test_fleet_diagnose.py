@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -406,12 +406,40 @@ WORLDS: dict[str, tuple[Any, ...]] = {
 
 
 @pytest.fixture(scope="module")
-def worlds(sandbox_url) -> dict[str, dict[str, Any]]:
+def worlds(sandbox_url) -> Iterator[dict[str, dict[str, Any]]]:
     """Every world, built concurrently once for the module (the server is threaded)."""
     names = sorted(WORLDS)
     with ThreadPoolExecutor(max_workers=5) as pool:
         built = list(pool.map(lambda n: WORLDS[n][0](sandbox_url), names))
-    return dict(zip(names, built, strict=True))
+    yield dict(zip(names, built, strict=True))
+    # the session's server outlives this module: worlds whose Auto Scaling group keeps
+    # relaunching (a scale-out that fails, the deadlock) would go on launching instances and
+    # deployments for the rest of the run, slowing every later test on this server
+    for f in built:
+        _retire(f)
+
+
+def _retire(f: dict[str, Any]) -> None:
+    """Delete the world's Auto Scaling group (ForceDelete terminates its instances) and stop
+    what still runs on its deployment group; best effort, teardown only."""
+    w = f["world"]
+    cd = w.client("codedeploy")
+    try:
+        w.client("autoscaling").delete_auto_scaling_group(
+            AutoScalingGroupName=f["asg"], ForceDelete=True
+        )
+    except Exception:
+        pass
+    try:
+        running = cd.list_deployments(
+            applicationName=f["application"],
+            deploymentGroupName=f["deployment_group"],
+            includeOnlyStatuses=["Created", "Queued", "InProgress", "Ready"],
+        )["deployments"]
+        for did in running:
+            cd.stop_deployment(deploymentId=did)
+    except Exception:
+        pass
 
 
 def diagnose_in_process(url: str, args: list[str]) -> tuple[int, dict[str, Any], str]:

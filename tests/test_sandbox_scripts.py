@@ -183,3 +183,52 @@ def test_broken_stop_script_of_the_last_success_fails_the_next_deployment(w: Wor
         ignoreApplicationStopFailures=True,
     )["deploymentId"]
     assert w.wait(past)["status"] == "Succeeded"
+
+
+# ---- a process left holding the agent's output pipes (fleet.holds) -------------------------
+HOLDS = [
+    (b"#!/bin/bash\nnode server.js &\n", (2, "node server.js &")),
+    (b"#!/bin/bash\ncd /app\nnohup java -jar app.jar &\necho started\n", (3, "nohup")),
+    (b"#!/bin/bash\nnode server.js > /var/log/app.log &\n", (2, "node")),  # stderr still ours
+    (b"#!/bin/bash\nnode server.js 2>&1 > /dev/null &\n", (2, "node")),  # 2 dup'd to the pipe
+    (b"#!/bin/bash\nset -e\ncd /srv\nexec node server.js\n", (4, "exec node server.js")),
+    (b"#!/bin/bash\nnpm start\n", (2, "npm start")),
+    (b"#!/bin/sh\nsudo -u app gunicorn app:app -b :8000\n", (2, "gunicorn")),
+    (b"#!/bin/bash\nif true; then\n  python3 -m http.server 80 &\nfi\n", (3, "http.server")),
+    (b"#!/bin/bash\nsleep 999 | tee out.log &\n", (2, "tee")),
+]
+FREE = [
+    b"#!/bin/bash\nnode server.js > /dev/null 2>&1 &\n",
+    b"#!/bin/bash\nnohup node server.js > /var/log/app.log 2>&1 < /dev/null &\n",
+    b"#!/bin/bash\nmyapp > /dev/null 2> /dev/null < /dev/null &\n",
+    b"#!/bin/bash\nnode server.js &> /dev/null &\n",
+    b"#!/bin/bash\nexec > /var/log/deploy.log 2>&1\nnode server.js &\n",
+    b"#!/bin/bash\ngunicorn --daemon app:app\n",
+    b"#!/bin/bash\nnode --version\nsystemctl start app\n",
+    b"#!/usr/bin/python3\nnode server.js &\n",  # not a shell script
+    b"#!/bin/bash\nif then fi (\n",  # unparsable: the bytes say nothing certain
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), HOLDS)
+def test_holding_line_names_the_command(script: bytes, expected: tuple[int, str]) -> None:
+    from wizard.sandbox.fleet.holds import holding_line
+
+    found = holding_line(script)
+    assert found is not None and found[0] == expected[0] and expected[1] in found[1]
+
+
+@pytest.mark.parametrize("script", FREE)
+def test_holding_line_lets_detached_processes_go(script: bytes) -> None:
+    from wizard.sandbox.fleet.holds import holding_line
+
+    assert holding_line(script) is None
+
+
+def test_a_backgrounded_server_holds_the_event_until_its_timeout(w: World) -> None:
+    """No tag: the bytes alone make ApplicationStart ScriptTimedOut (hook timeout 60 s)."""
+    diag = failed(deploy_script(w, b"#!/bin/bash\nnode server.js &\n")["target"])
+    assert diag["errorCode"] == "ScriptTimedOut"
+    assert diag["message"].endswith("failed to complete in 60 seconds")
+    ok = deploy_script(w, b"#!/bin/bash\nnode server.js > /dev/null 2>&1 < /dev/null &\n")
+    assert ok["target"]["status"] == "Succeeded"

@@ -10,6 +10,7 @@ from wizard.sandbox import clock
 from wizard.sandbox.fleet.agent import AGENT_LOG, ts
 from wizard.sandbox.fleet.bundle import Bundle, norm_rel
 from wizard.sandbox.fleet.context import DeploymentContext, EventOutcome, diag, ok
+from wizard.sandbox.fleet.holds import holding_line
 from wizard.sandbox.fleet.instance import Facts, InstanceState
 from wizard.sandbox.fleet.launch import launch
 
@@ -89,6 +90,7 @@ def run_scripts(
         if runas:
             what += f" run as user {runas}"
         started = None
+        data: bytes | None = None
         if runas and facts.agent_user != "root":
             log.append("[stderr]su: must be run from a terminal\n")
             code = 1
@@ -106,8 +108,11 @@ def run_scripts(
                 event, duration, "Failed", diag("ScriptFailed", message, location, "".join(log))
             )
             break
-        if started is not None and started.runs and forced and index == 0:
-            kind, code, text = _parse_hook_tag(forced)
+        # the bytes decide first: a process left holding the agent's pipes (`fleet.holds`)
+        # keeps the event until its timeout; the tag stands for what the bytes cannot show
+        holds = started is not None and started.runs and data is not None and holding_line(data)
+        if holds or (started is not None and started.runs and forced and index == 0):
+            kind, code, text = ("timeout", 0, "") if holds else _parse_hook_tag(forced or "")
             stream = "[stdout]" if kind == "timeout" else "[stderr]"
             for line in text.split("\\n") if text else []:
                 log.append(f"{stream}{line}\n")

@@ -21,6 +21,7 @@ import tarfile
 import zipfile
 from typing import Any
 
+from checks import pipes
 from wizard.config import HOOK_EVENTS
 
 APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
@@ -110,6 +111,9 @@ def script_facts(data: bytes | None, mode: int | None) -> dict[str, Any]:
         "lines": lines,
         "mode": f"{mode:o}" if mode is not None else None,
         "executable": bool(mode & 0o111) if mode is not None else None,
+        # a line leaving a process on the agent's output pipes (checks.pipes); a script with a
+        # CRLF shebang never starts, so it cannot hang
+        "holds": None if first.endswith(b"\r") else pipes.holding_line(body),
     }
 
 
@@ -266,7 +270,14 @@ def inspect(data: bytes, bundle_type: str | None = None) -> dict[str, Any]:
                 scripts[rel] = script_facts(entries.get(prefix + rel), modes.get(prefix + rel))
             if item.get("runas"):
                 runas.add(str(item["runas"]))
-            lst.append({"location": loc, "runas": item.get("runas"), "present": present})
+            lst.append(
+                {
+                    "location": loc,
+                    "runas": item.get("runas"),
+                    "present": present,
+                    "timeout": item.get("timeout"),
+                }
+            )
         hooks[str(event)] = lst
     out["hooks"] = hooks
     out["missing_scripts"] = missing

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from checks import interpret
+from checks import interpret, pipes
 from checks.inside import STUCK_AFTER
-from checks.interpret import count_phrase, group_by
+from checks.interpret import PREVIOUS_REVISION_EVENTS, count_phrase, group_by
 from checks.model import Fix, Result, fail, info, passed, skip, warn
 from checks.registry import check
 
@@ -211,6 +211,20 @@ def in_flight(ctx, dep: dict[str, Any], st: str, total: int | None, evidence: di
                 ],
             ),
         )
+    held = _held(ctx, rows)
+    if held is not None:
+        row, script, holds, limit = held
+        why, action = pipes.explain(script, holds, limit)
+        evidence["holds"] = {"event": row["event"], "script": script, **holds}
+        return fail(
+            f"{summary}: {row['event']} runs {why}",
+            evidence=evidence,
+            instances=row["instances"],
+            fix=Fix(
+                f"{action}; then stop this deployment and deploy again.",
+                [f"aws deploy stop-deployment --deployment-id {did}", "wizard deploy"],
+            ),
+        )
     oldest = max((_age(w.since, now) or timedelta(0) for w in waiting), default=timedelta(0))
     script_limit = _hook_timeout(ctx, top["event"])
     stuck = (
@@ -236,6 +250,31 @@ def in_flight(ctx, dep: dict[str, Any], st: str, total: int | None, evidence: di
     return info(
         summary, evidence=evidence, instances=sorted({i for r in rows for i in r["instances"]})
     )
+
+
+def _held(ctx, rows: list[dict]) -> tuple[dict, str, dict, int] | None:
+    """The first running script event whose script, by its bytes, keeps the agent waiting until
+    the hook's timeout (`checks.pipes`): (row, script, what holds, the hook's timeout in s).
+
+    Said at once, without waiting minutes for "no progress": nothing the instance does can end
+    the event earlier. Only the events whose scripts come from this revision's bundle.
+    """
+    from checks.hooks import hook_timeout
+
+    try:
+        spec = ctx.ev.appspec() or {}
+    except Exception:  # no bundle to read: the other signs decide
+        return None
+    facts = spec.get("scripts") or {}
+    for row in rows:
+        if row["event_status"] != "InProgress" or row["event"] in PREVIOUS_REVISION_EVENTS:
+            continue
+        for item in (spec.get("hooks") or {}).get(row["event"] or "", []):
+            script = str(item.get("location") or "").removeprefix("./")
+            holds = (facts.get(script) or {}).get("holds")
+            if holds:
+                return row, script, holds, hook_timeout(item)
+    return None
 
 
 def inside_how(ids: list[str]) -> str:

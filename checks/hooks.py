@@ -7,6 +7,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from checks import pipes
 from checks.evidence import Unavailable
 from checks.interpret import PREVIOUS_REVISION_EVENTS, count_phrase, group_by
 from checks.model import Fix, Result, fail, info, passed, skip
@@ -58,6 +59,7 @@ def hint_for(
     *,
     runas: str | None = None,
     scripts_log: str = SCRIPTS_LOG,
+    timeout: int | None = None,
 ) -> Hint:
     """The precise hint for one failed script (reference §3 E23-E26), bytes before words."""
     text = f"{message}\n{log}"
@@ -68,6 +70,10 @@ def hint_for(
     facts = facts or {}
     crlf_bytes = bool(facts.get("crlf_lines"))
     crlf_log = ("bad interpreter" in text and ("^M" in text or "\r" in text)) or "$'\\r'" in text
+    if code == "ScriptTimedOut" and facts.get("holds"):
+        # the bytes show why (checks.pipes): a process left on the agent's output pipes
+        why, action = pipes.explain(name, facts["holds"], timeout)
+        return Hint(why, action, [], why)
     if code == "ScriptTimedOut":
         return Hint(
             "it ran past its timeout: a process started from a hook keeps the agent waiting "
@@ -182,12 +188,24 @@ def _spec(ctx) -> dict[str, Any]:
         return {}
 
 
-def _runas(spec: dict[str, Any], event: str | None, script: str | None) -> str | None:
+def _hook(spec: dict[str, Any], event: str | None, script: str | None) -> dict[str, Any]:
     for item in (spec.get("hooks") or {}).get(event or "", []):
         loc = str(item.get("location") or "")
         if script and loc.lstrip("./") == script.lstrip("./"):
-            return item.get("runas")
-    return None
+            return item
+    return {}
+
+
+def _runas(spec: dict[str, Any], event: str | None, script: str | None) -> str | None:
+    return _hook(spec, event, script).get("runas")
+
+
+def hook_timeout(item: dict[str, Any]) -> int:
+    """A hook's timeout in seconds: the appspec's, else 3600 (AppSpec "hooks" section)."""
+    try:
+        return int(item.get("timeout") or 3600)
+    except (TypeError, ValueError):
+        return 3600
 
 
 @check("hooks.failed", "Hook scripts", priority=60)
@@ -248,6 +266,7 @@ def failed(ctx) -> Result:
             facts,
             runas=_runas(spec, event, script),
             scripts_log=log_path,
+            timeout=hook_timeout(_hook(spec, event, script)),
         )
         hints.append(hint)
         rows.append(

@@ -306,7 +306,9 @@ def hook_crlf_runas(w: World) -> Built:
 # The sandbox's clock is compressed (an agent that never answers fails its event in 0.6 s); these
 # worlds slow it down while they are built and diagnosed (`world_clock`), so the deployment is
 # still InProgress when diagnose looks, as it would be for minutes on AWS.
-SLOW_WORLDS = {"stuck-agent-stopped", "stuck-instance-stopped"}
+SLOW_WORLDS = {"stuck-agent-stopped", "stuck-instance-stopped", "stuck-script-holds-pipe"}
+# per world: quick events up to the one that hangs, a timeout that does not come while diagnosed
+_CLOCKS = {"stuck-script-holds-pipe": {"event": 0.02, "slow_event": 600.0}}
 
 
 @contextlib.contextmanager
@@ -319,9 +321,8 @@ def world_clock(name: str) -> Iterator[None]:
         return
     old = clock.CLOCK
     # slow events, but instances that boot and install their agent at once
-    clock.CLOCK = clock.Clock(
-        start_delay=0.05, event=20.0, slow_event=600.0, boot=0.0, agent_install=0.0
-    )
+    speeds = {"event": 20.0, "slow_event": 600.0, **_CLOCKS.get(name, {})}
+    clock.CLOCK = clock.Clock(start_delay=0.05, boot=0.0, agent_install=0.0, **speeds)
     try:
         yield
     finally:
@@ -352,6 +353,59 @@ def stuck_instance_stopped(w: World) -> Built:
     stopped = seeded["instance_ids"][:1]
     w.client("ec2").stop_instances(InstanceIds=stopped)
     return Built(seeded["deployment_id"], {**seeded, "stopped": stopped})
+
+
+# a start script that leaves `node server.js` on the agent's output pipes: the agent waits until
+# the hook's timeout (CodeDeploy User Guide, "Long-running processes can cause deployments to
+# fail"); nothing but the script's bytes says so
+HOLDS_PIPE_SH = "#!/bin/bash\nnode server.js &\n"
+DETACHED_SH = "#!/bin/bash\nnode server.js > /dev/null 2>&1 < /dev/null &\n"
+
+
+def _start_script(w: World, script: str, timeout: int | None = None) -> dict[str, Any]:
+    hook: dict[str, Any] = {"location": "scripts/start.sh"}
+    if timeout:
+        hook["timeout"] = timeout
+    return _bundle(w, {"ApplicationStart": [hook]}, **{"scripts/start.sh": script})
+
+
+def _at_event(w: World, dep: str, event: str) -> None:
+    """Wait until every target of `dep` runs `event` (InProgress)."""
+    cd = w.client("codedeploy")
+    _in_flight(w, dep)
+    for _ in range(200):
+        ids = cd.list_deployment_targets(deploymentId=dep).get("targetIds") or []
+        targets = cd.batch_get_deployment_targets(deploymentId=dep, targetIds=ids)
+        running = [
+            e
+            for t in targets.get("deploymentTargets") or []
+            for e in (t.get("instanceTarget") or {}).get("lifecycleEvents") or []
+            if e["lifecycleEventName"] == event and e["status"] == "InProgress"
+        ]
+        if ids and len(running) == len(ids):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{dep} never reached {event}")
+
+
+def stuck_script_holds_pipe(w: World) -> Built:
+    """ApplicationStart runs `node server.js &`: InProgress until the hook's timeout (3600 s)."""
+    files = _start_script(w, HOLDS_PIPE_SH)
+    seeded = scenarios.build(w, count=1, files=files, wait=False)
+    _at_event(w, seeded["deployment_id"], "ApplicationStart")
+    return Built(seeded["deployment_id"], seeded)
+
+
+def hook_holds_pipe(w: World) -> Built:
+    """The same script, the deployment already failed: ScriptTimedOut after 60 s."""
+    seeded = scenarios.build(w, count=1, files=_start_script(w, HOLDS_PIPE_SH, 60))
+    return Built(seeded["deployment_id"], seeded)
+
+
+def hook_detached(w: World) -> Built:
+    """The control: the server's output redirected and detached; the deployment succeeds."""
+    seeded = scenarios.build(w, count=1, files=_start_script(w, DETACHED_SH, 60))
+    return Built(seeded["deployment_id"], seeded)
 
 
 WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = {
@@ -589,6 +643,39 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             ("InProgress", "at ApplicationStop", "is stopped", b.facts["stopped"][0]),
             ("Start the instance again, or stop this deployment",),
             ("aws ec2 start-instances --instance-ids " + b.facts["stopped"][0],),
+        ),
+    ),
+    "stuck-script-holds-pipe": (
+        stuck_script_holds_pipe,
+        lambda b: Expect(
+            "deployment.status",
+            (
+                "InProgress",
+                "ApplicationStart runs scripts/start.sh's line 2 `node server.js &` keeps the "
+                "agent's output pipe open",
+                "the hook's timeout (3600 s)",
+            ),
+            (
+                "Redirect the output of `node server.js` and detach it "
+                "(`node server.js > /dev/null 2>&1 < /dev/null &`)",
+                "stop this deployment and deploy again",
+            ),
+            ("aws deploy stop-deployment --deployment-id " + b.deployment_id,),
+        ),
+    ),
+    "hook-holds-pipe": (
+        hook_holds_pipe,
+        lambda b: Expect(
+            "hooks.failed",
+            (
+                "ApplicationStart scripts/start.sh timed out",
+                "line 2 `node server.js &` keeps the agent's output pipe open",
+                "the hook's timeout (60 s)",
+            ),
+            (
+                "Redirect the output of `node server.js` and detach it "
+                "(`node server.js > /dev/null 2>&1 < /dev/null &`)",
+            ),
         ),
     ),
     "hook-crlf": (

@@ -191,3 +191,13 @@ def test_world_names_stay_apart_when_cut_to_a_world_name():
     for prefix in ("k13-", "bench-"):
         names = [f"{prefix}{name}"[:28].rstrip("-") for name in dw.WORLDS]
         assert len(set(names)) == len(names), prefix
+
+
+def test_a_detached_server_does_not_hang_and_nothing_is_blamed(sandbox_url, sandbox_ctx):
+    """The control of the pipe worlds: `node server.js > /dev/null 2>&1 < /dev/null &`."""
+    from wizard.sandbox.world import World
+
+    b = dw.hook_detached(World(sandbox_url, name="k13-hook-detached"))
+    report, doc = _diagnose(sandbox_ctx, b.deployment_id)
+    assert report.result("deployment.status").status == "pass", doc["results"]
+    assert not doc.get("root_causes"), doc["root_causes"]

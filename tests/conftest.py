@@ -125,3 +125,20 @@ def popen_interruptible(*args: Any, **kwargs: Any) -> subprocess.Popen:
         return subprocess.Popen(*args, **kwargs)
     finally:
         signal.signal(signal.SIGINT, old if old is not None else signal.SIG_DFL)
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Drop hypothesis' garbage-collector timing callback once the tests are over.
+
+    An xdist worker whose teardown outlasts execnet's 5 s grace gets a SIGINT from execnet
+    (gateway_base._terminate_execution); landing inside that gc callback, the KeyboardInterrupt
+    cannot propagate and pytest prints it as a PytestUnraisableExceptionWarning after [100%]
+    (issue 11.10). After the session nothing needs hypothesis' gc timing.
+    """
+    import gc
+
+    gc.callbacks[:] = [
+        cb
+        for cb in gc.callbacks
+        if getattr(cb, "__qualname__", "") != "gc_cumulative_time.<locals>.gc_callback"
+    ]

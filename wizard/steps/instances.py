@@ -220,25 +220,7 @@ def resolve_subnet(sc: StepContext) -> tuple[str, str]:
         return subnet_id, f"subnet {subnet_id} ({found[0]['AvailabilityZone']})"
     if "subnet" in sc.cache:
         return sc.cache["subnet"]
-    ec2 = sc.client("ec2")
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-    if not vpcs:
-        raise ConflictError(
-            f"there is no default VPC in {sc.region} to launch instances into",
-            fix="Set instances.subnet to a subnet id with a route to the internet.",
-        )
-    vpc = vpcs[0]["VpcId"]
-    subnets = ec2.describe_subnets(
-        Filters=[
-            {"Name": "vpc-id", "Values": [vpc]},
-            {"Name": "default-for-az", "Values": ["true"]},
-        ]
-    )["Subnets"]
-    if not subnets:
-        raise ConflictError(
-            f"the default VPC {vpc} has no default subnet",
-            fix="Set instances.subnet to a subnet id with a route to the internet.",
-        )
+    _vpc, subnets = default_vpc_subnets(sc, " to launch instances into")
     subnet = sorted(subnets, key=lambda s: s["AvailabilityZone"])[0]
     sc.cache["subnet"] = (
         subnet["SubnetId"],
@@ -300,6 +282,33 @@ def default_launch(sandbox: bool) -> int:
     can change it; adopting tagged instances stays possible.
     """
     return 2 if sandbox else 1
+
+
+def default_vpc_subnets(sc: StepContext, purpose: str = "") -> tuple[str, list[dict[str, Any]]]:
+    """The region's default VPC id and its default subnets (one per Availability Zone), as
+    DescribeVpcs/DescribeSubnets return them. Raises ConflictError (with the fix: name a subnet)
+    when the region has no default VPC or it has no default subnet; `purpose` ends the first
+    message (" to launch instances into")."""
+    ec2 = sc.client("ec2")
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        raise ConflictError(
+            f"there is no default VPC in {sc.region}{purpose}",
+            fix="Set instances.subnet to a subnet id with a route to the internet.",
+        )
+    vpc = vpcs[0]["VpcId"]
+    subnets = ec2.describe_subnets(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc]},
+            {"Name": "default-for-az", "Values": ["true"]},
+        ]
+    )["Subnets"]
+    if not subnets:
+        raise ConflictError(
+            f"the default VPC {vpc} has no default subnet",
+            fix="Set instances.subnet to a subnet id with a route to the internet.",
+        )
+    return vpc, subnets
 
 
 # --------------------------------------------------------------------------- plan

@@ -91,24 +91,9 @@ def network(sc: StepContext) -> dict[str, Any]:
         asg_subnets = found
         where = f"subnet {subnet_id} of {vpc}"
     else:
-        vpcs = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
-        if not vpcs:
-            raise ConflictError(
-                f"there is no default VPC in {sc.region}",
-                fix="Set instances.subnet to a subnet id with a route to the internet.",
-            )
-        vpc = vpcs[0]["VpcId"]
-        defaults = ec2.describe_subnets(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc]},
-                {"Name": "default-for-az", "Values": ["true"]},
-            ]
-        )["Subnets"]
-        if not defaults:
-            raise ConflictError(
-                f"the default VPC {vpc} has no default subnet",
-                fix="Set instances.subnet to a subnet id with a route to the internet.",
-            )
+        from wizard.steps.instances import default_vpc_subnets
+
+        vpc, defaults = default_vpc_subnets(sc)
         zones = _zones_offering(sc, sc.project.instances.instance_type)
         asg_subnets = [s for s in defaults if zones is None or s["AvailabilityZone"] in zones]
         if not asg_subnets:

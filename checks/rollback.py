@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks import interpret
-from checks.evidence import BATCH_TARGETS, chunks, error_code
+from checks.evidence import BATCH_TARGETS, chunks
 from checks.interpret import count_phrase, group_by
 from checks.model import Fix, Result, fail, info, passed, skip, warn
 from checks.registry import check
@@ -25,21 +25,7 @@ ROLLBACK_CREATOR = "codeDeployRollback"
 
 def get_deployment(ev: Any, deployment_id: str) -> dict[str, Any] | None:
     """GetDeployment of another deployment (memoised); None when it no longer exists."""
-
-    def load() -> dict[str, Any] | None:
-        try:
-            return ev.client("codedeploy").get_deployment(deploymentId=deployment_id)[
-                "deploymentInfo"
-            ]
-        except Exception as exc:
-            if error_code(exc) in (
-                "DeploymentDoesNotExistException",
-                "InvalidDeploymentIdException",
-            ):
-                return None
-            raise
-
-    return ev.memo(("other-deployment", deployment_id), load)
+    return ev.deployment_info(deployment_id)
 
 
 def failures_of(ev: Any, deployment_id: str) -> list[interpret.Failure]:

@@ -203,28 +203,35 @@ def _create_profile(ctx: Any, p: dict[str, Any]) -> str:
     )
 
 
+def _send_command(ctx: Any, ids: list[str], **kwargs: Any) -> list[str]:
+    """SSM SendCommand to `ids` in batches of 50 (the most InstanceIds one call may name, SSM API
+    reference); the command ids."""
+    ssm = ctx.client("ssm")
+    return [
+        ssm.send_command(InstanceIds=ids[i : i + 50], **kwargs)["Command"]["CommandId"]
+        for i in range(0, len(ids), 50)
+    ]
+
+
 def _apply_one(ctx: Any, fix: PlannedFix) -> str:
     p = fix.params
     if fix.action == "create-profile":
         return _create_profile(ctx, p)
     if fix.action == "start-agent":
-        ssm = ctx.client("ssm")
         ids = list(p["instances"])
-        commands = []
-        for i in range(0, len(ids), 50):
-            resp = ssm.send_command(
-                InstanceIds=ids[i : i + 50],
-                DocumentName="AWS-RunShellScript",
-                Parameters={
-                    "commands": [
-                        "systemctl enable codedeploy-agent",
-                        "systemctl start codedeploy-agent",
-                        "systemctl is-active codedeploy-agent",
-                    ]
-                },
-                Comment="codedeploy-wizard: start the CodeDeploy agent",
-            )
-            commands.append(resp["Command"]["CommandId"])
+        commands = _send_command(
+            ctx,
+            ids,
+            DocumentName="AWS-RunShellScript",
+            Parameters={
+                "commands": [
+                    "systemctl enable codedeploy-agent",
+                    "systemctl start codedeploy-agent",
+                    "systemctl is-active codedeploy-agent",
+                ]
+            },
+            Comment="codedeploy-wizard: start the CodeDeploy agent",
+        )
         return f"start sent to {len(ids)} instance(s) (command {', '.join(commands)})"
     if fix.action == "associate-profile":
         done, skipped = _associate(ctx, p["profile"], list(p["instances"]))
@@ -277,17 +284,14 @@ def _apply_one(ctx: Any, fix: PlannedFix) -> str:
         )
         return f"attached AWSCodeDeployRole to {p['role']}"
     if fix.action == "install-agent":
-        ssm = ctx.client("ssm")
         ids = list(p["instances"])
-        commands = []
-        for i in range(0, len(ids), 50):
-            resp = ssm.send_command(
-                InstanceIds=ids[i : i + 50],
-                DocumentName="AWS-ConfigureAWSPackage",
-                Parameters={"action": ["Install"], "name": ["AWSCodeDeployAgent"]},
-                Comment="codedeploy-wizard: install the CodeDeploy agent",
-            )
-            commands.append(resp["Command"]["CommandId"])
+        commands = _send_command(
+            ctx,
+            ids,
+            DocumentName="AWS-ConfigureAWSPackage",
+            Parameters={"action": ["Install"], "name": ["AWSCodeDeployAgent"]},
+            Comment="codedeploy-wizard: install the CodeDeploy agent",
+        )
         return f"install started on {len(ids)} instance(s) (command {', '.join(commands)})"
     raise ValueError(f"unknown fix action {fix.action!r}")
 

@@ -29,16 +29,7 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
         server.start()
         try:
             region = args.region or SANDBOX_DEFAULT_REGION
-            ctx = AwsContext(
-                region=region,
-                endpoint_url=server.url,
-                sandbox=True,
-                access_key="sandbox",
-                secret_key="sandbox",
-            )
-            ctx.sandbox_server = server  # type: ignore[attr-defined]
-            _check_region(ctx)
-            ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
+            ctx = sandbox_context(server, region, scenario)
             if banner:
                 info(sandbox_banner(server.url, ctx.account, region))
             yield ctx
@@ -61,6 +52,23 @@ def aws_context(args: argparse.Namespace, *, banner: bool = True) -> Iterator[Aw
             if ctx.sandbox and banner:
                 info(sandbox_banner(ctx.endpoint_url, ctx.account, ctx.region))
         yield ctx
+
+
+def sandbox_context(server: object, region: str, scenario: str | None) -> AwsContext:
+    """The AwsContext of a started SandboxServer in `region` (its fixed sandbox keys), region
+    checked, seeded with `scenario` when given (`ctx.scenario`: the seed's result, else None).
+    UsageError for a region no partition has or an unknown scenario."""
+    ctx = AwsContext(
+        region=region,
+        endpoint_url=server.url,  # type: ignore[attr-defined]
+        sandbox=True,
+        access_key="sandbox",
+        secret_key="sandbox",
+    )
+    ctx.sandbox_server = server  # type: ignore[attr-defined]
+    _check_region(ctx)
+    ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
+    return ctx
 
 
 def _check_region(ctx: AwsContext) -> None:

@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
     servers: list = []
 
     def make_sandbox():
-        from wizard.aws import AwsContext
-        from wizard.commands._context import _check_region
+        from wizard.commands._context import sandbox_context
         from wizard.sandbox.server import SandboxServer
 
         while servers:  # a Retry after a failed start: the first server goes
@@ -56,18 +55,7 @@ def run(args: argparse.Namespace) -> int:
         server.start()
         servers.append(server)
         region = args.region or SANDBOX_DEFAULT_REGION
-        ctx = AwsContext(
-            region=region,
-            endpoint_url=server.url,
-            sandbox=True,
-            access_key="sandbox",
-            secret_key="sandbox",
-        )
-        ctx.sandbox_server = server  # type: ignore[attr-defined]
-        _check_region(ctx)
-        scenario = getattr(args, "scenario", None)
-        ctx.scenario = server.seed(scenario, region=region) if scenario else None  # type: ignore[attr-defined]
-        return ctx
+        return sandbox_context(server, region, getattr(args, "scenario", None))
 
     from wizard.aws import SANDBOX_DEFAULT_REGION  # light: boto3 is imported when used
 

@@ -10,6 +10,12 @@ wall time to that line:
   its first frame that shows the current step, then the first frame whose header shows the
   sandbox account (the emulator has started in a worker, and GetCallerIdentity answered).
 
+Bytecode: a user's Python writes `__pycache__` on the first run and reads it afterwards. A machine
+that sets PYTHONDONTWRITEBYTECODE (this one does) would compile the wizard's own modules from source
+on every run and charge that to the wizard only (Textual's bytecode came with its install), so the
+children write and read theirs under a temporary PYTHONPYCACHEPREFIX, filled by the warm-up run —
+both programs alike, the source tree untouched.
+
 Run: .venv/bin/python bench/tui_start.py [--runs N]
 Targets: first frame ≤ 1.5 × hello-world (medians); account shown ≤ 1.2 s.
 """
@@ -17,6 +23,7 @@ Targets: first frame ≤ 1.5 × hello-world (medians); account shown ≤ 1.2 s.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -77,6 +84,9 @@ sys.exit(cli.main(["--sandbox", "--project-dir", sys.argv[1]]))
 """
 
 
+CHILD_ENV = dict(os.environ)
+
+
 def once(code: str, *args: str, marks: tuple[str, ...] = ("PAINTED",)) -> list[float]:
     """Seconds from start to each of `marks` printed by the child."""
     start = time.perf_counter()
@@ -85,6 +95,7 @@ def once(code: str, *args: str, marks: tuple[str, ...] = ("PAINTED",)) -> list[f
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env=CHILD_ENV,
     )
     assert proc.stdout is not None
     out = []
@@ -106,6 +117,8 @@ def main() -> int:
     paint: list[float] = []
     account: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+        CHILD_ENV["PYTHONPYCACHEPREFIX"] = f"{tmp}/pycache"
         once(HELLO)  # warm the page cache for both
         once(WIZARD, f"{tmp}/warm", marks=("PAINTED", "ACCOUNT"))
         for i in range(args.runs):  # interleaved, so machine load hits both alike

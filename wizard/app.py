@@ -22,6 +22,7 @@ Where things are kept:
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -92,6 +93,8 @@ class WizardApp(App[int]):
         return WizardScreen(start=self.state.start_step)
 
     def on_mount(self) -> None:
+        # the launcher paused the cyclic GC for the start (wizard/commands/setup.py)
+        self.call_after_refresh(gc.enable)
         # AWS work starts once the first frame is on screen (its threads compete for the GIL)
         self.call_after_refresh(self.load_identity)
         if self.state.project_error:

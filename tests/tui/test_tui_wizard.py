@@ -655,3 +655,45 @@ async def test_apply_waits_for_no_one_while_another_apply_holds_the_project(
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_launcher_pauses_the_collector_only_until_the_app_ends(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`wizard` starts the app with the cyclic GC paused (a faster first frame) and never leaves
+    it paused, even when the app fails before its first frame."""
+    import argparse
+    import gc
+
+    from wizard.app import WizardApp
+    from wizard.commands import setup
+
+    seen: list[bool] = []
+
+    def run(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        raise RuntimeError("the app failed before its first frame")
+
+    monkeypatch.setattr(WizardApp, "run", run)
+    args = argparse.Namespace(
+        yes=False, sandbox=True, project_dir=str(tmp_path / "p"), region=None, scenario=None
+    )
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        setup.run(args)
+    assert seen == [False]  # paused while the app starts
+    assert gc.isenabled()  # and on again, whatever happened
+
+
+@sync
+async def test_the_app_resumes_the_collector_after_its_first_frame(make_app) -> None:
+    import gc
+
+    app = make_app("tui-gc")
+    gc.disable()  # as the launcher leaves it
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        gc.enable()

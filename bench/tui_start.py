@@ -14,7 +14,7 @@ Bytecode: a user's Python writes `__pycache__` on the first run and reads it aft
 that sets PYTHONDONTWRITEBYTECODE (this one does) would compile the wizard's own modules from source
 on every run and charge that to the wizard only (Textual's bytecode came with its install), so the
 children write and read theirs under a temporary PYTHONPYCACHEPREFIX, filled by the warm-up run —
-both programs alike, the source tree untouched.
+both programs alike, the source tree untouched. `--no-bytecode-cache` keeps this machine's setting.
 
 Run: .venv/bin/python bench/tui_start.py [--runs N]
 Targets: first frame ≤ 1.5 × hello-world (medians); account shown ≤ 1.2 s.
@@ -112,13 +112,19 @@ def once(code: str, *args: str, marks: tuple[str, ...] = ("PAINTED",)) -> list[f
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE as set here (the wizard compiles its modules each run)",
+    )
     args = parser.parse_args()
     hello: list[float] = []
     paint: list[float] = []
     account: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
-        CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
-        CHILD_ENV["PYTHONPYCACHEPREFIX"] = f"{tmp}/pycache"
+        if not args.no_bytecode_cache:
+            CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+            CHILD_ENV["PYTHONPYCACHEPREFIX"] = f"{tmp}/pycache"
         once(HELLO)  # warm the page cache for both
         once(WIZARD, f"{tmp}/warm", marks=("PAINTED", "ACCOUNT"))
         for i in range(args.runs):  # interleaved, so machine load hits both alike

@@ -74,11 +74,15 @@ def screen_diff(snapshot: Any, name: str, svg: str) -> str:
         / f"{node.snapshot_name}[{name}].svg"
     )
     old = stored.read_text(encoding="utf-8") if stored.exists() else ""
-    return "\n".join(
-        difflib.unified_diff(
-            svg_rows(volatile_free(old)), svg_rows(volatile_free(svg)), "stored", "now", lineterm=""
-        )
+    old, svg = volatile_free(old), volatile_free(svg)
+    text = "\n".join(
+        difflib.unified_diff(svg_rows(old), svg_rows(svg), "stored", "now", lineterm="")
     )
+    # the same text in other colours or places: show the SVG lines that differ
+    markup = difflib.unified_diff(
+        old.splitlines(), svg.splitlines(), "stored", "now", lineterm="", n=0
+    )
+    return text or "\n".join(line[:300] for line in list(markup)[:80])
 
 
 async def steady(pilot: Any) -> None:

@@ -358,10 +358,14 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
     rest = [i for i in blind if i not in explained]
     seen_text = f"; the APIs show: {', '.join(seen)}" if seen else ""
     how = inside.how_to_look(unseen, "systemctl status codedeploy-agent")
+    looks = inside.look(ev)
+    why = inside.why_unseen(looks, unseen)
+    # Session Manager reaches only instances registered with Systems Manager
+    by = "over SSH" if inside.only_ssh(looks, unseen) else "SSH or Session Manager"
     if rest and ud.get("known") and not ud.get("installs"):
         return fail(
             f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event, and "
-            f"the instance's user data does not install it (SSM offline: could not look inside)",
+            f"the instance's user data does not install it (could not look inside: {why})",
             evidence=evidence,
             instances=rest,
             fix=install_fix(ev.region, [], ids=rest),
@@ -386,11 +390,11 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
         fix = install_fix(ev.region, [], ids=rest)
         return fail(
             f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event; "
-            f"could not look inside (SSM offline), but {likely[0]}",
+            f"could not look inside ({why}), but {likely[0]}",
             evidence=evidence,
             instances=rest,
             fix=Fix(
-                f"{likely[1]}; to confirm first, look on the instance (SSH or Session Manager) "
+                f"{likely[1]}; to confirm first, look on the instance ({by}) "
                 "in this order: is the agent running, which version, what its journal and the "
                 "installer's log say.",
                 [*look_cmds, *fix.commands[1:]],
@@ -399,11 +403,11 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
     if rest:
         return fail(
             f"{count_phrase(len(rest), total)}: the agent never picked up the lifecycle event; "
-            f"could not look inside (SSM offline){seen_text}",
+            f"could not look inside ({why}){seen_text}",
             evidence=evidence,
             instances=rest,
             fix=Fix(
-                "Look on the instance (SSH or Session Manager), in this order: is the agent "
+                f"Look on the instance ({by}), in this order: is the agent "
                 "running, which version, what its log and the installer's log say; then start, "
                 "update or install it accordingly.",
                 [*look_cmds, how],
@@ -415,12 +419,11 @@ def _unseen(ctx, unseen: list[str], total: int, evidence: dict[str, Any]) -> Res
         else ""
     )
     return warn(
-        f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not "
-        f"allowed){note}{seen_text}",
+        f"could not look inside {count_phrase(len(unseen), total)} ({why}){note}{seen_text}",
         evidence=evidence,
         instances=sorted(unseen),
         fix=Fix(
-            "Look on the instance, in this order (SSH or Session Manager):",
+            f"Look on the instance, in this order ({by}):",
             [*LOOK_IN_ORDER, how],
         ),
     )

@@ -193,7 +193,8 @@ def writable(ctx) -> Result:
         first = pointed[0]
         evidence["message"] = first.message[:500]
         msg_ids = sorted(f.instance_id for f in pointed)
-        detail = " (SSM offline: could not look inside)" if unseen else ""
+        looks = inside.look(ctx.ev)
+        detail = f" (could not look inside: {inside.why_unseen(looks, unseen)})" if unseen else ""
         return fail(
             f"{count_phrase(len(msg_ids), total)}: {first.cause.label} — "
             f"{first.message[:160]}{detail}",
@@ -206,8 +207,8 @@ def writable(ctx) -> Result:
         )
     if unseen:
         return warn(
-            f"could not look inside {count_phrase(len(unseen), total)} (SSM offline or not "
-            "allowed)",
+            f"could not look inside {count_phrase(len(unseen), total)} "
+            f"({inside.why_unseen(inside.look(ctx.ev), unseen)})",
             evidence=evidence,
             instances=unseen,
             fix=inside.look_by_hand(unseen, f"stat -c '%U:%G %a' {dests[0] if dests else '/'}"),

@@ -173,6 +173,43 @@ def agent_reached_ids(ev: Evidence) -> set[str]:
     return {iid for iid, t in ev.failed_target_map().items() if interpret.agent_reached(t)}
 
 
+def why_unseen(looks: dict[str, InstanceLook], ids: list[str]) -> str:
+    """Why Run Command could not look inside `ids`, in SSM's own terms, most common first:
+    e.g. "not registered with Systems Manager", "2 SSM PingStatus ConnectionLost, 1 not running".
+
+    DescribeInstanceInformation lists only managed nodes, so an instance it does not know has no
+    SSM Agent registered (no instance profile with AmazonSSMManagedInstanceCore, or no route to
+    the ssm/ssmmessages/ec2messages endpoints); a known one reports PingStatus Online,
+    ConnectionLost or Inactive (SSM API reference, InstanceInformation.PingStatus). Run Command
+    reaches only Online nodes.
+    """
+    reasons: dict[str, int] = {}
+    for iid in ids:
+        look = looks.get(iid)
+        if look is None:
+            why = "not running"
+        elif look.status == "offline" and look.detail.endswith("unknown"):
+            why = "not registered with Systems Manager"
+        else:
+            why = look.detail or f"Run Command {look.status}"
+        reasons[why] = reasons.get(why, 0) + 1
+    ranked = sorted(reasons.items(), key=lambda kv: -kv[1])
+    if len(ranked) == 1:
+        return ranked[0][0]
+    return ", ".join(f"{n} {why}" for why, n in ranked)
+
+
+def only_ssh(looks: dict[str, InstanceLook], ids: list[str]) -> bool:
+    """True when none of `ids` is registered with Systems Manager: Session Manager cannot reach
+    them either, so looking by hand means SSH."""
+    return bool(ids) and all(
+        (look := looks.get(i)) is not None
+        and look.status == "offline"
+        and look.detail.endswith("unknown")
+        for i in ids
+    )
+
+
 def how_to_look(ids: list[str], command: str) -> str:
     """A copy-pasteable Run Command line to look by hand (see `look_by_hand` for the Fix)."""
     first = ids[0] if ids else "INSTANCE_ID"

@@ -351,7 +351,10 @@ class FakeEvidence(Evidence):
         out = {}
         for i in ids:
             if self._ssm.get(i) != "Online":
-                out[i] = InstanceLook(i, "offline")
+                # as Evidence.look_inside says it
+                out[i] = InstanceLook(
+                    i, "offline", detail=f"SSM PingStatus {self._ssm.get(i) or 'unknown'}"
+                )
                 continue
             text = self._probes.get(i, self._probes.get("*", ""))
             from checks.evidence import parse_probes

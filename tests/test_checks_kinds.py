@@ -178,14 +178,29 @@ def test_without_ssm_the_agent_check_says_what_it_saw_and_how_to_look(ctx):
     report = run(ctx, agent_never_ran(ctx, w, ssm=None))
     res = report.result("agent.running")
     assert res.status is Status.FAIL
-    assert "could not look inside (SSM offline)" in res.summary
+    assert "could not look inside (not registered with Systems Manager)" in res.summary
     assert "the user data installs the agent" in res.summary
-    assert res.fix.summary.startswith("Look on the instance")
+    # Session Manager cannot reach an instance Systems Manager does not know
+    assert res.fix.summary.startswith("Look on the instance (over SSH)")
     assert res.fix.commands[:3] == [
         "sudo systemctl status codedeploy-agent",
         "cat /opt/codedeploy-agent/.version",
         "sudo tail -n 50 /var/log/aws/codedeploy-agent/codedeploy-agent.log",
     ]
+
+
+def test_without_ssm_the_reason_is_what_ssm_reports_for_a_registered_instance(ctx):
+    w = build(
+        ctx,
+        n=1,
+        user_data="#!/bin/bash\ndnf install -y ruby wget\n./install auto\n"
+        "# aws-codedeploy-us-east-1\n",
+    )
+    report = run(ctx, agent_never_ran(ctx, w, ssm="ConnectionLost"))
+    res = report.result("agent.running")
+    assert res.status is Status.FAIL
+    assert "could not look inside (SSM PingStatus ConnectionLost)" in res.summary
+    assert res.fix.summary.startswith("Look on the instance (SSH or Session Manager)")
 
 
 # ---- kind 9: hooks failing for environment reasons, confirmed from the bytes -------------

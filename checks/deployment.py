@@ -213,16 +213,44 @@ def in_flight(ctx, dep: dict[str, Any], st: str, total: int | None, evidence: di
         )
     held = _held(ctx, rows)
     if held is not None:
-        row, script, holds, limit = held
+        row, script, holds, limit, previous = held
         why, action = pipes.explain(script, holds, limit)
         evidence["holds"] = {"event": row["event"], "script": script, **holds}
+        if previous is None:
+            return fail(
+                f"{summary}: {row['event']} runs {why}",
+                evidence=evidence,
+                instances=row["instances"],
+                fix=Fix(
+                    f"{action}; then stop this deployment and deploy again.",
+                    [f"aws deploy stop-deployment --deployment-id {did}", "wizard deploy"],
+                ),
+            )
+        # the script of the last successful revision (hook_executor.rb runs ApplicationStop
+        # and the block-traffic events from it): this revision cannot change what runs now
+        evidence["holds"]["previous_deployment"] = previous
+        try:
+            mine = ((ctx.ev.appspec() or {}).get("scripts") or {}).get(script)
+        except Exception:  # this revision's bundle unreadable: say what to do either way
+            mine = None
+        then = (
+            f"this revision's {script} lets go of the pipe, so the trouble ends with it."
+            if mine is not None and not mine.get("holds")
+            else f"before that, fix this revision's {script} too, or the next deployment waits "
+            f"the same way: {action[:1].lower()}{action[1:]}."
+        )
         return fail(
-            f"{summary}: {row['event']} runs {why}",
+            f"{summary}: {row['event']} runs the last successful revision's ({previous}) {why}",
             evidence=evidence,
             instances=row["instances"],
             fix=Fix(
-                f"{action}; then stop this deployment and deploy again.",
-                [f"aws deploy stop-deployment --deployment-id {did}", "wizard deploy"],
+                "Stop this deployment and deploy again with --ignore-application-stop-failures "
+                f"(the old script is given up after its timeout, {limit} s, once), or first "
+                "clear the agent's record of the previous revision on each instance; " + then,
+                [
+                    f"aws deploy stop-deployment --deployment-id {did}",
+                    "wizard deploy --ignore-application-stop-failures",
+                ],
             ),
         )
     oldest = max((_age(w.since, now) or timedelta(0) for w in waiting), default=timedelta(0))
@@ -252,28 +280,44 @@ def in_flight(ctx, dep: dict[str, Any], st: str, total: int | None, evidence: di
     )
 
 
-def _held(ctx, rows: list[dict]) -> tuple[dict, str, dict, int] | None:
+def _held(ctx, rows: list[dict]) -> tuple[dict, str, dict, int, str | None] | None:
     """The first running script event whose script, by its bytes, keeps the agent waiting until
-    the hook's timeout (`checks.pipes`): (row, script, what holds, the hook's timeout in s).
+    the hook's timeout (`checks.pipes`): (row, script, what holds, the hook's timeout in s, the
+    previous deployment's id when the script is the last successful revision's, else None).
 
     Said at once, without waiting minutes for "no progress": nothing the instance does can end
-    the event earlier. Only the events whose scripts come from this revision's bundle.
+    the event earlier. ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic run the last
+    successful revision's scripts (the agent's hook_executor.rb), so those are read from its
+    bundle; the other events from this revision's.
     """
     from checks.hooks import hook_timeout
 
-    try:
-        spec = ctx.ev.appspec() or {}
-    except Exception:  # no bundle to read: the other signs decide
-        return None
-    facts = spec.get("scripts") or {}
+    specs: dict[bool, tuple[dict[str, Any], str | None]] = {}
+
+    def spec_for(previous: bool) -> tuple[dict[str, Any], str | None]:
+        if previous not in specs:
+            try:
+                if previous:
+                    prev = ctx.ev.previous_deployment() or {}
+                    loc = (prev.get("revision") or {}).get("s3Location")
+                    found = (ctx.ev.appspec_at(loc) or {}) if loc else {}
+                    specs[previous] = (found, prev.get("deploymentId"))
+                else:
+                    specs[previous] = (ctx.ev.appspec() or {}, None)
+            except Exception:  # no bundle to read: the other signs decide
+                specs[previous] = ({}, None)
+        return specs[previous]
+
     for row in rows:
-        if row["event_status"] != "InProgress" or row["event"] in PREVIOUS_REVISION_EVENTS:
+        if row["event_status"] != "InProgress":
             continue
+        spec, previous = spec_for(row["event"] in PREVIOUS_REVISION_EVENTS)
+        facts = spec.get("scripts") or {}
         for item in (spec.get("hooks") or {}).get(row["event"] or "", []):
             script = str(item.get("location") or "").removeprefix("./")
             holds = (facts.get(script) or {}).get("holds")
             if holds:
-                return row, script, holds, hook_timeout(item)
+                return row, script, holds, hook_timeout(item), previous or None
     return None
 
 

@@ -376,6 +376,7 @@ def previous_revision(ctx) -> Result:
     evidence["found_by"] = (prev or {}).get("_found_by")
     detail = ""
     facts: dict[str, Any] | None = None
+    old: dict[str, Any] = {}
     if loc:
         try:
             old = ctx.ev.appspec_at(loc)
@@ -393,11 +394,24 @@ def previous_revision(ctx) -> Result:
     now = [h for h in (current.get("hooks") or {}).get(event or "", []) if h.get("present")]
     if now:
         evidence["this_revision_hooks"] = [h.get("location") for h in now]
+    # the old script's own timeout (its appspec's), which a timed-out stop script runs into
+    limit = hook_timeout(_hook(old, event, script))
+    hint: Hint | None = None
+    later = ""
+    if first.error_code in ("ScriptFailed", "ScriptTimedOut"):
+        hint = hint_for(
+            first.error_code, first.message, first.log_tail, script, facts, timeout=limit
+        )
+        evidence["hint"] = hint.why
+        said = last_line(first.log_tail) if hint.generic else hint.why
+        later = f" ({said}) in this revision's copy of it" if said else " in this revision"
     what = {
         "ScriptMissing": f"{script or 'a script'} does not exist",
         "ScriptTimedOut": f"{script or 'a script'} timed out",
         "ScriptNotExecutable": f"{script or 'a script'} could not be made executable",
     }.get(first.error_code or "", f"{script or 'a script'} failed")
+    if hint is not None and not hint.generic and hint.confirmed:  # the old bundle's bytes say why
+        what += f" ({hint.confirmed.replace(f'{script}' + chr(39) + 's ', 'its ', 1)})"
     summary = (
         f"{count_phrase(len(ids), total)}: {event} ran the last successful revision's script, "
         f"and {what} — previous revision {words}{detail}"
@@ -421,13 +435,28 @@ def previous_revision(ctx) -> Result:
             f"aws deploy create-deployment --application-name {app} --deployment-group-name "
             f"{group} --s3-location {s3loc} --ignore-application-stop-failures"
         )
-    if first.error_code in ("ScriptFailed", "ScriptTimedOut"):
-        hint = hint_for(first.error_code, first.message, first.log_tail, script, facts)
-        evidence["hint"] = hint.why
-        said = last_line(first.log_tail) if hint.generic else hint.why
-        later = f" ({said}) in this revision's copy of it" if said else " in this revision"
-    else:
-        later = ""
+    mine = (current.get("scripts") or {}).get(script.lstrip("./")) if script else None
+    # this revision's copy lets go where the old one held the pipe: the trouble ends with it
+    let_go = bool(
+        first.error_code == "ScriptTimedOut"
+        and (facts or {}).get("holds")
+        and mine is not None
+        and not mine.get("holds")
+    )
+    # ignoreApplicationStopFailures turns the event's failure into success; a script that
+    # times out still runs until its timeout first (CreateDeployment API reference)
+    waits = (
+        f" (the old script still runs once and is given up after its timeout, {limit} s)"
+        if first.error_code == "ScriptTimedOut"
+        else ""
+    )
+    then = (
+        f"This revision's {script} lets go of the agent's pipe, so that is the last time; you "
+        "may instead clear the agent's record of the previous revision on each instance."
+        if let_go
+        else f"Fix the stop script{later} before that, or clear the agent's record of the "
+        "previous revision on each instance."
+    )
     commands.append(
         f"sudo rm -f /opt/codedeploy-agent/deployment-root/deployment-instructions/"
         f"{dg}_last_successful_install   # or, on each instance: forget the previous revision"
@@ -438,9 +467,9 @@ def previous_revision(ctx) -> Result:
         instances=ids,
         fix=Fix(
             f"Deploy once with --ignore-application-stop-failures: the previous revision's "
-            f"broken {event} script is skipped and this revision becomes the last successful "
-            f"one, so later deployments run its {event} instead. Fix the stop script{later} "
-            "before that, or clear the agent's record of the previous revision on each instance.",
+            f"broken {event} script no longer stops the deployment{waits}, and this revision "
+            f"becomes the last successful one, so later deployments run its {event} instead. "
+            + then,
             commands,
         ),
     )

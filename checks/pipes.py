@@ -6,7 +6,7 @@ close (aws/aws-codedeploy-agent, lib/instance_agent/plugins/codedeploy/hook_exec
 
 - `cmd &` (and `nohup cmd &`: nohup redirects only when its output is a terminal) without sending
   *both* stdout and stderr elsewhere keeps them open after the script exits;
-- a server run in the foreground as the script's last command never lets the script end;
+- a server run in the foreground (anywhere at the script's top level) never lets the script end;
 
 and the event ends only at the hook's timeout (3600 s by default), as ScriptTimedOut. AWS
 documents the kind and its fix: CodeDeploy User Guide, "Troubleshoot EC2/On-Premises deployment
@@ -108,6 +108,23 @@ def _backgrounded(nodes: list[Any], out: str, err: str) -> Any:
     return None
 
 
+def _foreground_server(nodes: list[Any]) -> Any:
+    """The first top-level command, not run with `&`, that serves until stopped: the script
+    waits for it, wherever it stands (`node app.js` then `echo started` never echoes)."""
+    for node in nodes:
+        if node.kind == "command" and serves_forever(_command_words(node)):
+            return node
+        if node.kind == "list":
+            parts = node.parts
+            for i, item in enumerate(parts):
+                nxt = parts[i + 1] if i + 1 < len(parts) else None
+                if item.kind != "command" or (nxt is not None and getattr(nxt, "op", "") == "&"):
+                    continue
+                if serves_forever(_command_words(item)):
+                    return item
+    return None
+
+
 def holding_line(data: bytes) -> dict[str, Any] | None:
     """The first line of a hook script that keeps the agent waiting until the hook's timeout.
 
@@ -126,9 +143,9 @@ def holding_line(data: bytes) -> dict[str, Any] | None:
     except Exception:  # bashlex.errors.ParsingError and kin
         return None
     found, how = _backgrounded(nodes, "agent", "agent"), "background"
-    last = nodes[-1] if nodes else None
-    if found is None and last is not None and last.kind == "command":
-        found, how = (last, "foreground") if serves_forever(_command_words(last)) else (None, how)
+    server = _foreground_server(nodes)
+    if server is not None and (found is None or server.pos[0] < found.pos[0]):
+        found, how = server, "foreground"  # the script never gets past it
     if found is None:
         return None
     number = text.count("\n", 0, found.pos[0]) + 1

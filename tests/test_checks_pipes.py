@@ -11,8 +11,18 @@ from checks.pipes import explain, holding_line
 @pytest.mark.parametrize(
     ("script", "line", "command", "how"),
     [
-        # a foreground server as the last command never lets the script end
+        # a foreground server never lets the script end, wherever it stands
         (b"#!/bin/bash\ncd /srv/app\nnpm start\n", 3, "npm start", "foreground"),
+        (b"#!/bin/bash\nnpm start\necho done\n", 2, "npm start", "foreground"),
+        (b"#!/bin/bash\ncd /app && node server.js\necho up\n", 2, "node server.js", "foreground"),
+        (b"#!/bin/bash\njava -jar app.jar; echo done\n", 2, "java -jar app.jar", "foreground"),
+        # the first of the two the script reaches
+        (
+            b"#!/bin/bash\nnode api.js\nnode worker.js &\n",
+            2,
+            "node api.js",
+            "foreground",
+        ),
         (
             b"#!/bin/bash\nexec java -jar app.jar --port 80\n",
             2,
@@ -59,8 +69,9 @@ def test_a_line_that_holds_the_pipe(script: bytes, line: int, command: str, how:
         b"#!/bin/bash\ngunicorn -D app:app\n",
         b"#!/bin/bash\nnode server.js > /dev/null 2>&1 &\nnode --version\n",
         b"#!/bin/bash\nsystemctl restart myapp\n",
-        b"#!/bin/bash\nnpm start\necho done\n",  # not last: not claimed (kept conservative)
         b"#!/usr/bin/env python3\nimport os\n",
+        b"#!/bin/bash\nnode --version\nnpm install\nnpm test\n",  # each ends
+        b"#!/bin/bash\nnode server.js > /dev/null 2>&1 < /dev/null &\necho started\n",
         b"#!/bin/bash\nif then (\n",  # unparsable: nothing certain
     ],
 )

@@ -196,6 +196,9 @@ HOLDS = [
     (b"#!/bin/sh\nsudo -u app gunicorn app:app -b :8000\n", (2, "gunicorn")),
     (b"#!/bin/bash\nif true; then\n  python3 -m http.server 80 &\nfi\n", (3, "http.server")),
     (b"#!/bin/bash\nsleep 999 | tee out.log &\n", (2, "tee")),
+    # a foreground server anywhere: the script never gets past it
+    (b"#!/bin/bash\nnpm start\necho started\n", (2, "npm start")),
+    (b"#!/bin/bash\ncd /app && java -jar app.jar\necho up\n", (2, "java -jar")),
 ]
 FREE = [
     b"#!/bin/bash\nnode server.js > /dev/null 2>&1 &\n",
@@ -205,6 +208,7 @@ FREE = [
     b"#!/bin/bash\nexec > /var/log/deploy.log 2>&1\nnode server.js &\n",
     b"#!/bin/bash\ngunicorn --daemon app:app\n",
     b"#!/bin/bash\nnode --version\nsystemctl start app\n",
+    b"#!/bin/bash\nnpm install\nnpm test\necho done\n",
     b"#!/usr/bin/python3\nnode server.js &\n",  # not a shell script
     b"#!/bin/bash\nif then fi (\n",  # unparsable: the bytes say nothing certain
 ]

@@ -87,6 +87,24 @@ def previous_stop_fails(w: World) -> Built:
     return Built(dep, {**seeded, "previous": seeded["deployment_id"]})
 
 
+HOLDING_STOP_SH = "#!/bin/bash\necho draining\nnohup /srv/app/drain.sh &\n"
+
+
+def previous_stop_holds_pipe(w: World, *, v2_holds: bool = False) -> Built:
+    """The sibling decided by bytes alone: v1's stop script backgrounds a drain job without
+    redirecting its output, so v2's ApplicationStop (v1's script) waits out its timeout. v2's
+    copy lets go (or, `v2_holds`, still holds: the next deployment would time out again)."""
+    stop = {"scripts/app_stop.sh": HOLDING_STOP_SH}
+    v1 = _bundle(w, _hooks(("ApplicationStop", "scripts/app_stop.sh")), **stop)
+    seeded = scenarios.build(w, files=v1)
+    assert seeded["status"] == "Succeeded", seeded
+    v2 = _bundle(
+        w, _hooks(("ApplicationStop", "scripts/app_stop.sh")), **(stop if v2_holds else {})
+    )
+    dep = _redeploy(w, seeded, v2, "releases/app-v2.zip")
+    return Built(dep, {**seeded, "previous": seeded["deployment_id"]})
+
+
 # ---- 2. the agent is there but wrong (more worlds arrive with the sandbox's agent fidelity) --
 def agent_stopped(w: World) -> Built:
     seeded = scenarios.build(w, tags={"sandbox:agent": "stopped"})
@@ -306,9 +324,15 @@ def hook_crlf_runas(w: World) -> Built:
 # The sandbox's clock is compressed (an agent that never answers fails its event in 0.6 s); these
 # worlds slow it down while they are built and diagnosed (`world_clock`), so the deployment is
 # still InProgress when diagnose looks, as it would be for minutes on AWS.
-SLOW_WORLDS = {"stuck-agent-stopped", "stuck-instance-stopped", "stuck-script-holds-pipe"}
+SLOW_WORLDS = {
+    "stuck-agent-stopped",
+    "stuck-instance-stopped",
+    "stuck-script-holds-pipe",
+    "stuck-previous-stop-holds",
+}
 # per world: quick events up to the one that hangs, a timeout that does not come while diagnosed
-_CLOCKS = {"stuck-script-holds-pipe": {"event": 0.02, "slow_event": 600.0}}
+_QUICK = {"event": 0.02, "slow_event": 600.0}
+_CLOCKS = {"stuck-script-holds-pipe": _QUICK, "stuck-previous-stop-holds": _QUICK}
 
 
 @contextlib.contextmanager
@@ -396,6 +420,20 @@ def stuck_script_holds_pipe(w: World) -> Built:
     return Built(seeded["deployment_id"], seeded)
 
 
+def stuck_previous_stop_holds(w: World) -> Built:
+    """v2's ApplicationStop runs v1's stop script, which leaves a drain job on the agent's pipes:
+    InProgress until that script's timeout; v2's own copy still does the same."""
+    stop = {"scripts/app_stop.sh": HOLDING_STOP_SH}
+    v1 = _bundle(w, _hooks(("ApplicationStop", "scripts/app_stop.sh")), **stop)
+    seeded = scenarios.build(w, count=1, files=v1)
+    assert seeded["status"] == "Succeeded", seeded
+    key = "releases/app-v2.zip"
+    etag = w.put_bundle(seeded["bucket"], key, zip_bundle(v1))
+    dep = w.deploy(seeded["deployment_group"], seeded["bucket"], key, etag=etag)
+    _at_event(w, dep, "ApplicationStop")
+    return Built(dep, {**seeded, "previous": seeded["deployment_id"]})
+
+
 def hook_holds_pipe(w: World) -> Built:
     """The same script, the deployment already failed: ScriptTimedOut after 60 s."""
     seeded = scenarios.build(w, count=1, files=_start_script(w, HOLDS_PIPE_SH, 60))
@@ -426,6 +464,37 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
             "hooks.previous-revision",
             ("ApplicationStop", b.facts["previous"], "failed"),
             ("Deploy once with --ignore-application-stop-failures",),
+            ("wizard deploy --ignore-application-stop-failures",),
+        ),
+    ),
+    "previous-stop-holds-pipe": (
+        previous_stop_holds_pipe,
+        lambda b: Expect(
+            "hooks.previous-revision",
+            (
+                "ApplicationStop",
+                b.facts["previous"],
+                "timed out (its line 3 `nohup /srv/app/drain.sh &` keeps the agent's output pipe",
+                "(60 s)",
+            ),
+            (
+                "Deploy once with --ignore-application-stop-failures",
+                "given up after its timeout, 60 s",
+                "This revision's scripts/app_stop.sh lets go of the agent's pipe",
+            ),
+            ("wizard deploy --ignore-application-stop-failures",),
+        ),
+    ),
+    "previous-stop-still-holds": (
+        lambda w: previous_stop_holds_pipe(w, v2_holds=True),
+        lambda b: Expect(
+            "hooks.previous-revision",
+            ("ApplicationStop", b.facts["previous"], "keeps the agent's output pipe open"),
+            (
+                "Deploy once with --ignore-application-stop-failures",
+                "Fix the stop script (scripts/app_stop.sh's line 3",
+                "in this revision's copy of it",
+            ),
             ("wizard deploy --ignore-application-stop-failures",),
         ),
     ),
@@ -659,6 +728,26 @@ WORLDS: dict[str, tuple[Callable[[World], Built], Callable[[Built], Expect]]] = 
                 "Redirect the output of `node server.js` and detach it "
                 "(`node server.js > /dev/null 2>&1 < /dev/null &`)",
                 "stop this deployment and deploy again",
+            ),
+            ("aws deploy stop-deployment --deployment-id " + b.deployment_id,),
+        ),
+    ),
+    "stuck-previous-stop-holds": (
+        stuck_previous_stop_holds,
+        lambda b: Expect(
+            "deployment.status",
+            (
+                "InProgress",
+                f"ApplicationStop runs the last successful revision's ({b.facts['previous']}) "
+                "scripts/app_stop.sh's line 3 `nohup /srv/app/drain.sh &` keeps the agent's "
+                "output pipe open",
+                "(60 s)",
+            ),
+            (
+                "Stop this deployment and deploy again with --ignore-application-stop-failures",
+                "given up after its timeout, 60 s, once",
+                "fix this revision's scripts/app_stop.sh too, or the next deployment waits",
+                "redirect the output of `/srv/app/drain.sh` and detach it",
             ),
             ("aws deploy stop-deployment --deployment-id " + b.deployment_id,),
         ),

@@ -5,10 +5,11 @@ close (aws/aws-codedeploy-agent, lib/instance_agent/plugins/codedeploy/hook_exec
 `execute_script`), then waits for it up to the hook's `timeout`. A process the script starts
 inherits those pipes: started with `&` (or `nohup … &`: nohup redirects only when its output is a
 terminal) without sending both stdout and stderr elsewhere, it keeps them open after the script
-exits, and the event ends only at the timeout, ScriptTimedOut. A server run in the foreground as
-the script's last command never lets the script end at all. AWS documents it: CodeDeploy User
-Guide, "Troubleshoot EC2/On-Premises deployment issues" → "Long-running processes can cause
-deployments to fail" (redirect the output: `myapp > /dev/null 2> /dev/null < /dev/null &`),
+exits, and the event ends only at the timeout, ScriptTimedOut. A server run in the foreground
+(anywhere at the script's top level) never lets the script end at all. AWS documents it:
+CodeDeploy User Guide, "Troubleshoot EC2/On-Premises deployment issues" → "Long-running
+processes can cause deployments to fail" (redirect the output:
+`myapp > /dev/null 2> /dev/null < /dev/null &`),
 https://docs.aws.amazon.com/codedeploy/latest/userguide/troubleshooting-deployments.html
 """
 
@@ -94,6 +95,21 @@ def _scan(nodes: list[Any], fds: dict[int, str]) -> tuple[Any, dict[int, str]]:
     return None, fds
 
 
+def _foreground(nodes: list[Any]) -> Any:
+    """The first top-level command run without `&` that serves until stopped, wherever it
+    stands in the script."""
+    for node in nodes:
+        if node.kind == "command" and _server(_words(node)):
+            return node
+        if node.kind == "list":
+            parts = [*node.parts, None]
+            for item, nxt in itertools.pairwise(parts):
+                backgrounded = nxt is not None and nxt.kind == "operator" and nxt.op == "&"
+                if item.kind == "command" and not backgrounded and _server(_words(item)):
+                    return item
+    return None
+
+
 def holding_line(data: bytes) -> tuple[int, str] | None:
     """(line number, the line) of the first command that holds the agent's output pipes open
     until the hook's timeout, or None when the bytes show none (or are not a shell script)."""
@@ -108,10 +124,9 @@ def holding_line(data: bytes) -> tuple[int, str] | None:
     except Exception:  # bashlex.errors.ParsingError and kin: the bytes say nothing certain
         return None
     found, _ = _scan(nodes, {1: "pipe", 2: "pipe"})
-    if found is None and nodes:
-        last = nodes[-1]
-        if last.kind == "command" and _server(_words(last)):
-            found = last
+    server = _foreground(nodes)
+    if server is not None and (found is None or server.pos[0] < found.pos[0]):
+        found = server  # the script waits for it: it never gets further
     if found is None:
         return None
     line = text.count("\n", 0, found.pos[0]) + 1

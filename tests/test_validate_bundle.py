@@ -104,6 +104,69 @@ def test_script_problems(tmp_path):
     assert r["bundle.script-not-executable"][0].severity == "warning"
 
 
+@pytest.mark.parametrize(
+    ("event", "script", "line", "said"),
+    [
+        # the kind: a process left on the agent's pipes, at the event itself
+        (
+            "ApplicationStart",
+            "#!/bin/bash\ncd /srv\nnode server.js &\n",
+            3,
+            "`node server.js &` keeps the agent's output pipe open after the script ends: "
+            "ApplicationStart waits until its timeout (60 s)",
+        ),
+        # nohup alone redirects nothing when its output is a pipe
+        ("ValidateService", "#!/bin/bash\nnohup java -jar app.jar &\n", 2, "ValidateService"),
+        # a server in the foreground, not the last line: the script never ends
+        (
+            "ApplicationStart",
+            "#!/bin/bash\nnpm start\necho started\n",
+            2,
+            "`npm start` runs a server in the foreground, so the script never ends",
+        ),
+        # ApplicationStop's copy in this revision runs at the next deployment
+        (
+            "ApplicationStop",
+            "#!/bin/bash\nnohup ./drain.sh &\n",
+            2,
+            "the next deployment's ApplicationStop, which runs this revision's copy, waits",
+        ),
+    ],
+)
+def test_a_script_that_keeps_the_agent_waiting_is_a_warning_at_its_line(
+    tmp_path, event, script, line, said
+):
+    appspec = APPSPEC.replace("ApplicationStart", event)
+    make_folder(tmp_path, {"appspec.yml": appspec, "scripts/start.sh": script})
+    f = rules(validate_bundle(tmp_path))["bundle.script-holds-agent"][0]
+    assert (f.file, f.line, f.severity) == ("scripts/start.sh", line, "warning")
+    assert said in f.message and "ScriptTimedOut" in f.message
+    assert "> /dev/null 2>&1 < /dev/null &`" in f.message
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "#!/bin/bash\nnode server.js > /dev/null 2>&1 < /dev/null &\n",
+        "#!/bin/bash\nsystemctl restart app\n",
+        "#!/bin/bash\nnpm ci\nnpm test\n",
+    ],
+)
+def test_a_script_that_lets_the_agent_go_says_nothing(tmp_path, script):
+    make_folder(tmp_path, {"appspec.yml": APPSPEC, "scripts/start.sh": script})
+    assert "bundle.script-holds-agent" not in rules(validate_bundle(tmp_path))
+
+
+def test_the_generated_hook_scripts_let_the_agent_go():
+    from wizard.config import HOOK_EVENTS
+    from wizard.render.hooks import render_hook_script
+    from wizard.validate.bundle import _holds_agent
+
+    for event in HOOK_EVENTS:
+        text = render_hook_script(event, "app", "/var/www/app", "linux")
+        assert _holds_agent(text.encode(), event, None, "x.sh") is None, event
+
+
 def test_appspec_findings_keep_their_position(tmp_path):
     make_folder(
         tmp_path,

@@ -653,11 +653,16 @@ def _check_scripts(
                 continue
             if os_name == "windows":
                 continue
-            out += _script_findings(src, hit, event)
+            out += _script_findings(src, hit, event, s.get("timeout"))
     return out
 
 
-def _script_findings(src: _Source, entry: _Entry, event: str) -> list[Finding]:
+# the events whose scripts the agent takes from the last successful revision, not this one
+# (aws-codedeploy-agent, hook_executor.rb; AppSpec "hooks" section)
+_PREVIOUS_REVISION_EVENTS = ("ApplicationStop", "BeforeBlockTraffic", "AfterBlockTraffic")
+
+
+def _script_findings(src: _Source, entry: _Entry, event: str, timeout: Any = None) -> list[Finding]:
     out: list[Finding] = []
     if entry.kind != "file":
         return out  # a link: what it points to is checked where it lies
@@ -665,6 +670,9 @@ def _script_findings(src: _Source, entry: _Entry, event: str) -> list[Finding]:
     name = entry.path
     if data.startswith(b"\x7fELF"):
         return out
+    holds = _holds_agent(data, event, timeout, name)
+    if holds is not None:
+        out.append(holds)
     if not data.startswith(b"#!"):
         out.append(
             Finding(
@@ -703,6 +711,43 @@ def _script_findings(src: _Source, entry: _Entry, event: str) -> list[Finding]:
             )
         )
     return out
+
+
+def _holds_agent(data: bytes, event: str, timeout: Any, name: str) -> Finding | None:
+    """A line that keeps the agent waiting until the hook's timeout (checks.pipes: a process
+    left on its output pipes, or a server in the foreground), as a warning at that line."""
+    if data.split(b"\n", 1)[0].endswith(b"\r"):
+        return None  # CRLF: it never gets that far (bundle.script-crlf says why)
+    from checks.pipes import holding_line
+
+    found = holding_line(data)
+    if found is None:
+        return None
+    try:
+        seconds = int(timeout) if timeout else 3600  # script_info.rb: (timeout || 3600)
+    except (TypeError, ValueError):
+        seconds = 3600
+    detached = f"{found['command']} > /dev/null 2>&1 < /dev/null &"
+    what = (
+        "runs a server in the foreground, so the script never ends"
+        if found["how"] == "foreground"
+        else "keeps the agent's output pipe open after the script ends"
+    )
+    who = (
+        f"the next deployment's {event}, which runs this revision's copy,"
+        if event in _PREVIOUS_REVISION_EVENTS
+        else event
+    )
+    return Finding(
+        found["line"],
+        1,
+        WARNING,
+        "bundle.script-holds-agent",
+        f"`{found['text']}` {what}: {who} waits until its timeout ({seconds} s) and fails with "
+        f"ScriptTimedOut; start it detached with its output redirected (`{detached}`) or as a "
+        "systemd service",
+        file=name,
+    )
 
 
 def describe(path: Any) -> str:

@@ -70,6 +70,10 @@ RULES: dict[str, str] = {
     "bundle.script-shebang": "a Linux hook script has no shebang line",
     "bundle.script-crlf": "a Linux hook script has CRLF line endings",
     "bundle.script-not-executable": "a Linux hook script lacks the executable bit (warning)",
+    "bundle.script-holds-agent": (
+        "a hook script leaves a process on the agent's output pipes, or serves in the "
+        "foreground: the event waits until its timeout (warning)"
+    ),
     # .travis.yml
     "travis.empty": "the file is empty",
     "travis.yaml": "YAML syntax error",

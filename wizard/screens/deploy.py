@@ -43,6 +43,16 @@ _STATUS_STYLE = {
 }
 
 
+def _sentence(text: str) -> str:
+    """`text` as a sentence: a capital first letter and one closing full stop (a message that
+    already ends in '.', '!' or '?' gets none of its own)."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[:1].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
 def _styled(status: str, widget: Any = None) -> Any:
     from rich.text import Text
 
@@ -60,9 +70,14 @@ class DeployScreen(DismissOnce, Screen[str]):
     DeployScreen #deploy-stage { padding: 0 1; color: $text-muted; }
     DeployScreen #deploy-targets { height: auto; max-height: 50%; margin: 1 0 0 0; }
     DeployScreen #deploy-log { height: 1fr; min-height: 5; border: round $panel; }
-    /* the result and the diagnosis take what they need (at most half); the log the rest */
-    DeployScreen #deploy-more { height: auto; max-height: 50%; min-height: 2; }
+    /* the result and the diagnosis take what they need (at most 40%, then they scroll with a
+       visible scrollbar); the log the rest */
+    DeployScreen #deploy-more { height: auto; max-height: 40%; min-height: 2; }
+    /* a short terminal (24 rows): the table and the result give the log its room */
+    DeployScreen.-short #deploy-targets { margin: 0; max-height: 30%; }
+    DeployScreen.-short #deploy-more { max-height: 7; }
     DeployScreen #deploy-result { padding: 0 1; }
+    DeployScreen #deploy-rollback { padding: 0 1; }
     DeployScreen #deploy-result.-ok { color: $success; }
     DeployScreen #deploy-result.-failed { color: $error; }
     DeployScreen #deploy-diagnosis { padding: 0 1; }
@@ -73,6 +88,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         Binding("s", "stop_deployment", "Stop deployment"),
         Binding("d", "diagnose", "Diagnose…"),
     ]
+    SHORT = 30  # below this many rows the log would be squeezed: the other parts give way
 
     def __init__(
         self,
@@ -135,6 +151,9 @@ class DeployScreen(DismissOnce, Screen[str]):
 
     def on_unmount(self) -> None:
         self._stop.set()
+
+    def on_resize(self, event: Any) -> None:
+        self.set_class(event.size.height < self.SHORT, "-short")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Stop only while a deployment runs; Diagnose once it has ended (dimmed before)."""
@@ -203,12 +222,16 @@ class DeployScreen(DismissOnce, Screen[str]):
     def _created(self, handle: DeploymentHandle) -> None:
         self.handle = handle
         self.refresh_bindings()
-        where = handle.console_url or "sandbox (no AWS console)"
         # one value per line, each a single word: nothing is broken mid-word at 80 columns
-        self.query_one("#deploy-stage", Static).update(
+        # (the sandbox has no console: the title's SANDBOX badge says so, the line is saved
+        # for the log)
+        text = (
             f"deployment {handle.deployment_id}\nbucket     {handle.bucket}\n"
-            f"revision   {handle.key}\nconsole    {where}"
+            f"revision   {handle.key}"
         )
+        if handle.console_url:
+            text += f"\nconsole    {handle.console_url}"
+        self.query_one("#deploy-stage", Static).update(text)
 
     def _event(self, ev: FollowEvent) -> None:
         log = self.query_one("#deploy-log", RichLog)
@@ -222,8 +245,8 @@ class DeployScreen(DismissOnce, Screen[str]):
         elif ev.kind == "rollback":
             self.rollback = ev
             line = self.query_one("#deploy-rollback", Static)
-            line.update(ev.rollback_text())
-            line.display = True
+            line.update(_sentence(ev.rollback_text()))
+            line.display = not self.finished
             if ev.status == "InProgress":
                 self.notify(ev.rollback_text(), severity="warning")
             elif self.finished:
@@ -267,22 +290,39 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.notify(f"Deployment {status}", severity="information" if ok else "error")
 
     def _outcome(self) -> str:
-        """'Deployment Failed.' and, when CodeDeploy rolled it back, how that went."""
-        text = f"Deployment {self.status}."
-        if self.rollback is not None:
-            said = self.rollback.rollback_text()
-            text += f" {said[:1].upper()}{said[1:]}."
-        return text
+        """'Deployment Failed.'"""
+        return f"Deployment {self.status}."
+
+    def _rollback_sentence(self) -> str:
+        """How CodeDeploy's automatic rollback went, as one sentence ('' when it did not
+        consider one). Said once: the live rollback line is hidden once the result shows it.
+
+        Without a rollback deployment, `rollbackInfo.rollbackMessage` is CodeDeploy's own
+        account of why (RollbackInfo, CodeDeploy API reference); when it already speaks of the
+        rollback it is shown as it is, not after a 'not rolled back' that says it twice.
+        """
+        ev = self.rollback
+        if ev is None:
+            return ""
+        if not ev.rollback_id and ev.message and "roll" in ev.message.lower():
+            said = ev.message
+        else:
+            said = ev.rollback_text()
+        return _sentence(said)
 
     def _show_result(self) -> None:
         result = self.query_one("#deploy-result", Static)
         ok = self.status == "Succeeded"
         result.set_class(ok, "-ok")
         result.set_class(not ok, "-failed")
+        self.query_one("#deploy-rollback", Static).display = False  # the result says it
         if self.diagnosed and self.diagnosis is not None:
             self._show_diagnosis(self._diagnosis_text, self.diagnosis, True)
             return
-        result.update(self._outcome() + ("" if ok else " Looking for the root cause…"))
+        lines = [self._outcome() + ("" if ok else " Looking for the root cause…")]
+        if self._rollback_sentence():
+            lines.append(self._rollback_sentence())
+        result.update("\n".join(lines))
 
     def _failed(self, reason: str, hint: str | None) -> None:
         self.finished = True
@@ -335,6 +375,9 @@ class DeployScreen(DismissOnce, Screen[str]):
         results = {r.get("id"): r for r in doc.get("results") or []}
         causes = [c for c in doc.get("root_causes") or [] if c in results]
         if not causes:
+            self.query_one("#deploy-result", Static).update(
+                "\n".join(x for x in (self._outcome(), self._rollback_sentence()) if x)
+            )
             self.query_one("#deploy-diagnosis", Static).update(
                 "No root cause found; press d for every check's evidence."
             )
@@ -349,6 +392,8 @@ class DeployScreen(DismissOnce, Screen[str]):
             lines.append(f"Fix: {fix['summary']}")
         if len(causes) > 1:
             lines.append(f"Also failing: {', '.join(causes[1:])}")
+        if self._rollback_sentence():
+            lines.append(self._rollback_sentence())
         lines.append("Press d for the evidence and every fix.")
         self.query_one("#deploy-diagnosis", Static).update("\n".join(lines))
         self.query_one("#deploy-commands", CommandBlock).set_commands(fix.get("commands") or [])

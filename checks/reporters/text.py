@@ -107,9 +107,12 @@ def header(report: Report) -> list[str]:
     return lines
 
 
-def summary_line(report: Report, color: bool = False) -> str:
+def summary_line(
+    report: Report, color: bool = False, fix_hint: str = "wizard diagnose --fix"
+) -> str:
     """'✗ Deployment Failed: 1 problem, 1 warning (17 checks in 2.1 s). …' — the deployment's
-    outcome is said once, not counted as another problem."""
+    outcome is said once, not counted as another problem. `fix_hint`: how this front end
+    applies the automatic fixes (the TUI: 'press f')."""
     problems = len(report.problems)
     warnings = sum(1 for r in report.results if r.status is Status.WARN)
     parts = []
@@ -124,14 +127,17 @@ def summary_line(report: Report, color: bool = False) -> str:
     text += f" ({len(report.results)} checks in {report.seconds:.1f} s)."
     autos = report.automatic_fixes()
     if autos:
-        text += (
-            f" {len(autos)} automatic fix{'es' if len(autos) != 1 else ''}: wizard diagnose --fix"
-        )
+        text += f" {len(autos)} automatic fix{'es' if len(autos) != 1 else ''}: {fix_hint}"
     mark = "✗" if report.exit_code else "✓"
     return _c(f"{mark} {text}", "31" if report.exit_code else "32", color)
 
 
-def root_cause_lines(report: Report, color: bool = False) -> list[str]:
+def root_cause_lines(
+    report: Report,
+    color: bool = False,
+    fix_hint: str = "wizard diagnose --fix",
+    deploy_hint: str = "wizard deploy",
+) -> list[str]:
     """The closing paragraph in plain words: the root cause, what to do, what else fails.
 
     ```
@@ -141,6 +147,7 @@ def root_cause_lines(report: Report, color: bool = False) -> list[str]:
     Also failing: Instance profile
     ```
     After `--fix`, when nothing fails any more: "Fixed: … Next: deploy again: wizard deploy".
+    `fix_hint` and `deploy_hint` say how this front end does each (the TUI: 'press f', 'press d').
     """
     label = _c("Root cause", "1", color)
     first = report.root_cause
@@ -150,7 +157,7 @@ def root_cause_lines(report: Report, color: bool = False) -> list[str]:
         lines.append(f"{label}: {first.title or first.id} ({first.id}) — {first.summary}")
         fix = first.fix
         if fix is not None:
-            auto = " (automatic: wizard diagnose --fix)" if first.has_automatic_fix else ""
+            auto = f" (automatic: {fix_hint})" if first.has_automatic_fix else ""
             lines.append(f"Fix: {fix.summary}{auto}")
             lines.extend(f"  $ {cmd}" for cmd in fix.commands[:1])
         rest = [report.result(c) for c in report.root_causes[1:]]
@@ -159,7 +166,7 @@ def root_cause_lines(report: Report, color: bool = False) -> list[str]:
             lines.append("Also failing: " + "; ".join(titles))
     elif report.applied and report.ready_to_redeploy:
         lines.append(_c("Fixed:", "1", color) + " " + "; ".join(report.applied))
-        lines.append("Next: deploy again to see the fixes work: wizard deploy")
+        lines.append(f"Next: deploy again to see the fixes work: {deploy_hint}")
     return lines
 
 

@@ -134,7 +134,7 @@ async def test_after_the_fix_the_screen_tells_the_truth(sandbox_ctx, sandbox_url
         await pilot.pause()
         await _diagnosed(pilot, screen)
         assert "s3.bundle-readable" not in screen.report.root_causes
-        root = str(screen.query_one("#diag-root").render())
+        root = str(screen.query_one("#diag-root").content)
         assert "s3.bundle-readable" not in root and "Fix the root cause" not in root
         mark = str(screen.query_one("#diag-checks").get_cell("s3.bundle-readable", "mark"))
         # the check no longer fails; it may warn that the deployment itself was refused before
@@ -147,3 +147,143 @@ async def test_after_the_fix_the_screen_tells_the_truth(sandbox_ctx, sandbox_url
         await pilot.press("d")
         await pilot.pause()
         assert again == [True]
+
+
+# ---------------------------------------------------------------- what a user reads, at 80x24+
+
+_BOUNDARY = "/-,:=&?;_|@"
+
+
+def _screen_lines(app, widget, x0: int = 0, width: int | None = None) -> list[str]:
+    """The text the terminal shows inside `widget`'s content region (columns x0…x0+width)."""
+    strips = app.screen._compositor.render_strips()
+    rows = ["".join(seg.text for seg in strip) for strip in strips]
+    region = widget.content_region
+    left = region.x + x0
+    right = left + (width if width is not None else region.width)
+    return [rows[y][left:right] for y in range(region.y, region.y + region.height)]
+
+
+def _bad_breaks(lines: list[str], original: str) -> tuple[list[str], int]:
+    """(pieces that start or end mid-word, how many lines were found in `original`).
+
+    Each shown line is looked up in the text it shows, in order; where it starts and where it
+    ends must be a space, the text's edge, or just after a boundary character ('/', '-', ',' …).
+    A last line cut with '…' must be cut the same way."""
+    bad, found, pos = [], 0, 0
+    for raw in lines:
+        line = raw.strip(" │▏▕▁▂▃▄▅▆▇█▌")
+        cut = line.endswith("…")
+        line = line.rstrip("…").rstrip()
+        if len(line) < 4:
+            continue
+        i = original.find(line, pos)
+        if i < 0:
+            continue
+        found += 1
+        j = i + len(line)
+        if i > 0 and not original[i - 1].isspace() and original[i - 1] not in _BOUNDARY:
+            bad.append(f"starts mid-word: {line!r}")
+        if j < len(original) and not original[j].isspace() and original[j - 1] not in _BOUNDARY:
+            bad.append(f"{'cut' if cut else 'ends'} mid-word: {line!r}")
+        pos = j
+    return bad, found
+
+
+@sync
+async def test_long_paths_break_only_at_boundaries_and_the_whole_fix_is_reachable(
+    sandbox_ctx, sandbox_url
+) -> None:
+    """role-no-s3-read names S3 URIs and ARNs wider than a column: in the table, the detail
+    pane and the root cause they break only after '/', '-', ',' … (never 'releas|es'), at
+    80x24, 100x30 and 160x40; at 80x24 the root cause's whole Fix line can be scrolled to,
+    with a scrollbar showing that there is more."""
+    from wizard.sandbox import scenarios
+    from wizard.screens.diagnose import DiagnoseApp
+
+    world = scenarios.seed("role-no-s3-read", sandbox_url)
+    app = DiagnoseApp(sandbox_ctx, deployment_id=world["deployment_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await _diagnosed(pilot, screen)
+        report = screen.report
+        assert report.root_causes[0] == "s3.bundle-readable"
+        fix = report.result("s3.bundle-readable").fix.summary
+        for size in ((80, 24), (100, 30), (160, 40)):
+            await pilot.resize_terminal(*size)
+            for _ in range(4):
+                await pilot.pause()
+            table = screen.query_one("#diag-checks")
+            # the Result column of the table, as shown
+            x0 = sum(c.get_render_width(table) for c in table.ordered_columns[:2])
+            result = table.ordered_columns[2]
+            x0 += table.cell_padding
+            summaries = "\n".join(str(table.get_cell_at((i, 2))) for i in range(table.row_count))
+            lines = _screen_lines(app, table, x0, result.get_render_width(table))
+            bad, found = _bad_breaks(lines, summaries)
+            assert found >= 3 and not bad, (size, bad, lines)
+            # the detail pane (the root cause's evidence and fix) and the root cause lines
+            detail = screen.query_one("#diag-detail-text")
+            bad, found = _bad_breaks(_screen_lines(app, detail), str(detail.content))
+            assert found >= 3 and not bad, (size, bad)
+            box = screen.query_one("#diag-root-box")
+            root = str(screen.query_one("#diag-root").content)
+            assert "Fix: " in root and "(automatic: press f)" in root  # this screen's key
+            bad, found = _bad_breaks(_screen_lines(app, box), root)
+            assert found >= 3 and not bad, (size, bad)
+            # the whole fix can be read: on screen, or scrolled to with a scrollbar showing
+            if box.max_scroll_y:
+                assert box.show_vertical_scrollbar and box.can_focus, size
+                box.scroll_end(animate=False)
+                await pilot.pause()
+            shown = " ".join(" ".join(_screen_lines(app, box)).split())
+            assert " ".join(fix.split()[-4:]) in shown, (size, shown)
+            box.scroll_home(animate=False)
+
+
+@sync
+async def test_standalone_diagnose_deploys_again_after_the_fix(sandbox_ctx, sandbox_url) -> None:
+    """`wizard diagnose d-…` (DiagnoseApp, no Deploy screen behind it): after Fix… leaves
+    nothing failing, Deploy again (d) deploys the same revision to the same group and the app
+    ends with that deployment's outcome."""
+    import asyncio
+
+    from wizard.sandbox import scenarios
+    from wizard.screens.deploy import DeployScreen
+    from wizard.screens.diagnose import DiagnoseApp, FixPlanScreen
+
+    world = scenarios.seed("role-no-s3-read", sandbox_url)
+    app = DiagnoseApp(sandbox_ctx, deployment_id=world["deployment_id"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        await _diagnosed(pilot, screen)
+        assert not screen.query_one("#diag-deploy").display  # nothing fixed yet
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, FixPlanScreen)
+        await pilot.press("tab", "enter")
+        await pilot.pause()
+        await _diagnosed(pilot, screen)
+        assert screen.query_one("#diag-deploy").display
+        root = str(screen.query_one("#diag-root").content)
+        assert "press d" in root and "wizard deploy" not in root, root
+        shown = {b.binding.key for b in screen.active_bindings.values() if b.enabled}
+        assert "d" in shown
+        await pilot.press("d")
+        await pilot.pause()
+        deploy = app.screen
+        assert isinstance(deploy, DeployScreen) and deploy.redeploy_of == world["deployment_id"]
+        deadline = asyncio.get_running_loop().time() + 60
+        while not deploy.finished:
+            assert asyncio.get_running_loop().time() < deadline, "the redeploy did not end"
+            await pilot.pause(0.1)
+        assert deploy.status == "Succeeded", deploy.status
+        assert deploy.handle.deployment_id != world["deployment_id"]
+        title = str(deploy.query_one("#deploy-title").content)
+        assert world["application"] in title and world["deployment_group"] in title
+        stage = str(deploy.query_one("#deploy-stage").content)
+        assert world["key"] in stage and world["deployment_id"] in stage  # the same revision
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.redeployed == (deploy.handle.deployment_id, "Succeeded")
+    assert app.return_code == 0

@@ -203,5 +203,15 @@ def _run_tui(ctx: Any, args: argparse.Namespace, target: dict[str, Any]) -> int:
         return 130 if app.return_code is None else int(app.return_code)
     from checks.reporters import text
 
+    if app.redeployed is not None:  # Deploy again, after the fixes: what was fixed, and how
+        dep, status = app.redeployed  # the new deployment went (the old report is history)
+        for line in text.root_cause_lines(report, color=use_color()):
+            if not line.startswith("Next:"):
+                print(line)
+        if status in ("Succeeded", "Failed", "Stopped"):
+            print(f"Deployed again: {dep} {status}.")
+        else:  # the user left the screen while it ran: the deployment goes on
+            print(f"Deployed again: {dep} is still running; `wizard diagnose {dep}` once it ends.")
+        return 0 if status == "Succeeded" else 1
     print(text.render(report, color=use_color()))
     return report.exit_code

@@ -53,6 +53,7 @@ class DeploymentHandle:
     application: str = ""
     deployment_group: str = ""
     bundle: BundleInfo | None = None
+    traffic: bool = False  # the group shifts load balancer traffic (set by `redeploy`)
 
     def bundle_doc(self) -> dict[str, str]:
         """The `bundle` object of the `deploy --json` document."""
@@ -349,3 +350,82 @@ def _size(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"  # pragma: no cover
+
+
+def redeploy(
+    ctx: AwsContext,
+    deployment_id: str,
+    *,
+    region: str | None = None,
+    description: str | None = None,
+    progress: Progress | None = None,
+) -> DeploymentHandle:
+    """A new deployment of the revision `deployment_id` deployed, to the same group.
+
+    What the console's "Retry deployment" does and the User Guide calls redeploying a revision
+    ("Redeploy and roll back a deployment with CodeDeploy"): GetDeployment gives the
+    application, group, revision (with its pinned ETag/version) and fileExistsBehavior, and
+    CreateDeployment starts them again under a new id; nothing is bundled or uploaded. For
+    after fixes outside the bundle (a role, the agent), where the same bytes must now succeed.
+
+    Raises WizardError (one line) for the CodeDeploy errors a user can act on.
+    """
+    say = progress or (lambda stage, message: None)
+    region = region or ctx.region
+    cd = ctx.client("codedeploy", region)
+    try:
+        with translate_aws_errors("codedeploy:GetDeployment"):
+            info = cd.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        app, group = info["applicationName"], info["deploymentGroupName"]
+        revision = info.get("revision") or {}
+        if not revision:
+            raise WizardError(f"{deployment_id} names no revision to deploy again")
+        _preflight(ctx, cd, app, group, region, say)
+        s3loc = revision.get("s3Location") or {}
+        where = (
+            f"s3://{s3loc.get('bucket')}/{s3loc.get('key')}"
+            if s3loc
+            else revision.get("revisionType", "revision")
+        )
+        say("create", f"deploying {where} again (as {deployment_id} did)")
+        kw: dict[str, Any] = {}
+        if info.get("fileExistsBehavior"):
+            kw["fileExistsBehavior"] = info["fileExistsBehavior"]
+        with translate_aws_errors("codedeploy:CreateDeployment"):
+            resp = cd.create_deployment(
+                applicationName=app,
+                deploymentGroupName=group,
+                revision=revision,
+                description=(description or f"codedeploy-wizard: again after {deployment_id}")[
+                    :255
+                ],
+                **kw,
+            )
+    except WizardError:
+        raise
+    except Exception as exc:
+        action = getattr(exc, "operation_name", "") or "CodeDeploy"
+        mapped = _client_error(exc, f"codedeploy:{action}")
+        if mapped is None:
+            raise
+        raise mapped from exc
+    new_id = resp["deploymentId"]
+    say("create", f"deployment {new_id} created for group {group}")
+    url = (
+        None
+        if ctx.sandbox
+        else console_url(region, new_id, ctx.session.get_partition_for_region(region))
+    )
+    return DeploymentHandle(
+        deployment_id=new_id,
+        bucket=s3loc.get("bucket", ""),
+        key=s3loc.get("key", ""),
+        etag=s3loc.get("eTag", ""),
+        console_url=url,
+        version_id=s3loc.get("version"),
+        region=region,
+        application=app,
+        deployment_group=group,
+        traffic=(info.get("deploymentStyle") or {}).get("deploymentOption")
+        == "WITH_TRAFFIC_CONTROL",
+    )

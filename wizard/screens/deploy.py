@@ -63,7 +63,12 @@ def _styled(status: str, widget: Any = None) -> Any:
 
 
 class DeployScreen(DismissOnce, Screen[str]):
-    """Deploy the project's bundle and follow it live; dismisses with the final status."""
+    """Deploy the project's bundle and follow it live; dismisses with the final status.
+
+    With `redeploy_of` (a deployment id) and no project: deploy that deployment's revision
+    again to its group (`wizard.deploy.run.redeploy`, nothing bundled or uploaded), as
+    `wizard diagnose` offers once its fixes leave nothing failing.
+    """
 
     DEFAULT_CSS = """
     DeployScreen #deploy-title { padding: 0 1; text-style: bold; }
@@ -93,15 +98,19 @@ class DeployScreen(DismissOnce, Screen[str]):
     def __init__(
         self,
         ctx: AwsContext,
-        project: Project,
+        project: Project | None,
         project_dir: str | Path = ".",
         *,
         file_exists_behavior: str | None = None,
         description: str | None = None,
+        redeploy_of: str | None = None,
     ) -> None:
         super().__init__()
+        if project is None and redeploy_of is None:
+            raise ValueError("DeployScreen needs a project or a deployment to redeploy")
         self.ctx = ctx
         self.project = project
+        self.redeploy_of = redeploy_of
         self.project_dir = Path(project_dir)
         self.file_exists_behavior = file_exists_behavior
         self.description = description
@@ -115,7 +124,8 @@ class DeployScreen(DismissOnce, Screen[str]):
         self._latest: dict[str, TargetState] = {}  # every target as last seen
         # what a traffic event did, per (instance, event): "healthy in web-tg" (for the record)
         self._details: dict[tuple[str, str], str] = {}
-        self.traffic = project.load_balancer.enabled  # a Traffic column: in service, draining …
+        # a Traffic column: in service, draining … (a redeploy learns it from the group)
+        self.traffic = project.load_balancer.enabled if project is not None else False
         self.rollback: FollowEvent | None = None  # the last "rollback" event, if CodeDeploy did
         self._diagnosis_text = ""
 
@@ -123,11 +133,13 @@ class DeployScreen(DismissOnce, Screen[str]):
     def compose(self) -> ComposeResult:
         yield Header()
         badge = "[reverse] SANDBOX [/reverse] " if self.ctx.sandbox else ""
-        yield Static(
-            f"{badge}Deploy {self.project.application} → {self.project.deployment_group}",
-            id="deploy-title",
-        )
-        yield Static("Preparing the bundle…", id="deploy-stage", markup=False)
+        if self.project is not None:
+            what = f"Deploy {self.project.application} → {self.project.deployment_group}"
+        else:
+            what = f"Deploy again the revision of {self.redeploy_of}"
+        yield Static(f"{badge}{what}", id="deploy-title")
+        first = "Preparing the bundle…" if self.project is not None else "Reading the revision…"
+        yield Static(first, id="deploy-stage", markup=False)
         table: DataTable = DataTable(id="deploy-targets", cursor_type="row", zebra_stripes=True)
         yield table
         yield RichLog(id="deploy-log", wrap=True, markup=False, max_lines=2000)
@@ -140,14 +152,18 @@ class DeployScreen(DismissOnce, Screen[str]):
 
     def on_mount(self) -> None:
         self.query_one("#deploy-rollback", Static).display = False
+        self._add_columns()
+        self.run_worker(self._work, thread=True, exclusive=True, group="deploy")
+
+    def _add_columns(self) -> None:
         table = self.query_one("#deploy-targets", DataTable)
+        table.clear(columns=True)
         table.add_column("Instance", key="instance")
         table.add_column("Status", key="status")
         if self.traffic:
             table.add_column("Traffic", key="traffic")
         table.add_column("Lifecycle event", key="event")
         table.add_column("Detail", key="detail")
-        self.run_worker(self._work, thread=True, exclusive=True, group="deploy")
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -168,18 +184,27 @@ class DeployScreen(DismissOnce, Screen[str]):
     # ------------------------------------------------------------------ worker (thread)
     def _work(self) -> None:
         from wizard.deploy.follow import TERMINAL, follow
-        from wizard.deploy.run import start_deployment
+        from wizard.deploy.run import redeploy, start_deployment
 
         ui = to_ui(self)
         try:
-            handle = start_deployment(
-                self.ctx,
-                self.project,
-                self.project_dir,
-                file_exists_behavior=self.file_exists_behavior,
-                description=self.description,
-                progress=lambda stage, msg: ui(self._stage, stage, msg),
-            )
+            if self.project is None:
+                assert self.redeploy_of is not None
+                handle = redeploy(
+                    self.ctx,
+                    self.redeploy_of,
+                    description=self.description,
+                    progress=lambda stage, msg: ui(self._stage, stage, msg),
+                )
+            else:
+                handle = start_deployment(
+                    self.ctx,
+                    self.project,
+                    self.project_dir,
+                    file_exists_behavior=self.file_exists_behavior,
+                    description=self.description,
+                    progress=lambda stage, msg: ui(self._stage, stage, msg),
+                )
             ui(self._created, handle)
             status = follow(
                 self.ctx,
@@ -222,6 +247,14 @@ class DeployScreen(DismissOnce, Screen[str]):
     def _created(self, handle: DeploymentHandle) -> None:
         self.handle = handle
         self.refresh_bindings()
+        if self.project is None:  # a redeploy: the title names the group now it is known
+            badge = "[reverse] SANDBOX [/reverse] " if self.ctx.sandbox else ""
+            self.query_one("#deploy-title", Static).update(
+                f"{badge}Deploy {handle.application} → {handle.deployment_group}"
+            )
+            if handle.traffic and not self.traffic:
+                self.traffic = True
+                self._add_columns()
         # one value per line, each a single word: nothing is broken mid-word at 80 columns
         # (the sandbox has no console: the title's SANDBOX badge says so, the line is saved
         # for the log)
@@ -229,6 +262,8 @@ class DeployScreen(DismissOnce, Screen[str]):
             f"deployment {handle.deployment_id}\nbucket     {handle.bucket}\n"
             f"revision   {handle.key}"
         )
+        if self.project is None and self.redeploy_of:
+            text += f" (as in {self.redeploy_of})"
         if handle.console_url:
             text += f"\nconsole    {handle.console_url}"
         self.query_one("#deploy-stage", Static).update(text)
@@ -431,6 +466,7 @@ class DeployScreen(DismissOnce, Screen[str]):
             self.project_dir,
             file_exists_behavior=self.file_exists_behavior,
             description=self.description,
+            redeploy_of=self.handle.deployment_id if self.handle is not None else self.redeploy_of,
         )
         app.pop_screen()  # the diagnosis
         app.switch_screen(again)  # this finished deployment makes way for the new one

@@ -44,6 +44,14 @@ def _cell(text: str, style: str = "") -> Any:
     return Text(text, style=style)
 
 
+def _prose(text: Any, style: str = "", max_lines: int | None = None) -> Any:
+    """Text that wraps at spaces and breaks a path, URI, ARN or id only at a boundary ('/',
+    '-', ',' …), never mid-word (`wizard.widgets.breakable`)."""
+    from wizard.widgets.breakable import Breakable
+
+    return Breakable(text, style, max_lines=max_lines)
+
+
 class FixPlanScreen(DismissOnce, ModalScreen[bool]):
     """The automatic fixes as a numbered plan; dismisses True when the user applies them."""
 
@@ -106,7 +114,13 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
     DiagnoseScreen.-wide #diag-detail { width: 2fr; height: 1fr; }
     DiagnoseScreen #diag-detail > Static { height: auto; }
     DiagnoseScreen #diag-commands { margin: 0 0 1 0; }
-    DiagnoseScreen #diag-root { padding: 0 1; height: auto; max-height: 4; }
+    /* the root cause and its whole fix: scrolls, with a scrollbar, when a short terminal
+       cannot show it all (focus it with tab, then ↑ ↓) */
+    DiagnoseScreen #diag-root-box { height: auto; max-height: 6; padding: 0 0 0 1;
+        scrollbar-size-vertical: 1; }
+    DiagnoseScreen #diag-root-box:focus { background-tint: $foreground 5%; }
+    DiagnoseScreen #diag-root { height: auto; }
+    DiagnoseScreen.-tall #diag-root-box { max-height: 10; }
     DiagnoseScreen #diag-buttons { height: auto; padding: 0 1; }
     DiagnoseScreen #diag-buttons Button { margin-right: 2; }
     """
@@ -170,7 +184,8 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
                 yield Static("Select a check to see its evidence and fix.", id="diag-detail-text")
                 yield CommandBlock(id="diag-commands")
                 yield Static("", id="diag-detail-more")
-        yield Static("", id="diag-root", markup=False)
+        with VerticalScroll(id="diag-root-box", can_focus=True):
+            yield Static("", id="diag-root", markup=False)
         with Horizontal(id="diag-buttons"):
             yield Button("Fix…", id="diag-fix", variant="warning", compact=True)
             yield Button("Run again", id="diag-rerun", disabled=True, compact=True)
@@ -201,6 +216,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
 
     def on_resize(self, event: Any) -> None:
         self.set_class(event.size.width >= self.WIDE, "-wide")
+        self.set_class(event.size.height >= 40, "-tall")
 
     def _retheme(self, _theme: Any = None) -> None:
         """Recolour the finished rows and the detail for the new theme."""
@@ -284,7 +300,10 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         try:
             table.update_cell(result.id, "mark", _cell(f"[{result.status.symbol}]", style))
             table.update_cell(
-                result.id, "result", _cell(result.summary, style if result.status.problem else "")
+                result.id,
+                "result",
+                # at most 4 lines: the detail pane shows the whole result
+                _prose(result.summary, style if result.status.problem else "", max_lines=4),
             )
         except Exception:  # a row not on screen (e.g. a prerequisite): nothing to update
             return
@@ -311,9 +330,9 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
             return
         for r in report.results:
             self._on_result(r, quiet=True)  # a re-ranked report may carry a re-pointed fix
-        line = text_reporter.summary_line(report)
+        line = text_reporter.summary_line(report, fix_hint="press f")
         self._status((note + ". " if note else "") + line, ok=report.exit_code == 0)
-        self.query_one("#diag-root", Static).update(self._root_text(report))
+        self.query_one("#diag-root", Static).update(_prose(self._root_text(report)))
         self._set_buttons()
         table = self.query_one("#diag-checks", DataTable)
         target = report.root_causes[0] if report.root_causes else None
@@ -332,14 +351,15 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         """The closing lines: the root cause in words, or that the fixes leave nothing failing."""
         from checks.reporters import text as text_reporter
 
-        lines_of = getattr(text_reporter, "root_cause_lines", None)
-        if lines_of is not None:
-            lines = [ln for ln in lines_of(report) if not ln.startswith("  $ ")]
-        elif report.root_causes:
-            first = report.result(report.root_causes[0])
-            lines = [f"Root cause: {report.root_causes[0]} — {first.summary if first else ''}"]
-        else:
-            lines = []
+        # this screen's keys, not the CLI's commands (d only where the host can deploy)
+        deploy_hint = "press d" if self.deploy_again is not None else "wizard deploy"
+        lines = [
+            ln
+            for ln in text_reporter.root_cause_lines(
+                report, fix_hint="press f", deploy_hint=deploy_hint
+            )
+            if not ln.startswith("  $ ")  # the commands are in the detail pane, whole
+        ]
         if not lines:
             if self._ready_to_redeploy():
                 lines = ["The fixes leave nothing failing: deploy again to see them work."]
@@ -467,7 +487,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
             shown_commands = list(r.fix.commands)
             if shown_commands:
                 t.append("Commands (c copies them):", style="dim")
-        detail.update(t)
+        detail.update(_prose(t))
         commands.set_commands(shown_commands, style=themed(self, "cyan"))
         m = Text()
         if r.instances:
@@ -478,7 +498,7 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
         if r.evidence:
             m.append("Evidence\n", style="bold")
             m.append(json.dumps(r.evidence, indent=2, default=str)[:6000])
-        more.update(m)
+        more.update(_prose(m))
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ events and actions
@@ -541,7 +561,14 @@ class DiagnoseScreen(DismissOnce, Screen["Report | None"]):
 
 
 class DiagnoseApp(App[int]):
-    """`wizard diagnose` on a terminal: the screen alone; `report` holds the last result."""
+    """`wizard diagnose` on a terminal: the screen alone; `report` holds the last result.
+
+    Once the screen's fixes leave nothing failing it offers Deploy again, as it does when
+    reached from Deploy: here there is no project to bundle, so the diagnosed deployment's
+    revision is deployed again to its group (`DeployScreen(redeploy_of=…)`); the fixes were
+    outside the bundle, so the same bytes are what must now succeed. `redeployed` holds
+    (deployment id, final status) and the app exits 0 only when that deployment succeeded.
+    """
 
     TITLE = "wizard diagnose"
 
@@ -550,9 +577,36 @@ class DiagnoseApp(App[int]):
         self.ctx = ctx
         self._diagnose_kw = kw
         self.report: Report | None = None
+        self.redeployed: tuple[str, str] | None = None
+        self._diagnose: DiagnoseScreen | None = None
+        self._redeploy: Any = None
 
     def on_mount(self) -> None:
-        self.push_screen(DiagnoseScreen(self.ctx, **self._diagnose_kw), self._on_diagnose_closed)
+        kw = dict(self._diagnose_kw)
+        if not kw.get("preflight"):
+            kw.setdefault("deploy_again", self._deploy_again)
+        self._diagnose = DiagnoseScreen(self.ctx, **kw)
+        self.push_screen(self._diagnose, self._on_diagnose_closed)
+
+    def _deploy_again(self) -> None:
+        from wizard.screens.deploy import DeployScreen
+
+        screen = self._diagnose
+        assert screen is not None
+        dep = screen.deployment_id or ((screen.report and screen.report.deployment) or {}).get("id")
+        if not dep:
+            self.notify("No deployment to deploy again.", severity="error")
+            return
+        self._redeploy = DeployScreen(self.ctx, None, redeploy_of=dep)
+        self.push_screen(self._redeploy, self._on_redeployed)
+
+    def _on_redeployed(self, status: str | None) -> None:
+        handle = getattr(self._redeploy, "handle", None)
+        if handle is None:  # left before the deployment was created: back to the diagnosis
+            return
+        self.report = self._diagnose.report if self._diagnose is not None else None
+        self.redeployed = (handle.deployment_id, status or "")
+        self.exit(0 if status == "Succeeded" else 1)
 
     def _on_diagnose_closed(self, report: Report | None) -> None:
         self.report = report

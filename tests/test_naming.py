@@ -78,4 +78,34 @@ def test_render_does_not_import_the_setup_engine() -> None:
     for path in sorted((ROOT / "wizard" / "render").glob("*.py")):
         bad = {m for m in _imports(path) if m.startswith("wizard.steps")}
         assert not bad, f"{path.name} imports {bad}"
-    assert _imports(ROOT / "wizard" / "naming.py") <= {"__future__", "re"}
+    assert _imports(ROOT / "wizard" / "naming.py") <= {"__future__", "re", "unicodedata"}
+
+
+@pytest.mark.parametrize(
+    "folder,name",
+    [
+        ("My App (ü) ünïcødé", "My-App-u-unicode"),  # the newcomer's folder: no letter dropped
+        ("Straße", "Strasse"),
+        ("Ærø Œuvre", "AEro-OEuvre"),
+        ("ﬁle Ｆｕｌｌ", "file-Full"),  # compatibility forms (ligature, full width)
+        ("a,b c", "a-b-c"),  # ',' is no tag value character
+        ("日本", "app"),  # nothing Latin left
+        ("---", "app"),
+        ("x" * 150, "x" * 100),  # CodeDeploy: 1-100 characters
+    ],
+)
+def test_application_from_folder_transliterates_to_a_valid_name(folder, name):
+    from wizard.config import check_application
+    from wizard.naming import application_from_folder
+
+    assert application_from_folder(folder) == name
+    assert check_application(name) is None
+
+
+def test_the_wizard_names_the_application_after_its_folder(tmp_path):
+    from wizard.tui_support import _load_project
+
+    folder = tmp_path / "My App (ü) ünïcødé"
+    folder.mkdir()
+    project, error = _load_project(folder)
+    assert (project.application, error) == ("My-App-u-unicode", None)

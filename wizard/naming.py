@@ -26,6 +26,34 @@ def slug(application: str) -> str:
     return re.sub(r"[^\w+=,.@-]+", "-", application, flags=re.ASCII)[:_SLUG_MAX] or "app"
 
 
+# Latin letters Unicode does not decompose (NFKD leaves them whole): their usual ASCII spelling
+_LETTERS = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+        "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th",
+        "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "n", "Ŋ": "N", "ŧ": "t", "Ŧ": "T",
+    }
+)  # fmt: skip
+
+
+def application_from_folder(folder: str) -> str:
+    """The default application name for a project folder: its name in ASCII, every run of
+    other characters one `-`, at most 100 characters ("app" when nothing is left).
+
+    Accented letters keep their base letter (Unicode NFKD, combining marks dropped: `ü` → `u`,
+    `é` → `e`), the Latin letters that do not decompose get their usual spelling (`ø` → `o`,
+    `ß` → `ss`), so "My App (ü) ünïcødé" becomes "My-App-u-unicode". The result obeys
+    `wizard.config.check_application`: a CodeDeploy name (CreateApplication: 1-100 characters)
+    that is also a tag value (no ',').
+    """
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", folder.translate(_LETTERS))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    name = re.sub(r"[^A-Za-z0-9._+=@-]+", "-", text).strip("-")
+    return name[:100].rstrip("-") or "app"
+
+
 def deployment_group(application: str) -> str:
     """Default deployment group: `<application>-group` (within CodeDeploy's 100 characters)."""
     return f"{application[:94]}-group"

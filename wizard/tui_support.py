@@ -230,10 +230,9 @@ def unsaved_sentence(step_title: str | None) -> str:
 
 def _load_project(directory: Path) -> tuple[Project, str | None]:
     """The project file's answers, or defaults named after the directory (and why)."""
-    import re
-
     from wizard import config
     from wizard.errors import ConfigError
+    from wizard.naming import application_from_folder
 
     error = None
     if config.exists(directory):
@@ -241,8 +240,8 @@ def _load_project(directory: Path) -> tuple[Project, str | None]:
             return config.load(directory), None
         except ConfigError as exc:
             error = exc.one_line()
-    name = re.sub(r"[^A-Za-z0-9._+=,@-]+", "-", directory.resolve().name).strip("-")
-    return config.from_dict({"application": name or "app"}, check_region_known=False), error
+    name = application_from_folder(directory.resolve().name)
+    return config.from_dict({"application": name}, check_region_known=False), error
 
 
 def display_path(path: Path) -> str:

@@ -78,8 +78,29 @@ def test_validate_defaults_to_the_project_files(run_wizard, tmp_path):
     )
     r = run_wizard("validate", "--json", "--project-dir", str(tmp_path), cwd=tmp_path)
     assert r.returncode == 0, r.stdout
-    kinds = {Path(f["path"]).name: f["kind"] for f in json.loads(r.stdout)["files"]}
-    assert kinds == {"appspec.yml": "appspec", "ci.yml": "workflow"}
+    kinds = {f["path"]: f["kind"] for f in json.loads(r.stdout)["files"]}
+    # the project folder is read as the bundle it is, as `wizard validate .` reads it
+    assert kinds == {".": "bundle", str(Path(".github/workflows/ci.yml")): "workflow"}
+
+
+def test_validate_with_no_path_says_what_validate_dot_says(run_wizard, tmp_path):
+    """A hook script the appspec names but the folder lacks: both spellings report it."""
+    (tmp_path / "appspec.yml").write_text(
+        "version: 0.0\nos: linux\nhooks:\n  ApplicationStart:\n    - location: scripts/start.sh\n"
+    )
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: demo\n")
+    bare = run_wizard("validate", cwd=tmp_path)
+    dot = run_wizard("validate", ".", cwd=tmp_path)
+    assert bare.returncode == dot.returncode == 1
+    assert "appspec.yml:5:17: error bundle.script-missing" in bare.stdout
+    assert bare.stdout == dot.stdout
+    # and with the bundle in a folder of its own (bundle.source), that folder is the bundle
+    (tmp_path / "app").mkdir()
+    (tmp_path / "appspec.yml").rename(tmp_path / "app" / "appspec.yml")
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: demo\nbundle:\n  source: app\n")
+    bare = run_wizard("validate", cwd=tmp_path)
+    assert bare.returncode == 1
+    assert "app/appspec.yml:5:17: error bundle.script-missing" in bare.stdout
 
 
 @pytest.mark.parametrize(

@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("validate")
     p.add_argument("paths", nargs="*", metavar="PATH", help="files, bundle folders or archives")
     p.epilog = (
+        "With no PATH: the bundle folder (bundle.source in the project file, by default the "
+        "project folder) exactly as `wizard validate .` checks it (appspec.yml and the hook "
+        "scripts it names), plus .travis.yml and .github/workflows/*.yml. "
         "Exit codes: 0 no error (warnings allowed); 1 a file was read and has an error (an "
         "invalid appspec or CI file, a corrupt archive, a file too large or not UTF-8); 2 a "
         "path cannot be read as a regular file or folder, whatever its name (missing, a FIFO, "

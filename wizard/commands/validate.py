@@ -1,7 +1,8 @@
 """`wizard validate [PATH...] [--json]`: offline checks, printed like a linter.
 
-With no PATH: appspec.yml/appspec.yaml (in the project folder and in `bundle.source`), .travis.yml
-and .github/workflows/*.yml that exist in --project-dir. Exit 0 when there is no error (warnings
+With no PATH: the bundle folder (`bundle.source`, by default --project-dir) as `wizard validate .`
+checks it (appspec.yml and the hook scripts it names), plus .travis.yml and .github/workflows/*.yml
+in --project-dir. Exit 0 when there is no error (warnings
 allowed), 1 when a file was read and has an error (DESIGN: the command ran and found a problem),
 2 when a path cannot be read as a regular file or folder or there is nothing to check (a usage
 error). The verdict on a path that cannot be read does not depend on its name: a FIFO, a device, a
@@ -22,29 +23,38 @@ from wizard.output import info, print_json, style
 
 
 def default_paths(project_dir: str | os.PathLike[str]) -> list[Path]:
-    """The files `wizard validate` checks when given no path."""
+    """The paths `wizard validate` checks when given no path: the bundle folder (`bundle.source`,
+    by default the project folder) as a bundle when it holds an appspec — the same verdict as
+    `wizard validate .` (the appspec, the hook scripts it names, the archive rules) —, an appspec
+    in the project folder when the bundle is elsewhere, then .travis.yml and
+    .github/workflows/*.yml."""
     root = Path(project_dir)
     found: list[Path] = []
-    folders = [root]
+    bundle = root
     try:
         from wizard import config
 
         if config.exists(root):
-            src = (root / config.load(root).bundle.source).resolve()
-            if src != root.resolve():
-                folders.append(src)
+            bundle = root / config.load(root).bundle.source
     except Exception:  # an invalid project file does not stop validation of the other files
         pass
-    for folder in folders:
-        for name in ("appspec.yml", "appspec.yaml"):
-            if (folder / name).is_file():
-                found.append(folder / name)
+
+    def appspec_in(folder: Path) -> Path | None:
+        return next((folder / n for n in APPSPEC_NAMES if (folder / n).is_file()), None)
+
+    if appspec_in(bundle) is not None:
+        found.append(bundle)
+    if bundle.resolve() != root.resolve() and (spec := appspec_in(root)) is not None:
+        found.append(spec)
     if (root / ".travis.yml").is_file():
         found.append(root / ".travis.yml")
     wf = root / ".github" / "workflows"
     if wf.is_dir():
         found += sorted(p for p in wf.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
     return found
+
+
+APPSPEC_NAMES = ("appspec.yml", "appspec.yaml")
 
 
 def _shown(path: Path) -> str:

@@ -5,6 +5,7 @@ moto with the sandbox's additions (SSM, the booting fleet), the clock injected."
 from __future__ import annotations
 
 import argparse
+import io
 from typing import Any
 
 import pytest
@@ -235,3 +236,41 @@ def test_ctrl_c_during_apply_prints_what_a_failure_prints(aws, tmp_path, capsys,
     assert "Already done before it stopped:" in errors["vcint"]
     assert "Run `wizard apply` again to finish" in errors["vcint"]
     assert "Traceback" not in errors["vcint"]
+
+
+def test_not_verified_yet_counts_every_new_instance_the_check_could_not_verify():
+    """agent.running names the instances of its first failing kind only ("1 of 2 instances: agent
+    not installed"); the other one, still booting, is in its evidence. The line counts both, and
+    the wait asks SSM about both."""
+    from checks.model import Result, Status
+
+    young = {"i-a": 1.0, "i-b": 1.0, "i-c": 900.0}
+    r = Result(
+        Status.FAIL,
+        "1 of 3 instances: agent not installed",
+        instances=["i-a"],
+        evidence={"could_not_look": {"i-b": "not online in SSM"}},
+        id="agent.running",
+    )
+    report = argparse.Namespace(results=[r])
+    pending = _verify.settling(report, young, ssm=True)
+    assert _verify.unverified(r, young) == ["i-a", "i-b"]  # i-c runs its agent: verified
+    asked: list[list[str]] = []
+    monkey_ctx = argparse.Namespace(
+        sandbox=True,
+        client=lambda *a: argparse.Namespace(
+            get_paginator=lambda name: argparse.Namespace(
+                paginate=lambda Filters: asked.append(Filters[0]["Values"]) or []
+            )
+        ),
+    )
+    now = [0.0]
+    _verify.wait_until_settled(
+        monkey_ctx, None, "us-east-1", pending, young, timeout=0.1,
+        run_checks=lambda ids: report, sleep=lambda s: None, monotonic=lambda: now[0],
+        stream=io.StringIO(),
+    )  # fmt: skip
+    assert asked[0] == ["i-a", "i-b"]
+    _verify.not_yet(pending, young)
+    assert r.summary.startswith("not verified yet: 2 instances launched 0:01 ago")
+    assert r.instances == ["i-a", "i-b"]

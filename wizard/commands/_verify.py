@@ -97,6 +97,16 @@ def settling(report: Any, young: dict[str, float], ssm: bool) -> list[Any]:
     ]
 
 
+def unverified(result: Any, young: dict[str, float]) -> list[str]:
+    """The new instances a settling result has not verified yet: those it names and those it
+    could not look inside. `agent.running` names only the instances of its first failing kind
+    ("1 of 2 instances: agent not installed"); an instance still booting (not yet in SSM) is
+    kept in its evidence, and is not verified either."""
+    unseen = (getattr(result, "evidence", None) or {}).get("could_not_look") or {}
+    ids = set(result.instances) | (set(unseen) if isinstance(unseen, dict) else set())
+    return sorted(i for i in ids if i in young)
+
+
 def ssm_online(ctx: Any, region: str, ids: list[str]) -> set[str] | None:
     """The ids SSM reports Online; None when SSM cannot be asked (no permission, no endpoint)."""
     ssm = ctx.client("ssm", region)
@@ -158,7 +168,7 @@ def wait_until_settled(
     Returns True when every settling result passed. The first poll comes soon (the sandbox's
     clock is compressed), then every few seconds (AWS: the agent needs minutes).
     """
-    ids = sorted({i for r in pending for i in r.instances})
+    ids = sorted({i for r in pending for i in unverified(r, young)})
     check_ids = sorted({r.id for r in pending})
     line = ProgressLine(stream)
     start = monotonic()
@@ -204,7 +214,8 @@ def not_yet(results: list[Any], young: dict[str, float]) -> None:
     from checks.model import Status
 
     for r in results:
-        ids = r.instances
+        ids = unverified(r, young) or list(r.instances)
+        r.instances = ids  # what --json lists is what the line counts
         age = min(young.get(i, 0.0) for i in ids)
         n = len(ids)
         r.status = Status.INFO

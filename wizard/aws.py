@@ -252,7 +252,15 @@ class AwsContext:
             "region": self.region,
             "endpoint": self.endpoint_url,
             "sandbox": self.sandbox,
+            # the emulator this process started (--sandbox), which ends with it; False for a
+            # `wizard sandbox` server in another terminal, which answers STS with its header
+            "embedded": self.embedded,
         }
+
+    @property
+    def embedded(self) -> bool:
+        """True when this process started the sandbox (`--sandbox`): it ends with the process."""
+        return getattr(self, "sandbox_server", None) is not None
 
 
 _ENDPOINT_HINT = "Check --endpoint-url / AWS_ENDPOINT_URL, or a proxy in the way."

@@ -187,6 +187,15 @@ class WizardState:
     def sandbox(self) -> bool:
         return bool(getattr(self.ctx, "sandbox", False))
 
+    @property
+    def embedded_sandbox(self) -> bool:
+        """The emulator this process started (`wizard --sandbox`): everything made in it is gone
+        when the wizard ends. False for a `wizard sandbox` server (it outlives the wizard)."""
+        ctx = self.ctx
+        if isinstance(ctx, PendingContext):
+            return ctx.sandbox  # only --sandbox makes a pending context a sandbox
+        return bool(getattr(ctx, "sandbox", False) and getattr(ctx, "embedded", False))
+
     def save_project(self, project: Project) -> None:
         """Keep the answers: in memory and in the project file (atomically, merged).
 
@@ -215,7 +224,7 @@ class WizardState:
     def remember_step(self, step: str) -> None:
         """Save the resume point (the embedded sandbox never resumes past the review)."""
         done = self.done_steps
-        if self.sandbox and step in ("apply", "done"):
+        if self.embedded_sandbox and step in ("apply", "done"):
             # the embedded emulator starts empty on every run: what was applied in it is gone,
             # so the next run resumes at the review (which plans it again), never at "Done"
             step, done = "review", done - {"apply", "done"}

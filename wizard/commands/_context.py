@@ -83,5 +83,31 @@ def _check_region(ctx: AwsContext) -> None:
         ) from None
 
 
+def embedded(ctx: object) -> bool:
+    """True when this command started the sandbox itself (`--sandbox`): it ends with the command,
+    and everything made in it is gone, so no later command can see it."""
+    return bool(getattr(ctx, "sandbox", False) and getattr(ctx, "embedded", False))
+
+
+# What to do instead of "run X later" when the embedded sandbox ends with the command: a
+# `wizard sandbox` server in another terminal outlives commands (its exports point them at it).
+KEEP_A_SANDBOX = (
+    "The sandbox of this command ended with it: what it set up is gone, so `wizard --sandbox "
+    "deploy` would meet an empty one. To keep a sandbox for several commands, run `wizard "
+    "sandbox` in another terminal and paste its export lines here; then run, without --sandbox:"
+)
+
+
+def later(ctx: object, command: str) -> str:
+    """`command`, quoted, to run after this one; with the embedded sandbox (gone when this command
+    ends) how to run it against a sandbox that stays."""
+    if not embedded(ctx):
+        return f"`{command}`"
+    return (
+        f"`{command}` against a sandbox that stays (`wizard sandbox` in another terminal, its "
+        "export lines pasted here: this command's sandbox ends with it)"
+    )
+
+
 def is_tty() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()

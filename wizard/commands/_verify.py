@@ -209,8 +209,11 @@ def wait_until_settled(
         line.end()
 
 
-def not_yet(results: list[Any], young: dict[str, float]) -> None:
-    """--no-wait: say the result is not a verdict yet (INFO), and how to look later."""
+def not_yet(
+    results: list[Any], young: dict[str, float], later: Callable[[str], str] | None = None
+) -> None:
+    """--no-wait: say the result is not a verdict yet (INFO), and how to look later (`later`
+    words the command, e.g. for a sandbox that ends with this command; default: as it is)."""
     from checks.model import Status
 
     for r in results:
@@ -222,7 +225,7 @@ def not_yet(results: list[Any], young: dict[str, float]) -> None:
         r.summary = (
             f"not verified yet: {n} instance{'s' * (n != 1)} launched {_clock(age)} ago may "
             "still be installing the agent (--no-wait); later: "
-            f"wizard diagnose --preflight --check {r.id}"
+            + (later or str)(f"wizard diagnose --preflight --check {r.id}")
         )
 
 

@@ -76,8 +76,11 @@ def progress_printer(stream: Any = None) -> Any:
     return progress
 
 
-def report_failure(result: Any, verb: str) -> int:
-    """Stop message: the one-line error, what was already done, how to finish."""
+def report_failure(result: Any, verb: str, ctx: Any = None) -> int:
+    """Stop message: the one-line error, what was already done, how to finish (with the embedded
+    sandbox `ctx`, gone when the command ends: that running it again starts over)."""
+    from wizard.commands._context import embedded
+
     err = result.error
     error_line(err)
     if result.done:
@@ -93,7 +96,11 @@ def report_failure(result: Any, verb: str) -> int:
     stopped = isinstance(err, _Interrupted) and bool(result.done)
     if stopped or (result.failed is not None and result.failed.action != "conflict"):
         print(
-            f"Run `wizard {verb}` again to finish: it picks up where this stopped.", file=sys.stderr
+            f"Run `wizard --sandbox {verb}` again: it starts over in a new, empty sandbox "
+            "(this one ended with the command)."
+            if embedded(ctx)
+            else f"Run `wizard {verb}` again to finish: it picks up where this stopped.",
+            file=sys.stderr,
         )
     return int(getattr(err, "exit_code", 1) or 1)
 
@@ -105,6 +112,7 @@ def verify(ctx: Any, project: Any, check_ids: list[str], args: argparse.Namespac
     for what is waited for and how.
     """
     from wizard.commands import _verify
+    from wizard.commands._context import embedded, later
 
     if not check_ids:
         return _verify.Outcome()
@@ -135,7 +143,9 @@ def verify(ctx: Any, project: Any, check_ids: list[str], args: argparse.Namespac
         young = _verify.young_instances(ctx, project) if report.problems or _warned(report) else {}
         pending = _verify.settling(report, young, bool(project.roles.ssm))
         if pending and getattr(args, "no_wait", False):
-            _verify.not_yet(pending, young)
+            _verify.not_yet(
+                pending, young, later=(lambda c: later(ctx, c)) if embedded(ctx) else None
+            )
             _drop_causes(report, pending)
         elif pending:
             timeout = float(getattr(args, "wait_timeout", None) or _verify.DEFAULT_TIMEOUT)
@@ -148,13 +158,16 @@ def verify(ctx: Any, project: Any, check_ids: list[str], args: argparse.Namespac
     except KeyboardInterrupt:
         print(
             "\nStopped verifying: the setup is applied. Check it later with "
-            "`wizard diagnose --preflight`.",
+            f"{later(ctx, 'wizard diagnose --preflight')}.",
             file=sys.stderr,
         )
         raise _Interrupted("interrupted while verifying", exit_code=130) from None
     except WizardError as exc:
         error_line(exc)
-        print("The setup is applied; the checks could not run. Run `wizard diagnose --preflight`.")
+        print(
+            "The setup is applied; the checks could not run. Run "
+            f"{later(ctx, 'wizard diagnose --preflight')}."
+        )
         return _verify.Outcome(broken=True)
     except Exception as exc:  # a broken check must not read as a crash of a good apply
         print(f"  could not run the checks: {type(exc).__name__}: {exc}")
@@ -180,7 +193,23 @@ def _drop_causes(report: Any, results: list[Any]) -> None:
     report.root_causes = [c for c in report.root_causes if c not in gone]
 
 
-def next_steps(project: Any, result: Any, *, files_written: bool = False) -> list[str]:
+def next_steps(
+    project: Any, result: Any, *, files_written: bool = False, embedded: bool = False
+) -> list[str]:
+    """The lines under "Next steps:", each one true where it is read. `embedded`: the sandbox
+    this command started, gone when it ends: the commands that need what it set up are given for
+    a `wizard sandbox` server that outlives them (the first command sets it up there again)."""
+    if embedded:
+        from wizard.commands._context import KEEP_A_SANDBOX
+
+        return [
+            KEEP_A_SANDBOX,
+            "  wizard setup --yes     set it up in that sandbox (the files here are kept)",
+            "  wizard deploy --wait   bundle this folder, deploy it and follow it",
+            "  wizard diagnose        if a deployment fails: the root cause and the fix",
+            "Or all in one window: `wizard --sandbox` (the setup wizard deploys from its Done "
+            "screen).",
+        ]
     steps = []
     if not files_written:
         steps.append("wizard files          write appspec.yml, hook scripts and the CI config")
@@ -305,7 +334,7 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
         if plan.conflicts:
             result = engine.apply_plan(ctx, project, plan)  # refuses: reports the conflict
             print()
-            return report_failure(result, verb)
+            return report_failure(result, verb, ctx)
         if plan.mutating:
             n = len(plan.mutating)
             if not confirm(f"\nApply these {n} change{'s' * (n != 1)}?", args, command):
@@ -314,7 +343,7 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
             print()
             result = apply_changes(ctx, project, plan, create_key)
             if not result.ok:
-                return report_failure(result, verb)
+                return report_failure(result, verb, ctx)
             print(style(f"\nApplied {len(result.done)} change(s).", "bold"))
         else:
             result = engine.apply_plan(ctx, project, plan)
@@ -325,7 +354,9 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
             files_status = _write_files(ctx, project, plan, result, args)
         outcome = verify(ctx, project, result.checks, args)
     print("\nNext steps:")
-    for line in next_steps(project, result, files_written=write_files):
+    from wizard.commands._context import embedded
+
+    for line in next_steps(project, result, files_written=write_files, embedded=embedded(ctx)):
         print(f"  {line}")
     if outcome.problems:
         n = len(outcome.problems)

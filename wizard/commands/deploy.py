@@ -29,7 +29,7 @@ import sys
 from typing import Any
 
 from wizard import config
-from wizard.commands._context import aws_context, is_tty
+from wizard.commands._context import aws_context, embedded, is_tty, later
 from wizard.deploy.bundle import IGNORE_FILE, BundleError, describe_left_out, make_bundle
 from wizard.deploy.follow import FollowEvent, follow
 from wizard.deploy.run import DeploymentHandle, start_deployment
@@ -105,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
             )
             emit(f"deployment {handle.deployment_id}")
             emit(f"console    {handle.console_url or 'sandbox (no AWS console)'}")
-            if not follow_it:
+            # the sandbox this command started ends with it, and the deployment with it:
+            # returning at once would leave nothing to look at later, so it is followed
+            if not follow_it and not embedded(ctx):
                 status = _status(ctx, handle)
                 if as_json:
                     print_json(_doc(handle, status, None))
@@ -144,7 +146,14 @@ def run(args: argparse.Namespace) -> int:
             if status != "Succeeded":
                 diagnosis = _diagnose(ctx, handle, emit, as_json)
             elif failed:
-                emit(_partial_success(handle.deployment_id, list(failed.values()), overview, out))
+                why = (
+                    later(ctx, f"wizard diagnose {handle.deployment_id}") if embedded(ctx) else None
+                )
+                emit(
+                    _partial_success(
+                        handle.deployment_id, list(failed.values()), overview, out, why
+                    )
+                )
             else:
                 emit(style("deployment succeeded", "green", "bold", stream=out))
             if as_json:
@@ -157,7 +166,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _partial_success(
-    deployment_id: str, failed: list[dict[str, str]], overview: dict[str, int], stream: Any
+    deployment_id: str,
+    failed: list[dict[str, str]],
+    overview: dict[str, int],
+    stream: Any,
+    why: str | None = None,
 ) -> str:
     """The closing line of a deployment that Succeeded with some instances Failed.
 
@@ -179,8 +192,8 @@ def _partial_success(
     warn = style(f"but {len(failed)} of {total} instances failed", "yellow", "bold", stream=stream)
     return (
         f"{head}, {warn}: {shown}{more}. The deployment configuration's minimum healthy hosts "
-        f"allowed it; those instances did not finish this revision. Why: wizard diagnose "
-        f"{deployment_id}"
+        f"allowed it; those instances did not finish this revision. Why: "
+        f"{why or f'wizard diagnose {deployment_id}'}"
     )
 
 

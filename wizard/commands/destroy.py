@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
         print()
         result = engine.apply_destroy(ctx, project, plan, progress_printer())
         if not result.ok:
-            return report_failure(result, "destroy")
+            return report_failure(result, "destroy", ctx)
     print(style(f"\nRemoved {len(result.done)} resource(s) of {project.application}.", "bold"))
     return 0

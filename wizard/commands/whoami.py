@@ -18,6 +18,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"arn       {doc['arn']}")
     print(f"region    {doc['region']}")
     print(f"endpoint  {doc['endpoint'] or 'AWS (default)'}")
-    if doc["sandbox"]:
-        print("sandbox   yes: this is the embedded emulator, not AWS")
+    if doc["sandbox"] and doc["embedded"]:
+        print("sandbox   yes: the emulator this command started (gone when it ends), not AWS")
+    elif doc["sandbox"]:
+        print(f"sandbox   yes: the `wizard sandbox` server at {doc['endpoint']}, not AWS")
     return 0

@@ -145,11 +145,7 @@ class Pane(StepPane):
             else:
                 text = "Checking credentials…"
         else:
-            where = (
-                "[reverse b] SANDBOX [/] embedded emulator on this machine: nothing real is touched"
-                if ident.get("sandbox")
-                else (ident.get("endpoint") or "AWS")
-            )
+            where = self._endpoint_words(ident)
             text = (
                 f"Account   [b]{ident['account']}[/b]\n"
                 f"Caller    {ident['arn']}\n"
@@ -157,6 +153,23 @@ class Pane(StepPane):
                 f"Endpoint  {where}"
             )
         box.update(text)
+
+    @staticmethod
+    def _endpoint_words(ident: dict[str, Any]) -> str:
+        """What the calls go to: AWS, an endpoint, the embedded emulator or a sandbox server."""
+        from textual.markup import escape
+
+        endpoint = escape(str(ident.get("endpoint") or ""))
+        if not ident.get("sandbox"):
+            return endpoint or "AWS"
+        if ident.get("embedded"):
+            return (
+                "[reverse b] SANDBOX [/] embedded emulator on this machine: nothing real is touched"
+            )
+        return (
+            f"[reverse b] SANDBOX [/] the `wizard sandbox` server at {endpoint}: nothing real is "
+            "touched; it keeps what is made while it runs"
+        )
 
     def waiting_for(self) -> str | None:
         state = self.state

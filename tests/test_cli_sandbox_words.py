@@ -1,0 +1,59 @@
+"""What the wizard says about a sandbox is true where it is read: the emulator a `--sandbox`
+command starts ends with it (its "next steps" say how to keep one), a `wizard sandbox` server in
+another terminal is named as such (CLI and the TUI's credentials step)."""
+
+from __future__ import annotations
+
+import argparse
+
+from wizard.commands.apply import next_steps
+
+
+def test_setup_yes_in_the_embedded_sandbox_gives_next_steps_that_work(run_wizard, tmp_path):
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: nx\nci:\n  provider: none\n")
+    r = run_wizard("--sandbox", "setup", "--yes", "--no-wait", "--no-files", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    steps = r.stdout[r.stdout.index("Next steps:") :]
+    # not "wizard deploy --wait" as if the sandbox were still there: say it is gone, and how
+    # to keep one (a `wizard sandbox` server in another terminal), with the exact commands
+    assert "ended with it: what it set up is gone" in steps
+    assert "run `wizard sandbox` in another terminal and paste its export lines here" in steps
+    assert "\n    wizard setup --yes " in steps and "\n    wizard deploy --wait " in steps
+    assert "--sandbox deploy --wait" not in steps
+
+
+def test_next_steps_against_a_sandbox_that_stays_or_aws_are_the_commands_themselves():
+    result = argparse.Namespace(outputs={})
+    project = argparse.Namespace(ci=argparse.Namespace(provider="none"))
+    lines = next_steps(project, result, files_written=True)
+    assert lines[0].startswith("wizard deploy --wait  bundle this folder")
+    assert not any("wizard sandbox" in line for line in lines)
+
+
+def test_whoami_names_the_sandbox_server_or_the_embedded_emulator(
+    run_wizard, sandbox_env, sandbox_url
+):
+    server = run_wizard("whoami", env=sandbox_env)
+    assert server.returncode == 0, server.stderr
+    assert f"sandbox   yes: the `wizard sandbox` server at {sandbox_url}, not AWS" in server.stdout
+    own = run_wizard("--sandbox", "whoami")
+    assert "sandbox   yes: the emulator this command started (gone when it ends)" in own.stdout
+
+
+def test_the_credentials_step_names_a_sandbox_server_by_its_url(sandbox_ctx):
+    from wizard.screens.steps.credentials import Pane
+    from wizard.tui_support import PendingContext, WizardState
+
+    doc = sandbox_ctx.describe()
+    assert doc["sandbox"] and not doc["embedded"]  # the session's server: like `wizard sandbox`
+    words = Pane._endpoint_words(doc)
+    assert f"the `wizard sandbox` server at {sandbox_ctx.endpoint_url}" in words
+    assert "embedded" not in words
+    assert "embedded emulator on this machine" in Pane._endpoint_words({**doc, "embedded": True})
+    assert Pane._endpoint_words({"sandbox": False, "endpoint": None}) == "AWS"
+    # the resume point: only the embedded emulator forgets what was applied in it
+    state = WizardState.__new__(WizardState)
+    state.ctx = sandbox_ctx
+    assert not state.embedded_sandbox
+    state.ctx = PendingContext(lambda: sandbox_ctx, None, "us-east-1", sandbox=True)
+    assert state.embedded_sandbox

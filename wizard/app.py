@@ -252,7 +252,7 @@ class WizardApp(App[int]):
 
         state = self.state
         if state.applying:
-            if state.sandbox:  # the embedded emulator lives only as long as this process
+            if state.embedded_sandbox:  # the embedded emulator lives only as long as this process
                 return (
                     "Apply is still running in the sandbox: quitting stops the sandbox, and "
                     "everything made in it is gone (run the wizard again to start over).",

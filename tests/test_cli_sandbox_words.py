@@ -40,20 +40,30 @@ def test_whoami_names_the_sandbox_server_or_the_embedded_emulator(
     assert "sandbox   yes: the emulator this command started (gone when it ends)" in own.stdout
 
 
-def test_the_credentials_step_names_a_sandbox_server_by_its_url(sandbox_ctx):
+def test_the_credentials_step_names_a_sandbox_server_by_its_url(sandbox_ctx, sandbox_env):
+    from wizard.aws import AwsContext
     from wizard.screens.steps.credentials import Pane
     from wizard.tui_support import PendingContext, WizardState
 
-    doc = sandbox_ctx.describe()
+    # as a user's shell reaches `wizard sandbox`: its exports, nothing said about a sandbox
+    server = AwsContext(
+        region="us-east-1",
+        endpoint_url=sandbox_env["AWS_ENDPOINT_URL"],
+        access_key=sandbox_env["AWS_ACCESS_KEY_ID"],
+        secret_key=sandbox_env["AWS_SECRET_ACCESS_KEY"],
+    )
+    doc = server.describe()
     assert doc["sandbox"] and not doc["embedded"]  # the session's server: like `wizard sandbox`
     words = Pane._endpoint_words(doc)
-    assert f"the `wizard sandbox` server at {sandbox_ctx.endpoint_url}" in words
+    assert f"the `wizard sandbox` server at {server.endpoint_url}" in words
     assert "embedded" not in words
     assert "embedded emulator on this machine" in Pane._endpoint_words({**doc, "embedded": True})
     assert Pane._endpoint_words({"sandbox": False, "endpoint": None}) == "AWS"
     # the resume point: only the embedded emulator forgets what was applied in it
     state = WizardState.__new__(WizardState)
-    state.ctx = sandbox_ctx
+    state.ctx = server
     assert not state.embedded_sandbox
+    state.ctx = sandbox_ctx  # built as --sandbox builds its own
+    assert state.embedded_sandbox
     state.ctx = PendingContext(lambda: sandbox_ctx, None, "us-east-1", sandbox=True)
     assert state.embedded_sandbox

@@ -128,6 +128,9 @@ class AwsContext:
             validate_endpoint_url(endpoint_url)
         _check_config_files()
         self.sandbox = sandbox
+        # told at birth (`--sandbox`: this process runs the emulator), not learned from a
+        # `wizard sandbox` server's STS answer
+        self._told_sandbox = sandbox
         import os
 
         # like the AWS CLI v2: --region, then AWS_REGION, then AWS_DEFAULT_REGION / the profile
@@ -259,8 +262,10 @@ class AwsContext:
 
     @property
     def embedded(self) -> bool:
-        """True when this process started the sandbox (`--sandbox`): it ends with the process."""
-        return getattr(self, "sandbox_server", None) is not None
+        """True when this process runs the sandbox (`--sandbox`): it ends with the process. A
+        `wizard sandbox` server in another terminal is learned from its STS answer instead
+        (`sandbox` True, `embedded` False)."""
+        return getattr(self, "sandbox_server", None) is not None or self._told_sandbox
 
 
 _ENDPOINT_HINT = "Check --endpoint-url / AWS_ENDPOINT_URL, or a proxy in the way."

@@ -541,6 +541,39 @@ ROWS: list[Row] = [
         "not a regular file",
         {".travis.yml": lambda root: os.symlink("/dev/zero", root / ".travis.yml")},
     ),
+    # ---------------------------------------------------------------- writes the system refuses
+    # a folder in the way is a file (ENOTDIR/EEXIST: refused even to root, like a read-only
+    # mount): one line naming the path and why, exit 2, nothing written, nothing in AWS
+    Row(
+        "write-files-hooks-folder-is-a-file",
+        ["files", "--yes"],
+        2,
+        "scripts/application_start.sh: ",
+        {**P(APP + b"ci:\n  provider: none\n"), "scripts": b"not a folder\n"},
+    ),
+    Row(
+        "write-setup-hooks-folder-is-a-file",
+        ["setup", "--yes", "--no-wait"],
+        2,
+        "scripts is a file, not a folder. Nothing was changed",
+        {**P(b"application: bi-setup-ro\nci:\n  provider: none\n"), "scripts": b"x\n"},
+        sandbox=True,
+    ),
+    Row(
+        "write-files-workflow-folder-is-a-file",
+        ["files", "--yes"],
+        2,
+        ".github is a file, not a folder. Nothing was written",
+        {**P(APP + b"ci:\n  provider: github\n  repository: o/r\n"), ".github": b"x\n"},
+        sandbox=True,
+    ),
+    Row(
+        "write-project-dir-under-a-file",
+        ["files", "--yes", "--project-dir", "notes.txt/app"],
+        2,
+        "cannot read notes.txt/app/.codedeploy-wizard.yml: notes.txt is a file, not a folder",
+        {"notes.txt": b"x\n"},
+    ),
 ]
 
 

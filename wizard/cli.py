@@ -404,6 +404,14 @@ def _main(argv: list[str] | None = None) -> int:
             from wizard.aws import explain
 
             mapped = explain(exc)
+            if mapped is None and isinstance(exc, OSError) and exc.filename:
+                # a file the OS refused (read-only, full disk, no permission …): the path and
+                # the OS's words, a configuration-class error (exit 2), never "unexpected"
+                from wizard.fileio import os_reason
+
+                mapped = WizardError(
+                    f"{exc.filename}: {os_reason(exc, exc.filename)}", exit_code=EXIT_USAGE
+                )
             if mapped is None:
                 if args.verbose:
                     raise

@@ -799,7 +799,9 @@ def load(project_dir: str | os.PathLike[str] | None = None, path: str | None = N
     except FileRefused as exc:
         raise ConfigError(f"{file} {exc.reason}", hint="Name the project file itself.") from None
     except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from None
+        from wizard.fileio import os_reason  # "notes.txt is a file, not a folder" for ENOTDIR
+
+        raise ConfigError(f"cannot read {file}: {os_reason(exc, file)}") from None
     data = parse_yaml(raw, str(file))
     if data is None:
         data = {}

@@ -3,10 +3,81 @@ untrusted paths without hanging or eating memory (regular files only, size caps)
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from wizard.errors import EXIT_USAGE, WizardError
+
+
+class NotWritable(WizardError):
+    """A file the wizard must write cannot be written: `path` (what the user knows, never the
+    temporary file) and `reason` (the operating system's words: "Read-only file system",
+    "Permission denied", "No space left on device", or "… is a file, not a folder").
+
+    A configuration-class error (exit 2, README "Exit codes"): the folder or the disk is the
+    problem, not the command. The TUI catches it, says it in one line and keeps the answers in
+    memory; the CLI prints the line.
+    """
+
+    exit_code = EXIT_USAGE
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        *,
+        hint: str | None = None,
+        folder: bool = False,
+    ) -> None:
+        where = f"files in {path}" if folder else str(path)
+        super().__init__(f"cannot write {where}: {reason}", hint=hint)
+        self.path = Path(path)
+        self.reason = reason
+
+
+def os_reason(exc: OSError, path: str | os.PathLike[str] | None = None) -> str:
+    """`exc` in the operating system's words ("Read-only file system"); for ENOTDIR/EEXIST,
+    which of `path`'s parents is a file (the cause a user can act on)."""
+    # ENOTDIR from open/stat; EEXIST from mkdir(exist_ok=True) on a file in the way
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and path is not None:
+        for parent in Path(path).parents:  # as the user spelt it (relative stays relative)
+            if os.path.lexists(parent) and not os.path.isdir(parent):
+                return f"{parent} is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
+def writable_reason(folder: str | os.PathLike[str]) -> str | None:
+    """Why the wizard could not write files in `folder`, in the OS's words; None when it can.
+
+    Tried for real (a nameless temporary file, gone when closed: O_TMPFILE where the system has
+    it), because permission bits do not say it: root ignores them, and a read-only mount or a
+    full disk refuses root too. A folder that does not exist yet is judged by its nearest
+    existing parent (the wizard creates it on the first save). Creates nothing that stays.
+    """
+    target = Path(os.path.abspath(folder))
+    probe = target
+    while not os.path.lexists(probe) and probe.parent != probe:
+        probe = probe.parent
+    if not os.path.isdir(probe):
+        return f"{probe} is a file, not a folder" if os.path.lexists(probe) else "no such folder"
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as exc:
+        return os_reason(exc, probe)
+    return None
+
+
+def require_writable(folder: str | os.PathLike[str], *, hint: str | None = None) -> None:
+    """NotWritable (exit 2, naming `folder` and the OS's reason) unless files can be written in
+    `folder` (see `writable_reason`): asked before a command changes anything, so a read-only
+    folder stops it before AWS is touched rather than after."""
+    reason = writable_reason(folder)
+    if reason is not None:
+        raise NotWritable(os.path.abspath(folder), reason, hint=hint, folder=True)
 
 
 def atomic_write(
@@ -20,8 +91,21 @@ def atomic_write(
 
     The old file's permission bits are kept unless `mode` is given. With `backup`, the previous
     content is kept as `<name>.bak.<timestamp>` and its path returned.
+
+    Raises NotWritable (naming `path` and the OS's reason; exit 2) when the folder, the backup or
+    the file cannot be written: a read-only file system, no permission, a full disk, a parent
+    that is a file. The old file is then as it was, and no temporary file is left.
     """
     path = Path(path)
+    try:
+        return _atomic_write(path, content, mode=mode, backup=backup)
+    except OSError as exc:
+        raise NotWritable(path, os_reason(exc, path)) from exc
+
+
+def _atomic_write(
+    path: Path, content: str | bytes, *, mode: int | None, backup: bool
+) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     old_mode = None

@@ -87,14 +87,18 @@ def load_progress(project_dir: str | os.PathLike[str]) -> dict[str, Any]:
     }
 
 
-def save_progress(project_dir: str | os.PathLike[str], step: str, done: list[str]) -> None:
-    """Remember the current step; failures to write are ignored (it is only a convenience)."""
+def save_progress(project_dir: str | os.PathLike[str], step: str, done: list[str]) -> str | None:
+    """Remember the current step. Returns None, or why it could not be written (one line: the
+    wizard goes on without it — it is only a convenience — and says so once)."""
+    from wizard.fileio import NotWritable
+
     data = _read_all()
     data[str(Path(project_dir).resolve())] = {"step": step, "done": sorted(set(done))}
     try:
         atomic_write(state_file(), json.dumps(data, indent=1, sort_keys=True), backup=False)
-    except OSError:
-        pass
+    except NotWritable as exc:
+        return exc.one_line()
+    return None
 
 
 class PendingContext:
@@ -149,6 +153,12 @@ class WizardState:
     deploying: bool = False  # a DeployScreen is following a deployment
     saved: bool = False  # the answers on screen were written to the project file at least once
     start_step: str = "credentials"
+    # why the last save of the answers failed (NotWritable's line); None once a save works
+    save_problem: str | None = None
+    progress_problem: str | None = None  # why the resume point could not be kept (said once)
+    # how a write problem reaches the user: the App sets it to a warning toast (thread-safe);
+    # without it (tests, no App) the problem is only kept in the fields above
+    warn: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         self.done_steps: set[str] = set()
@@ -196,18 +206,41 @@ class WizardState:
             return ctx.sandbox  # only --sandbox makes a pending context a sandbox
         return bool(getattr(ctx, "sandbox", False) and getattr(ctx, "embedded", False))
 
-    def save_project(self, project: Project) -> None:
+    def save_project(self, project: Project) -> str | None:
         """Keep the answers: in memory and in the project file (atomically, merged).
 
         The project folder is created on the first save (`wizard --project-dir demo` starts in
-        a folder of its own that need not exist yet).
+        a folder of its own that need not exist yet). A file that cannot be written (a read-only
+        folder, no permission, a full disk) never stops the wizard: the answers stay in memory,
+        the user is told in one line (`warn`) and may go on; returns that line, else None.
         """
         from wizard import config
+        from wizard.fileio import NotWritable, os_reason
 
         self.project = project
-        self.project_dir.mkdir(parents=True, exist_ok=True)
-        config.save(project, self.project_dir)
+        try:
+            try:
+                self.project_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise NotWritable(self.project_file, os_reason(exc, self.project_dir)) from exc
+            config.save(project, self.project_dir)
+        except NotWritable as exc:
+            line = (
+                f"Answers not saved: {exc.one_line()}. They are kept while the wizard runs: go "
+                "on, or quit and run it with --project-dir in a folder you can write."
+            )
+            if exc.one_line() != self.save_problem:  # once, not on every Next
+                self.tell(line)
+            self.save_problem = exc.one_line()
+            return line
         self.saved = True
+        self.save_problem = None
+        return None
+
+    def tell(self, line: str) -> None:
+        """Say a write problem where the user is (`warn`); nothing without an App."""
+        if self.warn is not None:
+            self.warn(line)
 
     def where_saved(self, unsaved_step: str | None = None) -> str:
         """One line for the terminal after the app exits: where the answers are (or are not).
@@ -217,6 +250,8 @@ class WizardState:
         """
         where = display_path(self.project_file)
         lost = unsaved_sentence(unsaved_step)
+        if self.save_problem:
+            return f"{lost}Answers not saved: {self.save_problem}."
         if not self.saved:
             return f"{lost}Nothing saved yet (answers go to {where} when you press Next)."
         return f"{lost}Earlier answers are in {where}" if lost else f"Answers saved in {where}"
@@ -228,7 +263,13 @@ class WizardState:
             # the embedded emulator starts empty on every run: what was applied in it is gone,
             # so the next run resumes at the review (which plans it again), never at "Done"
             step, done = "review", done - {"apply", "done"}
-        save_progress(self.project_dir, step, sorted(done))
+        problem = save_progress(self.project_dir, step, sorted(done))
+        if problem and not self.progress_problem:  # once: every step would say it again
+            self.tell(
+                f"The step reached is not kept for next time: {problem}. Your answers are not "
+                "affected."
+            )
+        self.progress_problem = problem
 
 
 def unsaved_sentence(step_title: str | None) -> str:

@@ -326,6 +326,15 @@ def run(args: argparse.Namespace, *, command: str = "apply") -> int:
     check_secret_output(args, project, command)
     write_files = command == "setup" and not getattr(args, "no_files", False)
     verb = "setup --yes" if command == "setup" else "apply"
+    if write_files:  # before AWS is touched: a read-only folder must not stop it half way
+        from wizard.commands.files import preflight_writable
+
+        preflight_writable(
+            project,
+            args.project_dir,
+            region=args.region,
+            hint="Nothing was changed. Run it in a folder you can write, or add --no-files.",
+        )
     with project_lock(args.project_dir, verb), aws_context(args) as ctx:
         plan = engine.build_plan(ctx, project, create_access_key=create_key)
         if command == "setup" and _launch_instead(ctx, project, plan, args):
@@ -398,7 +407,14 @@ def _launch_instead(ctx: Any, project: Any, plan: Any, args: argparse.Namespace)
     if isinstance(said, dict) and "launch" in said:
         return False
     inst.launch = default_launch(bool(getattr(ctx, "sandbox", False)))
-    config.save(project, args.project_dir)
+    try:
+        config.save(project, args.project_dir)
+    except WizardError as exc:  # NotWritable: nothing was changed in AWS yet
+        exc.hint = (
+            "Nothing was changed: setup records instances.launch in it before it launches; "
+            "run it in a folder you can write."
+        )
+        raise
     print(
         f"No running instance carries the tag {inst.tag.key}={inst.tag.value}, so setup launches "
         f"{inst.launch} (as the wizard's Instances step does); recorded as instances.launch in "

@@ -21,9 +21,16 @@ from pathlib import Path
 
 from wizard import config
 from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, WizardError
+from wizard.fileio import NotWritable
 from wizard.output import ask_yes_no, info, style
 from wizard.render import travis as travis_r
-from wizard.render.files import FileChange, FilesError, plan_files, write_files
+from wizard.render.files import (
+    FileChange,
+    FilesError,
+    check_writable,
+    plan_files,
+    write_files,
+)
 
 
 def _aws_configured(args: argparse.Namespace) -> bool:
@@ -107,9 +114,31 @@ def _print_diff(change: FileChange, root: Path) -> None:
         print(line)
 
 
+def preflight_writable(
+    project: config.Project, root: str | os.PathLike[str], *, region: str | None, hint: str
+) -> None:
+    """NotWritable (exit 2, with `hint`) unless the project folder and every folder the project's
+    files go into can be written (tried for real, offline), before anything is changed."""
+    from wizard.fileio import require_writable
+
+    require_writable(root, hint=hint)
+    try:  # the paths do not depend on the account or region: placeholders will do here
+        changes = plan_files(
+            project, root, account="000000000000", region=project.region or region or "us-east-1"
+        )
+    except FilesError:
+        return  # reported with its real values when the files are written, as before
+    try:
+        check_writable(changes)
+    except NotWritable as exc:
+        exc.hint = hint
+        raise
+
+
 def run(args: argparse.Namespace) -> int:
     root = Path(args.project_dir)
     project = config.load(root)
+    preflight_writable(project, root, region=args.region, hint="Nothing was written.")
     if project.ci.provider == "github" and not project.ci.repository:
         raise UsageError("ci.repository (OWNER/NAME) is required for ci.provider github")
     account, aws_region = _lookup_account(args, project)
@@ -137,11 +166,6 @@ def write_and_report(
             "no AWS region for the CI file",
             hint="Set `region:` in the project file, or pass --region.",
         )
-    if sandbox_note and project.ci.provider != "none":
-        info(
-            f"note: the CI file names the sandbox account {account}; run `wizard files` against "
-            "your AWS account to write its values"
-        )
     try:
         changes = plan_files(
             project, root, account=account, region=region, deploy_role_arn=deploy_role_arn
@@ -151,6 +175,16 @@ def write_and_report(
             f"{_rel(exc.path, root)} exists but cannot be merged: {exc.reason}",
             hint="Fix or move it, then run `wizard files` again (nothing was written).",
         ) from None
+    try:  # every folder tried before the first file is written: never half the files
+        check_writable(changes)
+    except NotWritable as exc:
+        exc.hint = "Nothing was written."
+        raise
+    if sandbox_note and project.ci.provider != "none":
+        info(
+            f"note: the CI file names the sandbox account {account}; run `wizard files` against "
+            "your AWS account to write its values"
+        )
 
     pending = [c for c in changes if c.changed]
     existing = [c for c in pending if c.exists]
@@ -174,7 +208,16 @@ def write_and_report(
             info(f"skipped {_rel(c.path, root)}")
             continue
         to_write.append(c)
-    backups = write_files(to_write)
+    try:
+        backups = write_files(to_write)
+    except NotWritable as exc:  # a full disk, a folder made read-only meanwhile …
+        done = getattr(exc, "written", [])
+        exc.hint = (
+            f"Written before it: {', '.join(_rel(p, root) for p in done)}."
+            if done
+            else "Nothing was written."
+        )
+        raise
     backup_of = {b.name.split(".bak.")[0]: b for b in backups}
 
     for c in changes:

@@ -442,8 +442,16 @@ def build_bundle(
     if not src.is_dir():
         raise ConfigError(f"bundle.source: {display or src} is not a folder")
     appspec = find_appspec(src, display=display)
+    from wizard.fileio import NotWritable, os_reason
+
     if out is None:
-        fd, tmp = tempfile.mkstemp(prefix="codedeploy-wizard-", suffix=".zip")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix="codedeploy-wizard-", suffix=".zip")
+        except OSError as exc:  # no usable temporary folder (read-only, missing, full)
+            where = os.environ.get("TMPDIR") or tempfile.tempdir or "/tmp"
+            raise NotWritable(
+                where, os_reason(exc), hint="Set TMPDIR to a folder you can write.", folder=True
+            ) from exc
         os.close(fd)
         out_path = Path(tmp)
     else:
@@ -462,6 +470,14 @@ def build_bundle(
                     hint="Run `wizard validate` on the folder; nothing was uploaded.",
                     problems=errors,
                 )
+    except OSError as exc:
+        out_path.unlink(missing_ok=True)
+        if exc.filename:  # a source file that cannot be read: the CLI names it
+            raise
+        # writing the archive failed (a full disk): name the archive, not "unexpected"
+        raise NotWritable(
+            out_path, os_reason(exc), hint="Set TMPDIR to a folder with room for the bundle."
+        ) from exc
     except BaseException:
         out_path.unlink(missing_ok=True)
         raise

@@ -78,7 +78,7 @@ class FilesError(Exception):
 def _read(path: Path) -> str | None:
     try:
         return path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there (a parent may be a file)
         return None
     except UnicodeDecodeError as exc:
         raise FilesError(path, "it is not UTF-8 text") from exc
@@ -236,16 +236,43 @@ def _hook_locations(appspec_text: str) -> set[str]:
     return out
 
 
-def write_files(changes: list[FileChange]) -> list[Path]:
-    """Write every changed file atomically; returns the backups made of replaced files."""
-    from wizard.fileio import atomic_write
+def check_writable(changes: list[FileChange]) -> None:
+    """NotWritable for the first changed file whose folder cannot take it (read-only, a parent
+    that is a file, no permission), before anything is written; see fileio.writable_reason."""
+    from wizard.fileio import NotWritable, writable_reason
 
+    seen: dict[Path, str | None] = {}
+    for ch in changes:
+        if not ch.changed:
+            continue
+        folder = ch.path.parent
+        if folder not in seen:
+            seen[folder] = writable_reason(folder)
+        if seen[folder]:
+            raise NotWritable(ch.path, seen[folder] or "")
+
+
+def write_files(changes: list[FileChange]) -> list[Path]:
+    """Write every changed file atomically; returns the backups made of replaced files.
+
+    Raises wizard.fileio.NotWritable for the first file that cannot be written (that file is
+    left as it was); its `written` lists the files written before it.
+    """
+    from wizard.fileio import NotWritable, atomic_write
+
+    check_writable(changes)  # a read-only folder: nothing written rather than half the files
     backups: list[Path] = []
+    written: list[Path] = []
     for ch in changes:
         if not ch.changed:
             continue
         mode = None if ch.exists else ch.mode
-        backup = atomic_write(ch.path, ch.new_text, mode=mode, backup=ch.exists)
+        try:
+            backup = atomic_write(ch.path, ch.new_text, mode=mode, backup=ch.exists)
+        except NotWritable as exc:
+            exc.written = written  # type: ignore[attr-defined]
+            raise
+        written.append(ch.path)
         if backup is not None:
             backups.append(backup)
     return backups

@@ -40,14 +40,23 @@ class Pane(StepPane):
         """The folder the wizard writes to, said before anything is written."""
         from textual.markup import escape
 
+        from wizard.fileio import writable_reason
         from wizard.tui_support import display_path
 
         folder = self.state.project_dir.resolve()
         new = "" if folder.is_dir() else " (a new folder)"
-        return (
+        text = (
             f"Folder    [b]{escape(display_path(folder))}[/b]{new}\n"
             "Writes    answers, appspec.yml, scripts/, CI file"
         )
+        # said before anything is written: a read-only folder must not surprise at Next
+        reason = writable_reason(folder)
+        if reason:
+            text += (
+                f"\n[$text-warning][b]Cannot write here[/b]: {escape(reason)}.[/] Answers stay in "
+                "memory only; to keep them, quit and run the wizard with --project-dir DIR."
+            )
+        return text
 
     def fields(self) -> list[Field]:
         return [f for f in super().fields() if not f.key.startswith("_")]

@@ -84,6 +84,10 @@ class WizardApp(App[int]):
             else PendingContext(ctx, profile, region, endpoint_url, sandbox=sandbox)
         )
         self.state = WizardState.open(context, project_dir)
+        # a write that fails (read-only folder, full disk …) is one line where the user is
+        self.state.warn = lambda line: self.notify(
+            line, severity="warning", timeout=20, markup=False
+        )
         self.quit_message = ""
 
     # ------------------------------------------------------------------ screens
@@ -151,7 +155,8 @@ class WizardApp(App[int]):
                 new = AwsContext(
                     region=region,
                     endpoint_url=old.endpoint_url,
-                    sandbox=True,
+                    # a `wizard sandbox` server stays one: learned again from its STS answer
+                    sandbox=bool(getattr(old, "embedded", True)),
                     access_key="sandbox",
                     secret_key="sandbox",
                 )
@@ -278,6 +283,8 @@ class WizardApp(App[int]):
                     "are saved when you press Next).",
                     0,
                 )
+        if state.save_problem:  # the folder refused the answers: quitting loses them
+            return "The folder did not take your answers: quitting loses them.", 0
         return None, 0
 
     def action_open_deploy(self) -> None:

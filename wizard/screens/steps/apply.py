@@ -134,7 +134,20 @@ class Pane(StepPane):
                     region=project.effective_region(ctx.region),
                     deploy_role_arn=deploy_role_arn(getattr(result, "outputs", {}) or {}),
                 )
-                written = write_files([c for c in changes if c.changed or c.old_text is None])
+                from wizard.fileio import NotWritable
+
+                try:
+                    written = write_files([c for c in changes if c.changed or c.old_text is None])
+                except NotWritable as exc:  # a read-only folder: the AWS part still stands
+                    for i in file_rows:
+                        ui(progress_ui, i, self.rows[i].name, "failed", exc.reason)
+                    line = (
+                        f"Files not written: {exc.one_line()}. The AWS setup is done; write the "
+                        "files later with `wizard files` in a folder you can write."
+                    )
+                    ui(self.log_line, f"✗ {line}")
+                    state.tell(line)
+                    return result
                 for path in written:
                     ui(self.log_line, f"  backup kept: {path}")
             for i in file_rows:

@@ -34,7 +34,7 @@ def test_files_with_aws_reachable_writes_account_values(
     r = run_wizard("validate", "--json", "--project-dir", str(tmp_path), cwd=tmp_path)
     assert r.returncode == 0, r.stdout
     doc = json.loads(r.stdout)
-    assert {f["kind"] for f in doc["files"]} == {"appspec", "workflow"}
+    assert {f["kind"] for f in doc["files"]} == {"bundle", "workflow"}  # as `validate .` reads it
     assert all(f["findings"] == [] for f in doc["files"])
 
 

@@ -47,7 +47,7 @@ def test_bundle_problems_are_shown_and_nothing_is_deployed(tmp_path: Path) -> No
                     break
                 await pilot.pause(0.05)
             assert screen.status == "Error" and screen.handle is None
-            text = str(screen.query_one("#deploy-result", Static).render())
+            text = str(screen.query_one("#deploy-result", Static).content)
             assert "the bundle is not valid (2 errors)" in text
             assert "scripts/go.sh" in text and "ApplicationStrat" in text
             assert "nothing was uploaded" in text

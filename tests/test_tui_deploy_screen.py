@@ -38,7 +38,7 @@ def test_stop_is_hidden_and_diagnose_dimmed_when_nothing_was_deployed(tmp_path: 
                 await pilot.pause(0.05)
             await pilot.pause()
             assert screen.status == "Error"
-            stage = str(screen.query_one("#deploy-stage").render())
+            stage = str(screen.query_one("#deploy-stage").content)
             assert "Preparing" not in stage and "Not deployed" in stage
             shown = {k: b.enabled for k, b in screen.active_bindings.items()}
             assert "s" not in shown  # nothing runs, so nothing to stop

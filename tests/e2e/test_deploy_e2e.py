@@ -373,7 +373,7 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             failed = [ln for ln in log.splitlines() if "ApplicationStart" in ln]
             assert failed and all("Failed  ScriptFailed" in ln for ln in failed)
             assert "exit code 3" in log
-            text = str(screen.query_one("#deploy-diagnosis", Static).render())
+            text = str(screen.query_one("#deploy-diagnosis", Static).content)
             try:
                 import checks.runner  # noqa: F401
             except ImportError:
@@ -381,7 +381,7 @@ def test_deploy_screen_shows_a_live_row_per_instance_and_the_diagnosis(
             else:
                 assert screen.diagnosis["root_causes"][0] == "hooks.failed"
                 assert "Fix:" in text and "Press d" in text
-                result = str(screen.query_one("#deploy-result", Static).render())
+                result = str(screen.query_one("#deploy-result", Static).content)
                 assert "hooks.failed" in result and "exit code 3" in result  # the cause in words
                 await pilot.press("d")  # the interactive diagnose screen, on this deployment
                 await pilot.pause()

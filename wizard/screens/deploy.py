@@ -53,6 +53,14 @@ def _sentence(text: str) -> str:
     return text if text[-1] in ".!?" else text + "."
 
 
+def _prose(text: str) -> Any:
+    """Text that wraps at spaces and breaks a path, URI, ARN or id only after '/', '-', ','
+    … , never mid-word (`wizard.widgets.breakable`)."""
+    from wizard.widgets.breakable import Breakable
+
+    return Breakable(text)
+
+
 def _styled(status: str, widget: Any = None) -> Any:
     from rich.text import Text
 
@@ -242,7 +250,7 @@ class DeployScreen(DismissOnce, Screen[str]):
 
     # ------------------------------------------------------------------ UI thread
     def _stage(self, stage: str, message: str) -> None:
-        self.query_one("#deploy-stage", Static).update(f"{stage}: {message}")
+        self.query_one("#deploy-stage", Static).update(_prose(f"{stage}: {message}"))
 
     def _created(self, handle: DeploymentHandle) -> None:
         self.handle = handle
@@ -266,13 +274,13 @@ class DeployScreen(DismissOnce, Screen[str]):
             text += f" (as in {self.redeploy_of})"
         if handle.console_url:
             text += f"\nconsole    {handle.console_url}"
-        self.query_one("#deploy-stage", Static).update(text)
+        self.query_one("#deploy-stage", Static).update(_prose(text))
 
     def _event(self, ev: FollowEvent) -> None:
         log = self.query_one("#deploy-log", RichLog)
-        log.write(ev.line())
+        log.write(_prose(ev.line()))
         for tail in ev.log_lines():
-            log.write(f"          | {tail}")
+            log.write(_prose(f"          | {tail}"))
         if ev.kind == "lifecycle" and ev.detail and ev.target_id and not ev.rollback_of:
             self._details[(ev.target_id, ev.lifecycle_event or "")] = ev.detail
         if ev.kind == "deployment" and not ev.rollback_of:
@@ -280,7 +288,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         elif ev.kind == "rollback":
             self.rollback = ev
             line = self.query_one("#deploy-rollback", Static)
-            line.update(_sentence(ev.rollback_text()))
+            line.update(_prose(_sentence(ev.rollback_text())))
             line.display = not self.finished
             if ev.status == "InProgress":
                 self.notify(ev.rollback_text(), severity="warning")
@@ -357,17 +365,17 @@ class DeployScreen(DismissOnce, Screen[str]):
         lines = [self._outcome() + ("" if ok else " Looking for the root cause…")]
         if self._rollback_sentence():
             lines.append(self._rollback_sentence())
-        result.update("\n".join(lines))
+        result.update(_prose("\n".join(lines)))
 
     def _failed(self, reason: str, hint: str | None) -> None:
         self.finished = True
         self.status = "Error"
         self.refresh_bindings()
         if self.handle is None:  # it stopped before a deployment existed
-            self.query_one("#deploy-stage", Static).update("Not deployed.")
+            self.query_one("#deploy-stage", Static).update(_prose("Not deployed."))
         result = self.query_one("#deploy-result", Static)
         result.set_class(True, "-failed")
-        result.update(reason + (f"\n{hint}" if hint else ""))
+        result.update(_prose(reason + (f"\n{hint}" if hint else "")))
 
     def _write_record(self) -> None:
         """The log, once the deployment has ended: each instance's lifecycle events in order."""
@@ -377,7 +385,9 @@ class DeployScreen(DismissOnce, Screen[str]):
         log.clear()
 
         def say(line: str) -> None:
-            log.write(line, scroll_end=False)  # read from the top: the failed instances first
+            log.write(
+                _prose(line), scroll_end=False
+            )  # read from the top: the failed instances first
 
         say(f"Deployment {self.status}: the lifecycle of each instance")
         shown = sorted(self._latest.values(), key=lambda t: (t.status != "Failed", t.target_id))
@@ -405,22 +415,22 @@ class DeployScreen(DismissOnce, Screen[str]):
         self.diagnosed = final
         self._diagnosis_text = text
         if not final or doc is None:
-            self.query_one("#deploy-diagnosis", Static).update(text)
+            self.query_one("#deploy-diagnosis", Static).update(_prose(text))
             return
         results = {r.get("id"): r for r in doc.get("results") or []}
         causes = [c for c in doc.get("root_causes") or [] if c in results]
         if not causes:
             self.query_one("#deploy-result", Static).update(
-                "\n".join(x for x in (self._outcome(), self._rollback_sentence()) if x)
+                _prose("\n".join(x for x in (self._outcome(), self._rollback_sentence()) if x))
             )
             self.query_one("#deploy-diagnosis", Static).update(
-                "No root cause found; press d for every check's evidence."
+                _prose("No root cause found; press d for every check's evidence.")
             )
             return
         first = results[causes[0]]
         fix = first.get("fix") or {}
         self.query_one("#deploy-result", Static).update(
-            f"{self._outcome()} Root cause ({causes[0]}): {first.get('summary', '')}"
+            _prose(f"{self._outcome()} Root cause ({causes[0]}): {first.get('summary', '')}")
         )
         lines = []
         if fix.get("summary"):
@@ -430,7 +440,7 @@ class DeployScreen(DismissOnce, Screen[str]):
         if self._rollback_sentence():
             lines.append(self._rollback_sentence())
         lines.append("Press d for the evidence and every fix.")
-        self.query_one("#deploy-diagnosis", Static).update("\n".join(lines))
+        self.query_one("#deploy-diagnosis", Static).update(_prose("\n".join(lines)))
         self.query_one("#deploy-commands", CommandBlock).set_commands(fix.get("commands") or [])
 
     # ------------------------------------------------------------------ actions

@@ -147,7 +147,7 @@ class Breakable:
         joined = Text("\n").join(lines)
         joined.no_wrap = True
         joined.overflow = "ignore"
-        joined.end = ""
+        joined.end = "\n"  # Textual counts a visual's lines by their newlines
         yield joined
 
     def __rich_measure__(self, console: Any, options: Any) -> Measurement:

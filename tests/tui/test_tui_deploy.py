@@ -70,6 +70,8 @@ async def test_failed_deployment_says_each_fact_once_and_keeps_the_log(
             assert words.lower().count("roll back to") == 1, shown
             assert "not rolled back" not in words.lower(), shown  # CodeDeploy's message says it
             assert "Root cause (hooks.failed)" in words, shown
+            # every line of a wrapped text is shown, its last one too (the revision, the fix)
+            assert "revision   releases/" in shown and "then deploy again." in words, shown
             log = screen.query_one("#deploy-log", RichLog)
             assert log.scrollable_content_region.height >= min_log, (size, shown)
             # the lifecycle record is on screen, from its first line

@@ -66,9 +66,9 @@ def test_screen_shows_root_cause_and_applies_the_fix(sandbox_ctx, sandbox_url):
             assert "Evidence" in str(screen.query_one("#diag-detail-more", Static).content)
             fix = screen.query_one("#diag-fix", Button)
             assert not fix.disabled
+            await pilot.pause()  # the layout settles after the report: click where it is now
             await pilot.click("#diag-fix")
-            await pilot.pause()
-            assert isinstance(app.screen, FixPlanScreen)
+            await wait_for(pilot, lambda: isinstance(app.screen, FixPlanScreen), timeout=10)
             plan = str(app.screen.query_one("#fix-plan", Static).content)
             assert "add inline policy codedeploy-wizard-revision-read" in plan
             await pilot.click("#apply")
@@ -107,8 +107,7 @@ def test_cancelling_the_fix_changes_nothing(sandbox_ctx, sandbox_url):
             root = str(screen.query_one("#diag-root", Static).content)
             assert root.startswith("Root cause:") and "iam.service-role" in root.splitlines()[0]
             await pilot.press("f")
-            await pilot.pause()
-            assert isinstance(app.screen, FixPlanScreen)
+            await wait_for(pilot, lambda: isinstance(app.screen, FixPlanScreen), timeout=10)
             await pilot.press("escape")
             await pilot.pause()
             assert app.screen is screen and not screen.busy

@@ -26,16 +26,26 @@ async def test_root_cause_row_is_scrolled_into_view_at_80x24(sandbox_ctx, sandbo
         while screen.report is None:
             assert asyncio.get_running_loop().time() < deadline, "diagnose did not finish"
             await pilot.pause(0.1)
-        await pilot.pause()
-        await pilot.pause()
         table = screen.query_one("#diag-checks", DataTable)
-        row = table.cursor_row
-        assert screen._row_key(row) == "dest.file-exists"
+
+        def where() -> tuple[int, int, int, int]:
+            row = table.cursor_row
+            top = int(table.scroll_y)
+            visible = table.scrollable_content_region.height - 1  # less the header row
+            y = sum(r.height for r in table.ordered_rows[:row])
+            return top, y, y + table.ordered_rows[row].height, visible
+
+        # the screen scrolls after its layout settles (slower under load): wait for it, bounded
+        deadline = asyncio.get_running_loop().time() + 5
+        while asyncio.get_running_loop().time() < deadline:
+            await pilot.pause(0.05)
+            top, y, end, visible = where()
+            if top <= y and end <= top + visible:
+                break
+        assert screen._row_key(table.cursor_row) == "dest.file-exists"
         # the highlighted row is inside the visible window of the table (rows wrap: lines)
-        top = int(table.scroll_y)
-        visible = table.scrollable_content_region.height - 1  # less the header row
-        y = sum(r.height for r in table.ordered_rows[:row])
-        assert top <= y and y + table.ordered_rows[row].height <= top + visible, (top, y, visible)
+        top, y, end, visible = where()
+        assert top <= y and end <= top + visible, (top, y, visible)
         # the buttons fit in one line each, so the table keeps its room at 24 rows
         assert all(b.outer_size.height == 1 for b in screen.query(Button) if b.display)
         # marks follow the theme: readable text colours, recoloured on a switch

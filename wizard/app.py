@@ -211,32 +211,64 @@ class WizardApp(App[int]):
     def action_request_quit(self) -> None:
         """Quit; ask first when something would be lost or left half done (answers typed on
         this step but not saved, an apply or a deployment running, fixes being applied). The
-        terminal is told where the answers were saved."""
+        terminal is told where the answers were saved.
+
+        The question follows the truth while it is open: once the apply or deployment it names
+        has ended, it says so (or asks the plain question about unsaved answers), and the exit
+        code is the one that holds when the user answers.
+        """
         from wizard.widgets.dialogs import ConfirmScreen
 
-        reason, code = self._quit_reason()
-        unsaved = self._unsaved_step()
-        where = self.state.where_saved(unsaved)
-        self.quit_message = where  # printed on the terminal once the app has closed
-        if reason is None:
-            self.exit(return_code=0, message=where)
+        if isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit-question":
+            self._quit_now()  # ^q again on the question: it is a yes
             return
-        if isinstance(self.screen, ConfirmScreen):  # ^q again on the question: it is a yes
-            self.exit(return_code=code, message=where)
+        reason, _code = self._quit_reason()
+        if reason is None:
+            self._quit_now()
             return
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.exit(return_code=code, message=where)
+                self._quit_now()
 
+        question = self._quit_question()
         self.push_screen(
             ConfirmScreen(
-                f"{reason} Quit anyway?\n\n{where.removeprefix(unsaved_sentence(unsaved))}",
+                question or "",
                 yes="Quit",
                 no="Keep going",
+                follow=lambda: self._quit_question(ended=True),
+                id="quit-question",
             ),
             answer,
         )
+
+    def _quit_message(self) -> str:
+        """What the terminal is told once the app has closed: where the answers are and, in the
+        sandbox after an apply, that what was made in it is gone."""
+        message = self.state.where_saved(self._unsaved_step())
+        if self.state.embedded_sandbox and (self.state.applied or self.state.applying):
+            message += (
+                " The sandbox stopped with the wizard: what was made in it is gone (run "
+                "wizard --sandbox again to start over)."
+            )
+        return message
+
+    def _quit_now(self) -> None:
+        _reason, code = self._quit_reason()
+        self.quit_message = self._quit_message()  # printed on the terminal once the app closed
+        self.exit(return_code=code, message=self.quit_message)
+
+    def _quit_question(self, *, ended: bool = False) -> str:
+        """The quit dialog's text as things stand now. `ended`: the dialog has been open a
+        while, so when nothing is running any more it says the work has ended."""
+        reason, _code = self._quit_reason()
+        unsaved = self._unsaved_step()
+        where = self.state.where_saved(unsaved).removeprefix(unsaved_sentence(unsaved))
+        if reason is None:
+            done = "Nothing is running any more" if ended else "Nothing is running"
+            return f"{done}: quitting now loses nothing. Quit?\n\n{where}"
+        return f"{reason} Quit anyway?\n\n{where}"
 
     def _unsaved_step(self) -> str | None:
         """The title of the step whose answers the user changed and has not saved, or None."""
@@ -256,11 +288,14 @@ class WizardApp(App[int]):
         from wizard.screens.wizard import WizardScreen
 
         state = self.state
+        # the embedded emulator lives only as long as this process: in the sandbox, quitting
+        # ends whatever runs in it, and nothing goes on anywhere
+        gone = "quitting stops the sandbox, and everything made in it is gone"
         if state.applying:
-            if state.embedded_sandbox:  # the embedded emulator lives only as long as this process
+            if state.embedded_sandbox:
                 return (
-                    "Apply is still running in the sandbox: quitting stops the sandbox, and "
-                    "everything made in it is gone (run the wizard again to start over).",
+                    f"Apply is still running in the sandbox: {gone} (run the wizard again to "
+                    "start over).",
                     1,
                 )
             return (
@@ -269,13 +304,25 @@ class WizardApp(App[int]):
                 1,
             )
         for screen in self.screen_stack:
-            if isinstance(screen, DeployScreen) and screen.handle and not screen.finished:
+            if isinstance(screen, DeployScreen) and not screen.finished:
+                if state.embedded_sandbox:
+                    what = "running" if screen.handle else "starting"
+                    return f"A deployment is {what} in the sandbox: {gone}, the deployment too.", 1
+                if screen.handle is None:  # bundling and uploading: CodeDeploy has nothing yet
+                    return (
+                        "A deployment is starting (the revision is being bundled and "
+                        "uploaded): quitting now may stop it before CodeDeploy starts it.",
+                        1,
+                    )
+                where = "the sandbox server" if state.sandbox else "AWS"  # `wizard sandbox`
                 return (
-                    "A deployment is running: it goes on in AWS, but this screen stops following "
-                    "it (wizard diagnose shows how it ended).",
+                    f"A deployment is running: it goes on in {where}, but this screen stops "
+                    "following it (wizard diagnose shows how it ended).",
                     1,
                 )
             if isinstance(screen, DiagnoseScreen) and screen.busy and screen.fixing:
+                if state.embedded_sandbox:
+                    return f"Fixes are being applied in the sandbox: {gone}.", 1
                 return "Fixes are being applied: some may be left half done.", 1
             if isinstance(screen, WizardScreen) and screen.has_unsaved_answers():
                 return (

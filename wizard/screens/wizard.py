@@ -78,6 +78,12 @@ class WizardScreen(Screen):
         # AWS work starts once the first frame is on screen (its threads compete for the GIL)
         self.call_after_refresh(self._pane_shown, self.pane)
 
+    def on_screen_resume(self) -> None:
+        """Back from another screen (a deployment, a diagnosis): the pane may look again."""
+        pane = self.pane
+        if pane is not None and is_live(pane):
+            pane.resumed()
+
     # ------------------------------------------------------------------ navigation
     async def _switch(self, step: str) -> None:
         """Replace the pane (call with the navigation lock held)."""
@@ -130,8 +136,12 @@ class WizardScreen(Screen):
         hint = reason or (f"[$text-error]✗ {notice}[/]" if notice else None)
         hint = hint or f"step {index + 1} of {len(STEPS)}"
         if loading and self.next_queued:
-            hint = f"{loading} (then on to the next step)"
-        self.query_one("#nav-hint", Static).update(hint)
+            hint = f"{loading} then Next"
+        nav_hint = self.query_one("#nav-hint", Static)
+        nav_hint.update(hint)
+        # one row, cut with … when the terminal is narrower than the hint: the whole text is
+        # its tooltip (and a step's own status says the rest)
+        nav_hint.tooltip = hint
         self.query_one(StepList).set_marks(
             self.current, self.state.done_steps, self.state.problem_steps
         )

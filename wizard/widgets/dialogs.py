@@ -3,7 +3,7 @@ Retry, or show something to read once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from textual.app import ComposeResult
@@ -49,15 +49,30 @@ class SafeCommandPalette(DismissOnce, CommandPalette):
 
 
 class ConfirmScreen(DismissOnce, ModalScreen[bool]):
-    """Yes / No; dismisses with True for yes. Escape means no."""
+    """Yes / No; dismisses with True for yes. Escape means no.
+
+    `follow`: a question about something that may change while it is open (quit while an apply
+    runs): called every `FOLLOW_SECONDS`, its text replaces the question when it differs, so
+    the dialog never goes on saying that work is running after it has ended.
+    """
 
     BINDINGS = [Binding("escape", "no", "No"), Binding("y", "yes", "Yes", show=False)]
+    FOLLOW_SECONDS = 0.25
 
-    def __init__(self, question: str, *, yes: str = "Yes", no: str = "No") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        question: str,
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        follow: Callable[[], str] | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
         self.question = question
         self.yes_label = yes
         self.no_label = no
+        self.follow = follow
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -68,6 +83,17 @@ class ConfirmScreen(DismissOnce, ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+        if self.follow is not None:
+            self.set_interval(self.FOLLOW_SECONDS, self.check_question)
+
+    def check_question(self) -> None:
+        """Show the question as things stand now (see `follow`)."""
+        if self.follow is None or self._dismissed:
+            return
+        question = self.follow()
+        if question != self.question:
+            self.question = question
+            self.query_one(".dialog-text", Static).update(question)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")

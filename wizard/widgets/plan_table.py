@@ -58,6 +58,62 @@ def described(change: Any) -> str:
     return in_tui_words(str(change.description))
 
 
+def hyphen_lines(word: str, width: int) -> list[str]:
+    """`word` in pieces of at most `width` cells, broken only after its hyphens (AWS names are
+    hyphenated words: `demo-codedeploy-ec2`); folded mid-word only where one hyphen-free piece
+    is itself wider than `width`."""
+    import re
+
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r"[^-]*-+|[^-]+$", word) or [word]:
+        if line and len(line) + len(piece) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+        while len(line) > width:
+            lines.append(line[:width])
+            line = line[width:]
+    return [*lines, line] if line or not lines else lines
+
+
+class HyphenWrap:
+    """Text for a narrow column that wraps at spaces, and breaks a word longer than the column
+    (a resource name) only after its hyphens, never mid-word as Rich's fold or "…" would.
+
+    A Rich renderable: the column's width is known only when the table is laid out.
+    """
+
+    def __init__(self, text: Text | str, style: str = "") -> None:
+        self.text = text if isinstance(text, Text) else Text(text, style=style)
+
+    def __rich_measure__(self, console: Any, options: Any) -> Any:
+        import re
+
+        from rich.measure import Measurement
+
+        pieces = re.findall(r"[^-\s]*-+|[^-\s]+", self.text.plain) or [""]
+        return Measurement(max(len(p) for p in pieces), len(self.text.plain))
+
+    def broken(self, width: int) -> Text:
+        """The text with a newline after each piece of a word longer than `width`."""
+        import re
+
+        cuts: list[int] = []
+        for match in re.finditer(r"\S+", self.text.plain):
+            if match.end() - match.start() > width:
+                at = match.start()
+                for line in hyphen_lines(match.group(), width)[:-1]:
+                    at += len(line)
+                    cuts.append(at)
+        if not cuts:
+            return self.text
+        return Text("\n").join(self.text.divide(cuts))
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.broken(max(1, options.max_width))
+
+
 class PlanList(SafeOptionList):
     """The plan, one entry per change: the action and the whole name on the first line, the
     resource type and the description wrapped beneath, then any fix or problem.
@@ -110,7 +166,7 @@ class PlanList(SafeOptionList):
         if self.progress:
             grid.add_column(width=1, no_wrap=True)
         grid.add_column(width=self.ACTION_WIDTH - 1, no_wrap=True)
-        grid.add_column(ratio=1, overflow="fold")  # a name longer than the line folds, whole
+        grid.add_column(ratio=1)  # names whole, broken at hyphens at most (HyphenWrap)
 
         def row(left: Any, right: Any) -> None:
             lead = [self._mark(index) if left else ""] if self.progress else []
@@ -118,16 +174,16 @@ class PlanList(SafeOptionList):
 
         row(
             Text(c.action, style=themed(self, ACTION_STYLE.get(c.action, ""))),
-            Text(str(c.name), style="bold"),
+            HyphenWrap(str(c.name), style="bold"),
         )
-        row("", Text.assemble((f"{c.resource} ", themed(self, "dim")), described(c)))
+        row("", HyphenWrap(Text.assemble((f"{c.resource} ", themed(self, "dim")), described(c))))
         if getattr(c, "warning", None):
             if getattr(c, "blocks_deploy", False):
-                row("", Text(f"✗ problem: {c.warning}", style=themed(self, "red")))
+                row("", HyphenWrap(f"✗ problem: {c.warning}", style=themed(self, "red")))
             else:
-                row("", Text(f"! {c.warning}", style=themed(self, "yellow")))
+                row("", HyphenWrap(f"! {c.warning}", style=themed(self, "yellow")))
         if c.action == "conflict" and getattr(c, "fix", None):
-            row("", Text(f"fix: {c.fix}", style=themed(self, "red")))
+            row("", HyphenWrap(f"fix: {c.fix}", style=themed(self, "red")))
         return grid
 
     def _mark(self, index: int) -> Text:

@@ -187,6 +187,9 @@ class StepPane(VerticalScroll):
     def shown(self) -> None:
         """Called after mounting: start workers, focus the first control."""
 
+    def resumed(self) -> None:
+        """Called when the wizard screen is shown again after another screen on top of it."""
+
     async def replace_children(self, parent: Any, widgets: list[Any]) -> bool:
         """Swap `parent`'s children for `widgets`, unless the user has left this step.
 

@@ -16,15 +16,36 @@ from wizard.widgets.command_block import CommandBlock
 class Pane(StepPane):
     STEP_ID = "done"
     TITLE = "Done"
-    INTRO = "CodeDeploy is set up. Three things are left: commit, CI secrets, first deployment."
+    INTRO = "CodeDeploy is set up."
+
+    # the deployment group's lastSuccessfulDeployment (GetDeploymentGroup), once looked up:
+    # {"deploymentId": …, "status": "Succeeded", "endTime": …}; None when there is none yet
+    deployed: dict[str, Any] | None = None
+
+    def left(self) -> list[str]:
+        """What is left to do, in the order of the sections below."""
+        left = ["commit the files"]
+        if self.state.project.ci.provider == "travis":
+            left.append("the CI secrets")
+        if self.deployed is None:
+            left.append("the first deployment")
+        return left
 
     def intro(self) -> str:
-        """Set up, or set up with a problem that keeps it from deploying (said first)."""
+        """Set up (and what is left), or set up with a problem that keeps it from deploying
+        (said first)."""
         result = self.state.apply_result
         plan = getattr(result, "plan", None) or self.state.plan
         problems = list(getattr(plan, "problems", None) or [])
-        if not problems:
-            return self.INTRO
+        if not problems or self.deployed is not None:
+            done = self.INTRO
+            if self.deployed is not None:
+                done = (
+                    "CodeDeploy is set up, and its first deployment "
+                    f"({self.deployed.get('deploymentId', '?')}) succeeded."
+                )
+            left = self.left()
+            return f"{done} Left: {', '.join(left)}." if left else done
         from textual.markup import escape
 
         return (
@@ -40,11 +61,17 @@ class Pane(StepPane):
             yield Button("Diagnose", id="open-diagnose", compact=True)
             yield Button("Quit", id="quit", compact=True)
         with Vertical(id="next-steps", classes="box"):
-            for kind, content in self.next_steps():
-                if kind in ("head", "text"):
-                    yield Static(content, classes=f"next-{kind}")
-                else:
-                    yield CommandBlock(content.splitlines(), classes="next-commands")
+            yield from self.step_widgets()
+
+    def step_widgets(self) -> list[Any]:
+        """The widgets of the next-steps box."""
+        widgets: list[Any] = []
+        for kind, content in self.next_steps():
+            if kind in ("head", "text"):
+                widgets.append(Static(content, classes=f"next-{kind}"))
+            else:
+                widgets.append(CommandBlock(content.splitlines(), classes="next-commands"))
+        return widgets
 
     def next_steps(self) -> list[tuple[str, str]]:
         """The three things left, as ("head" | "text", markup) and ("commands", lines) pieces."""
@@ -88,14 +115,26 @@ class Pane(StepPane):
         else:
             out.append(("text", "None: no CI configured; deploy with wizard deploy."))
         first = f"Push to {p.ci.branch}, or press" if ci != "none" else "Press"
-        out.append(("head", "3. First deployment"))
-        out.append(
-            (
-                "text",
-                f"{first} Deploy now; from a shell it is the same as this. A failed "
-                "deployment? Diagnose names the cause and the fix.",
+        if self.deployed is not None:
+            out.append(("head", "3. Deployments"))
+            out.append(
+                (
+                    "text",
+                    f"The first deployment ({escape(str(self.deployed.get('deploymentId')))}) "
+                    f"succeeded. For the next one: {first.lower()} Deploy now; from a shell it "
+                    "is the same as this. A failed deployment? Diagnose names the cause and the "
+                    "fix.",
+                )
             )
-        )
+        else:
+            out.append(("head", "3. First deployment"))
+            out.append(
+                (
+                    "text",
+                    f"{first} Deploy now; from a shell it is the same as this. A failed "
+                    "deployment? Diagnose names the cause and the fix.",
+                )
+            )
         out.append(("commands", "wizard deploy"))
         if state.sandbox:
             out.append(("head", "This was the SANDBOX"))
@@ -113,6 +152,46 @@ class Pane(StepPane):
     def shown(self) -> None:
         self.state.done_steps.add("done")
         self.state.remember_step("done")
+        self.look_for_deployments()
+
+    def context_changed(self) -> None:
+        self.look_for_deployments()  # the identity has arrived (or another account is used)
+
+    def resumed(self) -> None:
+        """Back from the deployment (or diagnose) screen: what is left may have changed."""
+        self.look_for_deployments()
+
+    def look_for_deployments(self) -> None:
+        """Has the deployment group had a succeeded deployment? CodeDeploy keeps it:
+        GetDeploymentGroup's deploymentGroupInfo.lastSuccessfulDeployment (API reference,
+        DeploymentGroupInfo). Then the first deployment is no longer left to do."""
+        state = self.state
+        project = state.project
+        if state.identity is None:
+            return
+
+        def call() -> dict[str, Any] | None:
+            client = state.ctx.client("codedeploy", project.effective_region(state.ctx.region))
+            try:
+                info = client.get_deployment_group(
+                    applicationName=project.application,
+                    deploymentGroupName=project.deployment_group,
+                )["deploymentGroupInfo"]
+            except Exception:  # no group (yet), or no answer: say what was true before
+                return None
+            return info.get("lastSuccessfulDeployment")
+
+        def done(last: dict[str, Any] | None) -> None:
+            if last == self.deployed:
+                return
+            self.deployed = last
+            self.query_one(".step-intro", Static).update(self.intro())
+            self.call_later(self._show_steps)
+
+        aws_call(self, call, done, what="Looking up deployments", group="deployed")
+
+    async def _show_steps(self) -> None:
+        await self.replace_children(self.query_one("#next-steps"), self.step_widgets())
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "open-deploy":
@@ -126,7 +205,8 @@ class Pane(StepPane):
             self.confirm_access_key()
         elif event.button.id == "quit":
             event.stop()
-            self.app.exit(return_code=0)
+            # as ^q: asks while something runs, and tells the terminal where the answers are
+            await self.app.run_action("request_quit")
 
     def confirm_access_key(self) -> None:
         from wizard.widgets.dialogs import ConfirmScreen
@@ -176,9 +256,13 @@ def access_key_notice(user: str, key: dict[str, str], *, sandbox: bool) -> Any:
         f"AWS_ACCESS_KEY_ID      {key['AccessKeyId']}",
         f"AWS_SECRET_ACCESS_KEY  {key['SecretAccessKey']}",
     ]
+    # the second command's `# paste the secret, …` comment was cut at the dialog's edge (a
+    # command is one line, never wrapped): here the words go in the text above, which wraps
+    commands = [command.partition("   # ")[0] for command in travis_commands(key)]
     middle = (
-        "Store both as hidden repository settings, e.g. with the Travis CLI (the "
-        "secret is pasted, never typed on a command line; focus a block, c copies it):"
+        "Store both as hidden repository settings, e.g. with the Travis CLI (focus a block, c "
+        "copies it). The second command reads the secret from the terminal: paste it, press "
+        "Enter, then Ctrl-D (never type it on a command line):"
     )
     after = "This is the only time the secret is shown. Never commit it."
     if sandbox:
@@ -188,6 +272,6 @@ def access_key_notice(user: str, key: dict[str, str], *, sandbox: bool) -> Any:
         body,
         values=values,
         middle=middle,
-        commands=travis_commands(key),
+        commands=commands,
         after=after,
     )

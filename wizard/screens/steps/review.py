@@ -141,7 +141,7 @@ class Pane(StepPane):
     def blocked(self) -> str | None:
         plan = self.state.plan
         if plan is None:
-            return "the plan could not be worked out: Retry, or go back and change the answers"
+            return "no plan: see the reason above"
         if plan.conflicts:
             return f"resolve {len(plan.conflicts)} conflict(s) first"
         return None

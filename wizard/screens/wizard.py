@@ -92,10 +92,12 @@ class WizardScreen(Screen):
         if old is not None:
             old.leaving = True  # late callbacks (workers, after-refresh) now skip it
         host = self.query_one("#pane-host", Container)
-        await host.remove_children()
         self.current = step
+        # the new pane is built and mounted above the old one, which goes only then: the body
+        # was blank for as long as the new pane took to import and compose (0.1-0.3 s)
         pane = pane_class(step)()
-        await host.mount(pane)
+        await host.mount(pane, before=0)
+        await host.remove_children([c for c in host.children if c is not pane])
         self.pane = pane
         self._refresh_nav()
         self.state.remember_step(step)
@@ -107,6 +109,19 @@ class WizardScreen(Screen):
             pane.mark_clean()
             self._focus_pane()
             self._refresh_nav()
+            self._import_next_step()
+
+    def _import_next_step(self) -> None:
+        """Import the next step's module while the user reads this one (a thread: the
+        first import of a pane was most of the wait after Next)."""
+        index = STEP_IDS.index(self.current)
+        if index + 1 < len(STEP_IDS):
+            self.run_worker(
+                lambda: pane_class(STEP_IDS[index + 1]),
+                thread=True,
+                group="import-next",
+                exit_on_error=False,
+            )
 
     def _focus_pane(self) -> None:
         if self.pane is None or not is_live(self.pane):

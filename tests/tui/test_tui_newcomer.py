@@ -50,7 +50,8 @@ async def test_quit_mid_apply_in_the_sandbox_is_true_and_follows_the_apply(
         return real_apply(*args, **kw)
 
     monkeypatch.setattr(engine, "apply_plan", apply_when_asked)
-    monkeypatch.setattr(sandbox_ctx, "embedded", True, raising=False)  # as wizard --sandbox
+    # as wizard --sandbox: this process runs the emulator
+    monkeypatch.setattr(sandbox_ctx, "sandbox_server", object(), raising=False)
     app = make_app("tui-quit-follow", at="review")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -95,7 +96,8 @@ async def test_quit_while_a_sandbox_deployment_starts_never_says_it_goes_on(
         return real_start(*args, **kw)
 
     monkeypatch.setattr(deploy_run, "start_deployment", start_when_asked)
-    monkeypatch.setattr(sandbox_ctx, "embedded", True, raising=False)  # as wizard --sandbox
+    # as wizard --sandbox: this process runs the emulator
+    monkeypatch.setattr(sandbox_ctx, "sandbox_server", object(), raising=False)
     app = make_app("tui-quit-deploy", at="done")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

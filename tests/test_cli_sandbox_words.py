@@ -67,3 +67,36 @@ def test_the_credentials_step_names_a_sandbox_server_by_its_url(sandbox_ctx, san
     assert state.embedded_sandbox
     state.ctx = PendingContext(lambda: sandbox_ctx, None, "us-east-1", sandbox=True)
     assert state.embedded_sandbox
+
+
+def test_the_files_step_gives_ci_hints_only_where_a_push_can_deploy(tmp_path, capsys):
+    """After `--sandbox setup --yes` the account the files name is gone: no "push to deploy",
+    no "create the CI user's key"; against AWS the hint names every file to commit, the
+    project file too (the TUI's Done says the same)."""
+    from wizard import config
+    from wizard.commands import files
+
+    project = config.from_dict(
+        {"application": "hints", "region": "us-east-1", "ci": {"provider": "travis"}}
+    )
+    for sandbox, folder in ((True, tmp_path / "sbx"), (False, tmp_path / "aws")):
+        folder.mkdir()
+        (folder / ".codedeploy-wizard.yml").write_text("application: hints\n")
+        code = files.write_and_report(
+            project,
+            folder,
+            account="123456789012",
+            region="us-east-1",
+            yes=True,
+            sandbox_note=sandbox,
+        )
+        assert code == 0
+        said = capsys.readouterr().err
+        if sandbox:
+            assert "push to" not in said and "--create-access-key" not in said, said
+        else:
+            assert (
+                "Next: git add .codedeploy-wizard.yml .travis.yml appspec.yml scripts && git "
+                "commit, then push to" in said
+            ), said
+            assert "`wizard apply --create-access-key` creates the CI user's key" in said

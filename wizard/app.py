@@ -267,6 +267,12 @@ class WizardApp(App[int]):
         where = self.state.where_saved(unsaved).removeprefix(unsaved_sentence(unsaved))
         if reason is None:
             done = "Nothing is running any more" if ended else "Nothing is running"
+            if self.state.embedded_sandbox and (self.state.applied or self.state.applying):
+                # the emulator is this process: what was made in it ends with the app
+                return (
+                    f"{done}, but the sandbox stops with the wizard: what was made in it is "
+                    f"gone. Quit?\n\n{where}"
+                )
             return f"{done}: quitting now loses nothing. Quit?\n\n{where}"
         return f"{reason} Quit anyway?\n\n{where}"
 

@@ -69,6 +69,9 @@ async def test_quit_mid_apply_in_the_sandbox_is_true_and_follows_the_apply(
         await pilot.pause(2 * ConfirmScreen.FOLLOW_SECONDS)
         now = _dialog_text(app)
         assert "still running" not in now and "Nothing is running any more" in now
+        # nothing runs, yet quitting still ends the sandbox and what the apply made in it
+        assert "the sandbox stops with the wizard: what was made in it is gone" in now
+        assert "loses nothing" not in now
         await pilot.press("ctrl+q")  # a yes
         await pilot.pause()
     assert app.return_code == 0  # nothing was interrupted

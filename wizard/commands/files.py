@@ -19,7 +19,7 @@ import os
 import sys
 from pathlib import Path
 
-from wizard import config
+from wizard import PROJECT_FILE, config
 from wizard.errors import EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, UsageError, WizardError
 from wizard.fileio import NotWritable
 from wizard.output import ask_yes_no, info, style
@@ -235,6 +235,10 @@ def write_and_report(
         for note in c.notes:
             info(f"note: {name}: {note}")
 
+    if sandbox_note:
+        # the account the files name ends with the command: the CI user's key and a push mean
+        # nothing there (the command's own next steps say how to go on)
+        return _self_check([c for c in to_write if c.kind != "hook"], root)
     if project.ci.provider == "travis":
         info(
             "Travis: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go in the repository's "
@@ -244,7 +248,10 @@ def write_and_report(
         if project.ci.slack:
             info(f"Slack: encrypt your token into the file with: {travis_r.SLACK_COMMAND}")
     if to_write and project.ci.provider != "none":
-        names = " ".join(sorted({_rel(c.path, root).split("/")[0] for c in to_write}))
+        tops = {_rel(c.path, root).split("/")[0] for c in to_write}
+        if (root / PROJECT_FILE).is_file():  # the answers travel with the repository too
+            tops.add(PROJECT_FILE)
+        names = " ".join(sorted(tops))
         info(f"Next: git add {names} && git commit, then push to {project.ci.branch} to deploy.")
     return _self_check([c for c in to_write if c.kind != "hook"], root)
 

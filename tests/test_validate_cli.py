@@ -94,6 +94,13 @@ def test_validate_with_no_path_says_what_validate_dot_says(run_wizard, tmp_path)
     assert bare.returncode == dot.returncode == 1
     assert "appspec.yml:5:17: error bundle.script-missing" in bare.stdout
     assert bare.stdout == dot.stdout
+    # a broken .travis.yml beside it: both report it (a folder is checked with its CI files)
+    (tmp_path / ".travis.yml").write_text("language: python\ndeploy: [\n")
+    bare = run_wizard("validate", cwd=tmp_path)
+    dot = run_wizard("validate", ".", cwd=tmp_path)
+    assert ".travis.yml:" in dot.stdout and "2 file(s) checked" in dot.stderr, dot.stdout
+    assert bare.stdout == dot.stdout
+    (tmp_path / ".travis.yml").unlink()
     # and with the bundle in a folder of its own (bundle.source), that folder is the bundle
     (tmp_path / "app").mkdir()
     (tmp_path / "appspec.yml").rename(tmp_path / "app" / "appspec.yml")

@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.epilog = (
         "With no PATH: the bundle folder (bundle.source in the project file, by default the "
         "project folder) exactly as `wizard validate .` checks it (appspec.yml and the hook "
-        "scripts it names), plus .travis.yml and .github/workflows/*.yml. "
+        "scripts it names), plus .travis.yml and .github/workflows/*.yml; a folder PATH is "
+        "checked with the CI files in it too. "
         "Exit codes: 0 no error (warnings allowed); 1 a file was read and has an error (an "
         "invalid appspec or CI file, a corrupt archive, a file too large or not UTF-8); 2 a "
         "path cannot be read as a regular file or folder, whatever its name (missing, a FIFO, "

@@ -2,13 +2,13 @@
 
 With no PATH: the bundle folder (`bundle.source`, by default --project-dir) as `wizard validate .`
 checks it (appspec.yml and the hook scripts it names), plus .travis.yml and .github/workflows/*.yml
-in --project-dir. Exit 0 when there is no error (warnings
-allowed), 1 when a file was read and has an error (DESIGN: the command ran and found a problem),
-2 when a path cannot be read as a regular file or folder or there is nothing to check (a usage
-error). The verdict on a path that cannot be read does not depend on its name: a FIFO, a device, a
-socket, a loop of symbolic links, a missing path or one without permission is exit 2 in one line
-whether it is called `x.zip` or `x.yml` (`wizard.fileio.unreadable_reason`). A folder is a bundle
-whatever its name (`x.zip/` is read as a folder, and says so).
+in --project-dir. A folder PATH is checked with the CI files in it too. Exit 0 when there is no
+error (warnings allowed), 1 when a file was read and has an error (DESIGN: the command ran and
+found a problem), 2 when a path cannot be read as a regular file or folder or there is nothing to
+check (a usage error). The verdict on a path that cannot be read does not depend on its name: a
+FIFO, a device, a socket, a loop of symbolic links, a missing path or one without permission is
+exit 2 in one line whether it is called `x.zip` or `x.yml` (`wizard.fileio.unreadable_reason`). A
+folder is a bundle whatever its name (`x.zip/` is read as a folder, and says so).
 """
 
 from __future__ import annotations
@@ -46,8 +46,14 @@ def default_paths(project_dir: str | os.PathLike[str]) -> list[Path]:
         found.append(bundle)
     if bundle.resolve() != root.resolve() and (spec := appspec_in(root)) is not None:
         found.append(spec)
-    if (root / ".travis.yml").is_file():
-        found.append(root / ".travis.yml")
+    return found + ci_files(root)
+
+
+def ci_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The CI files in `folder`: .travis.yml, then .github/workflows/*.yml (sorted). A folder
+    given to `wizard validate` is checked with them, as `wizard validate` with no path does."""
+    root = Path(folder)
+    found = [root / ".travis.yml"] if (root / ".travis.yml").is_file() else []
     wf = root / ".github" / "workflows"
     if wf.is_dir():
         found += sorted(p for p in wf.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
@@ -77,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
     from wizard.validate import validate_paths
 
     if args.paths:
-        paths: list[str] = list(args.paths)
+        paths: list[str] = []
+        for given in args.paths:
+            paths.append(given)
+            try:  # a folder: the bundle in it, and its CI files (as with no path)
+                extra = ci_files(given) if Path(given).is_dir() else []
+            except OSError:  # unreadable: validate_paths says why, in one line
+                extra = []
+            paths += [str(p) for p in extra if str(p) not in paths]
     else:
         paths = [_shown(p) for p in default_paths(args.project_dir)]
         if not paths:

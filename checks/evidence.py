@@ -197,6 +197,12 @@ class Evidence:
         except Exception as exc:
             code = error_code(exc)
             where = f"in {self.aws.region} (run `wizard apply` to create it, or check --region)"
+            if getattr(self.aws, "sandbox", False) and getattr(self.aws, "embedded", False):
+                # `--sandbox`: this command's own emulator, empty unless a scenario seeded it
+                where = (
+                    "in this command's sandbox, which starts empty (try --scenario NAME, or "
+                    "keep one running with `wizard sandbox` in another terminal)"
+                )
             if code == "ApplicationDoesNotExistException":
                 what = f"application {self._application!r}"
                 raise Unavailable(f"{what} does not exist {where}") from exc

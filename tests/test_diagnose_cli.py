@@ -62,6 +62,18 @@ def test_a_group_never_applied_is_one_line_exit_2(run_wizard, sandbox_env, tmp_p
     assert proc.stdout == ""
 
 
+def test_a_group_never_applied_in_this_commands_sandbox_says_it_starts_empty(run_wizard, tmp_path):
+    """`wizard --sandbox diagnose` meets a new, empty emulator: not "run wizard apply"."""
+    (tmp_path / ".codedeploy-wizard.yml").write_text("application: gone-dx\n")
+    proc = run_wizard("--sandbox", "diagnose", "--project-dir", str(tmp_path))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: application 'gone-dx' does not exist in this command's sandbox, which starts "
+        "empty (try --scenario NAME, or keep one running with `wizard sandbox` in another "
+        "terminal)"
+    )
+
+
 def test_a_group_that_does_not_exist_is_one_line_exit_2(run_wizard, sandbox_ctx, sandbox_env):
     sandbox_ctx.client("codedeploy").create_application(applicationName="dx-app-only")
     proc = run_wizard(

@@ -84,9 +84,11 @@ class WizardApp(App[int]):
             else PendingContext(ctx, profile, region, endpoint_url, sandbox=sandbox)
         )
         self.state = WizardState.open(context, project_dir)
-        # a write that fails (read-only folder, full disk …) is one line where the user is
+        # a write that fails (read-only folder, full disk …) is one line where the user is;
+        # 10 s: long enough to read, short enough not to hide Next (the first screen and the
+        # quit line say it again)
         self.state.warn = lambda line: self.notify(
-            line, severity="warning", timeout=20, markup=False
+            line, severity="warning", timeout=10, markup=False
         )
         self.quit_message = ""
 

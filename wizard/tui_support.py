@@ -156,6 +156,7 @@ class WizardState:
     # why the last save of the answers failed (NotWritable's line); None once a save works
     save_problem: str | None = None
     progress_problem: str | None = None  # why the resume point could not be kept (said once)
+    files_problem: str | None = None  # why Apply could not write the generated files
     # how a write problem reaches the user: the App sets it to a warning toast (thread-safe);
     # without it (tests, no App) the problem is only kept in the fields above
     warn: Callable[[str], None] | None = None

@@ -44,6 +44,10 @@ async def test_an_unwritable_folder_is_said_first_and_never_crashes_the_wizard(
         assert app.state.applied  # the AWS part stands
         log = "\n".join(app.screen.query_one("#apply-log").lines)
         assert "✗ Files not written: cannot write" in log and "The AWS setup is done" in log
+        # the status line gives a ✓ only to what was done
+        status = str(app.screen.query_one("#apply-status").render())
+        assert "✓ AWS setup applied" in status and "✗ the files were not written" in status
+        assert "✓ Applied." not in status
         assert current_step(app) == "apply" and app.is_running
         await pilot.press("ctrl+q")
         await pilot.pause()

@@ -46,7 +46,7 @@ class Pane(StepPane):
         self.rows = plan_rows(state) if state.plan is not None else []
         status = self.query_one("#apply-status", Static)
         if state.applied:
-            status.update("[$text-success]Applied.[/] Continue to see the next steps.")
+            status.update(_applied_words(state))
             self.query_one("#apply-start", Button).label = "Plan again"
         elif state.plan is None:
             status.update("Go back to Review to build the plan first.")
@@ -82,6 +82,7 @@ class Pane(StepPane):
             return
         state.applying = True
         state.applied = False
+        state.files_problem = None
         self.query_one("#apply-start", Button).disabled = True
         self.query_one("#apply-status", Static).update("Applying…")
         self.screen.refresh_nav()  # type: ignore[attr-defined]
@@ -141,10 +142,14 @@ class Pane(StepPane):
                 except NotWritable as exc:  # a read-only folder: the AWS part still stands
                     for i in file_rows:
                         ui(progress_ui, i, self.rows[i].name, "failed", exc.reason)
-                    line = (
-                        f"Files not written: {exc.one_line()}. The AWS setup is done; write the "
-                        "files later with `wizard files` in a folder you can write."
+                    state.files_problem = exc.one_line()
+                    later = (
+                        # the embedded emulator, and what the apply made in it, ends with the app
+                        "run the wizard again in a folder you can write"
+                        if state.embedded_sandbox
+                        else "write the files later with `wizard files` in a folder you can write"
                     )
+                    line = f"Files not written: {exc.one_line()}. The AWS setup is done; {later}."
                     ui(self.log_line, f"✗ {line}")
                     state.tell(line)
                     return result
@@ -162,9 +167,7 @@ class Pane(StepPane):
             state.problem_steps.discard("apply")
             if not is_live(self):
                 return
-            self.query_one("#apply-status", Static).update(
-                "[$text-success]✓ Applied.[/] Continue to see the next steps."
-            )
+            self.query_one("#apply-status", Static).update(_applied_words(state))
             button = self.query_one("#apply-start", Button)
             button.label = "Plan again"
             button.disabled = False
@@ -182,3 +185,13 @@ class Pane(StepPane):
             self.screen.refresh_nav()  # type: ignore[attr-defined]
 
         aws_call(self.app, run, done, what="Apply", on_error=failed, group="apply")
+
+
+def _applied_words(state: Any) -> str:
+    """Apply's status line once it has ended: a ✓ only for what was done."""
+    if state.files_problem:
+        return (
+            "[$text-success]✓ AWS setup applied[/]; [$text-error]✗ the files were not "
+            "written[/] (see the list). Continue to see the next steps."
+        )
+    return "[$text-success]✓ Applied.[/] Continue to see the next steps."

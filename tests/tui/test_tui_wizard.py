@@ -298,8 +298,13 @@ async def test_walk_whole_wizard_to_finished_apply(make_app, sandbox_ctx, tmp_pa
         # Travis needs a key for the CI user: created on request, shown once
         await pilot.click("#create-key")
         await pilot.pause()
+        asked = str(app.screen.query_one(".dialog-text").render())
+        assert "made up by the emulator and works nowhere else" in asked  # not "put it in Travis"
         await pilot.press("y")
         await settle(pilot)
+        wizard_screen = next(s for s in app.screen_stack if type(s).__name__ == "WizardScreen")
+        told = " ".join(str(s.render()) for s in wizard_screen.query(".next-text"))
+        assert "was created and shown once" in told and "to create them" not in told
         values = app.screen.query_one("#notice-values").copy_text().splitlines()
         assert values[1].startswith("AWS_SECRET_ACCESS_KEY") and len(values[1].split()[1]) == 40
         secret = values[1].split()[1]

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from wizard.screens.steps.base import StepPane
-from wizard.tui_support import aws_call
+from wizard.tui_support import aws_call, is_live
 from wizard.widgets.command_block import CommandBlock
 
 
@@ -21,6 +21,7 @@ class Pane(StepPane):
     # the deployment group's lastSuccessfulDeployment (GetDeploymentGroup), once looked up:
     # {"deploymentId": …, "status": "Succeeded", "endTime": …}; None when there is none yet
     deployed: dict[str, Any] | None = None
+    key_made: str | None = None  # the AccessKeyId of a CI key created and shown here
 
     def left(self) -> list[str]:
         """What is left to do, in the order of the sections below."""
@@ -96,12 +97,17 @@ class Pane(StepPane):
         ]
         if ci == "travis":
             user = outputs.get("ci_user") or outputs.get("deploy_user") or "the CI user"
+            press = (
+                f"A key ({self.key_made}) was created and shown once; press CI access key for "
+                "another (IAM allows two per user)."
+                if self.key_made
+                else "Press CI access key to create them (shown once, never saved)."
+            )
             out.append(
                 (
                     "text",
                     "In the Travis repository settings (hidden, never in .travis.yml): "
-                    f"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of {user}. Press CI access "
-                    "key to create them (shown once, never saved).",
+                    f"AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY of {user}. {press}",
                 )
             )
         elif ci == "github":
@@ -215,10 +221,16 @@ class Pane(StepPane):
             if yes:
                 self.create_access_key()
 
+        where = (
+            # the emulator's key works nowhere else, and ends with it
+            "In the sandbox it is made up by the emulator and works nowhere else."
+            if self.state.sandbox
+            else "Put it in the Travis repository settings straight away."
+        )
         self.app.push_screen(
             ConfirmScreen(
                 "Create an access key for the CI user? It is shown once, here, and never "
-                "saved: put it in the Travis repository settings straight away.",
+                f"saved. {where}",
                 yes="Create key",
                 no="Cancel",
             ),
@@ -241,6 +253,9 @@ class Pane(StepPane):
         def done(result: tuple[str, dict[str, str]]) -> None:
             user, key = result
             self.app.push_screen(access_key_notice(user, key, sandbox=state.sandbox))
+            self.key_made = key.get("AccessKeyId") or "new"
+            if is_live(self):  # the next steps now say a key exists
+                self.call_later(self._show_steps)
 
         aws_call(self, call, done, what="Creating the access key", group="key")
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from wizard.aws import error_code, translate_aws_errors
 from wizard.deploy.bundle import BundleInfo, make_bundle
@@ -204,18 +204,10 @@ def _deploy(
                 ignoreApplicationStopFailures=ignore_application_stop_failures,
             )
     except Exception as exc:
-        action = getattr(exc, "operation_name", "") or "CodeDeploy"
-        mapped = _client_error(exc, f"codedeploy:{action}")
-        if mapped is None:
-            raise
-        raise mapped from exc
+        _raise_mapped(exc)
     deployment_id = resp["deploymentId"]
     say("create", f"deployment {deployment_id} created for group {group}")
-    url = (
-        None
-        if ctx.sandbox
-        else console_url(region, deployment_id, ctx.session.get_partition_for_region(region))
-    )
+    url = _console(ctx, region, deployment_id)
     return DeploymentHandle(
         deployment_id=deployment_id,
         bucket=bucket,
@@ -404,18 +396,10 @@ def redeploy(
     except WizardError:
         raise
     except Exception as exc:
-        action = getattr(exc, "operation_name", "") or "CodeDeploy"
-        mapped = _client_error(exc, f"codedeploy:{action}")
-        if mapped is None:
-            raise
-        raise mapped from exc
+        _raise_mapped(exc)
     new_id = resp["deploymentId"]
     say("create", f"deployment {new_id} created for group {group}")
-    url = (
-        None
-        if ctx.sandbox
-        else console_url(region, new_id, ctx.session.get_partition_for_region(region))
-    )
+    url = _console(ctx, region, new_id)
     return DeploymentHandle(
         deployment_id=new_id,
         bucket=s3loc.get("bucket", ""),
@@ -429,3 +413,19 @@ def redeploy(
         traffic=(info.get("deploymentStyle") or {}).get("deploymentOption")
         == "WITH_TRAFFIC_CONTROL",
     )
+
+
+def _raise_mapped(exc: Exception) -> NoReturn:
+    """Re-raise an AWS error of a CodeDeploy call as the wizard's one-line error (or as is)."""
+    action = getattr(exc, "operation_name", "") or "CodeDeploy"
+    mapped = _client_error(exc, f"codedeploy:{action}")
+    if mapped is None:
+        raise exc
+    raise mapped from exc
+
+
+def _console(ctx: Any, region: str, deployment_id: str) -> str | None:
+    """The AWS console's page of a deployment; None in the sandbox (there is no console)."""
+    if ctx.sandbox:
+        return None
+    return console_url(region, deployment_id, ctx.session.get_partition_for_region(region))

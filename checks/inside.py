@@ -183,31 +183,32 @@ def why_unseen(looks: dict[str, InstanceLook], ids: list[str]) -> str:
     ConnectionLost or Inactive (SSM API reference, InstanceInformation.PingStatus). Run Command
     reaches only Online nodes.
     """
-    reasons: dict[str, int] = {}
+    from collections import Counter
+
+    reasons: Counter[str] = Counter()
     for iid in ids:
         look = looks.get(iid)
         if look is None:
-            why = "not running"
-        elif look.status == "offline" and look.detail.endswith("unknown"):
-            why = "not registered with Systems Manager"
+            reasons["not running"] += 1
+        elif _unregistered(look):
+            reasons["not registered with Systems Manager"] += 1
         else:
-            why = look.detail or f"Run Command {look.status}"
-        reasons[why] = reasons.get(why, 0) + 1
-    ranked = sorted(reasons.items(), key=lambda kv: -kv[1])
+            reasons[look.detail or f"Run Command {look.status}"] += 1
+    ranked = reasons.most_common()
     if len(ranked) == 1:
         return ranked[0][0]
     return ", ".join(f"{n} {why}" for why, n in ranked)
 
 
+def _unregistered(look: InstanceLook | None) -> bool:
+    """Not listed by DescribeInstanceInformation (look_inside says "SSM PingStatus unknown")."""
+    return look is not None and look.status == "offline" and look.detail.endswith("unknown")
+
+
 def only_ssh(looks: dict[str, InstanceLook], ids: list[str]) -> bool:
     """True when none of `ids` is registered with Systems Manager: Session Manager cannot reach
     them either, so looking by hand means SSH."""
-    return bool(ids) and all(
-        (look := looks.get(i)) is not None
-        and look.status == "offline"
-        and look.detail.endswith("unknown")
-        for i in ids
-    )
+    return bool(ids) and all(_unregistered(looks.get(i)) for i in ids)
 
 
 def how_to_look(ids: list[str], command: str) -> str:
